@@ -1,0 +1,41 @@
+/**
+ * Every way the gateway itself can fail a request, as values: an HTTP status, a stable code (also the
+ * metrics label) and a message a client can act on. The proxy never throws these; it sends them.
+ */
+export interface ProxyError {
+  readonly status: 502 | 503 | 504;
+  readonly code: 'no_worker' | 'worker_unreachable' | 'worker_timeout';
+  readonly message: string;
+  /** Seconds, for 503's Retry-After. */
+  readonly retryAfter?: number;
+}
+
+export const noWorker: ProxyError = {
+  status: 503,
+  code: 'no_worker',
+  message: 'no healthy worker is registered; retry shortly',
+  retryAfter: 1,
+};
+
+const unreachable: ProxyError = { status: 502, code: 'worker_unreachable', message: 'the worker could not be reached or closed the connection' };
+const timeout: ProxyError = { status: 504, code: 'worker_timeout', message: 'the worker did not answer in time' };
+
+/** undici and socket error codes that mean "ran out of time", mapped to 504; everything else is 502. */
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+export function classifyUpstreamError(err: unknown): ProxyError {
+  const code = (err as { code?: string } | null)?.code;
+  return code !== undefined && TIMEOUT_CODES.has(code) ? timeout : unreachable;
+}
+
+/** Errors that happened before the worker could have acted on the request: safe to retry elsewhere. */
+const NOT_DELIVERED_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export function wasNeverDelivered(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code !== undefined && NOT_DELIVERED_CODES.has(code);
+}
+
+export function errorBody(error: ProxyError): string {
+  return JSON.stringify({ error: error.code, message: error.message });
+}

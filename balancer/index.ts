@@ -1,0 +1,78 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createStrategy } from '../strategies';
+import { ReplayGuard } from '../utils/auth';
+import type { BalancerConfig } from './config';
+import { CONTROL_PATHS, createControlPlane } from './control-plane';
+import { createLogger, type Logger } from './logger';
+import { createProxy } from './proxy';
+import { TrustPolicy } from './proxy/forwarding';
+import { WorkerRegistry, type WorkerRecord } from './registry';
+import { createUpstreamPool } from './upstream-pool';
+
+export interface Balancer {
+  readonly server: Server;
+  readonly registry: WorkerRegistry;
+  readonly log: Logger;
+  /** Resolves with the bound port (useful with PORT=0). */
+  listen(): Promise<number>;
+  /** Stops accepting, lets in-flight requests finish, closes every worker pool. */
+  close(): Promise<void>;
+}
+
+export type BalancerOptions = Omit<BalancerConfig, 'REGISTRATION_SECRET'> & { REGISTRATION_SECRET: string };
+
+/** The path part of a request target, without building a URL object on the hot path. */
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/**
+ * Wires the balancer: registry, strategy, control plane and data plane behind one HTTP server. The
+ * server's request listener sends the three control paths to Express and everything else straight to
+ * the proxy, so Express's router never runs per proxied request.
+ */
+export function createBalancer(config: BalancerOptions, log: Logger = createLogger(config.LOG_LEVEL)): Balancer {
+  const strategy = createStrategy<WorkerRecord>(config.STRATEGY, { random: Math.random, now: Date.now, hashKey: config.HASH_KEY });
+  const poolOptions = {
+    connectTimeoutMs: config.CONNECT_TIMEOUT_MS,
+    responseTimeoutMs: config.RESPONSE_TIMEOUT_MS,
+    idleTimeoutMs: config.IDLE_TIMEOUT_MS,
+    maxConnections: config.WORKER_MAX_CONNECTIONS,
+  };
+  const registry = new WorkerRegistry(strategy, (origin) => createUpstreamPool(origin, poolOptions), log);
+  const control = createControlPlane({ registry, secret: config.REGISTRATION_SECRET, log, replayGuard: new ReplayGuard() });
+  const proxy = createProxy({ strategy, trust: new TrustPolicy(config.TRUST_PROXY), log });
+
+  const server = createServer((req, res) => {
+    if (CONTROL_PATHS.has(pathOf(req.url))) control(req, res);
+    else proxy(req, res);
+  });
+  // A broken client socket is an expected event: answer 400 if we still can, never crash.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code !== 'ECONNRESET' && socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  return {
+    server,
+    registry,
+    log,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.PORT, config.HOST, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      }),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await registry.close();
+      await closed;
+    },
+  };
+}

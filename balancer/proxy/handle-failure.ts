@@ -1,0 +1,23 @@
+import type { ServerResponse } from 'node:http';
+import { classifyUpstreamError, errorBody, type ProxyError } from '../errors';
+
+/** Sends one of the gateway's own errors as JSON, with Retry-After on 503. */
+export function sendProxyError(res: ServerResponse, error: ProxyError): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = errorBody(error);
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+  if (error.retryAfter !== undefined) headers['retry-after'] = error.retryAfter;
+  res.writeHead(error.status, headers);
+  res.end(body);
+}
+
+/**
+ * What the client gets when the exchange with a worker failed. Before the response started, a proper
+ * 502/504; after, the status line is gone, so the only honest signal left is cutting the connection.
+ */
+export function failExchange(res: ServerResponse, err: Error, responseStarted: boolean): ProxyError {
+  const error = classifyUpstreamError(err);
+  if (responseStarted || res.headersSent) res.destroy();
+  else sendProxyError(res, error);
+  return error;
+}

@@ -1,0 +1,78 @@
+import type { IncomingMessage } from 'node:http';
+import { connectionTokens, HOP_BY_HOP } from './headers';
+import type { TrustPolicy } from './forwarding';
+
+/** What the forward step sends: everything undici's dispatch needs but the worker's origin. */
+export interface UpstreamRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Flat [name, value, name, value, ...] list, the form undici takes without re-parsing. */
+  readonly headers: string[];
+  /** The client's request stream when it carries a body, so the body is streamed, never buffered. */
+  readonly body: IncomingMessage | null;
+}
+
+const FORWARDED_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded']);
+
+/**
+ * Builds the request to the worker from the client's: copies end-to-end headers in their original case,
+ * drops hop-by-hop ones, and sets X-Forwarded-For/-Host/-Proto (appending to a trusted proxy's values).
+ * The Host header passes through unchanged, as nginx's `proxy_set_header Host $host` and Traefik do,
+ * so workers that route by virtual host keep working.
+ */
+export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, trust: TrustPolicy): UpstreamRequest {
+  const raw = req.rawHeaders;
+  const headers: string[] = [];
+  const trusted = trust.trusts(clientIp);
+  let forwardedFor: string | undefined;
+  let forwardedHost: string | undefined;
+  let forwardedProto: string | undefined;
+  let host: string | undefined;
+  let connection: string | undefined;
+  let hasBody = false;
+
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const value = raw[i + 1];
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') connection = value;
+      else if (lower === 'transfer-encoding') hasBody = true;
+      continue;
+    }
+    if (FORWARDED_HEADERS.has(lower)) {
+      if (!trusted) continue;
+      if (lower === 'x-forwarded-for') forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
+      else if (lower === 'x-forwarded-host') forwardedHost ??= value;
+      else if (lower === 'x-forwarded-proto') forwardedProto ??= value;
+      else headers.push(name, value);
+      continue;
+    }
+    if (lower === 'host') host = value;
+    else if (lower === 'content-length' && value !== '0') hasBody = true;
+    headers.push(name, value);
+  }
+
+  headers.push(
+    'x-forwarded-for', forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp,
+    'x-forwarded-proto', forwardedProto ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'),
+  );
+  const xfHost = forwardedHost ?? host;
+  if (xfHost !== undefined) headers.push('x-forwarded-host', xfHost);
+
+  return {
+    method: req.method ?? 'GET',
+    path: req.url ?? '/',
+    headers: connection === undefined ? headers : dropNamed(headers, connectionTokens(connection)),
+    body: hasBody ? req : null,
+  };
+}
+
+function dropNamed(headers: string[], names: string[]): string[] {
+  if (names.length === 0) return headers;
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (!names.includes(headers[i].toLowerCase())) out.push(headers[i], headers[i + 1]);
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+import 'dotenv/config';
+import { createBalancer } from './balancer';
+import { balancerSettings, loadBalancerConfig } from './balancer/config';
+import { createLogger } from './balancer/logger';
+import { generateSecret } from './utils/auth';
+import { ConfigError, helpText } from './utils/env';
+
+/** Entry point of the balancer process: validate the environment once, start, stop cleanly on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(helpText('Usage: node dist/load-balancer-server.js   (npm run start:balancer)', balancerSettings));
+    return;
+  }
+  let config;
+  try {
+    config = loadBalancerConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\nRun with --help to list every variable.\n`);
+    process.exit(2);
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  let secret = config.REGISTRATION_SECRET;
+  if (!secret) {
+    secret = generateSecret();
+    // Printed on purpose: without it no worker can register. Set REGISTRATION_SECRET to keep it stable.
+    process.stdout.write(`REGISTRATION_SECRET was not set; generated one for this run:\nREGISTRATION_SECRET=${secret}\n`);
+  }
+  const balancer = createBalancer({ ...config, REGISTRATION_SECRET: secret }, log);
+  const port = await balancer.listen();
+  log.info({ host: config.HOST, port, strategy: config.STRATEGY }, 'balancer listening');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    balancer.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`balancer failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+import type { Candidate, Strategy, StrategyDeps } from './strategy';
+import { RoundRobin } from './round-robin';
+
+export type { Candidate, PickContext, RequestOutcome, Strategy, StrategyDeps } from './strategy';
+
+/** Every strategy STRATEGY accepts. Adding one: a file in strategies/ and one line here. */
+const factories: Record<string, (deps: StrategyDeps) => Strategy<Candidate>> = {
+  'round-robin': () => new RoundRobin(),
+};
+
+export const strategyNames = Object.keys(factories);
+
+export function createStrategy<W extends Candidate>(name: string, deps: StrategyDeps): Strategy<W> {
+  const factory = factories[name];
+  if (!factory) throw new Error(`unknown strategy "${name}"; accepted: ${strategyNames.join(', ')}`);
+  return factory(deps) as unknown as Strategy<W>;
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/**
+ * One environment variable: how to parse it, its default, and the line `--help` prints.
+ * Both entrypoints describe their settings as a table of these, so validation and help never drift apart.
+ */
+export interface Setting<T> {
+  readonly description: string;
+  /** Shown by --help and used when the variable is unset or empty; absent means "no default". */
+  readonly default?: string;
+  /** What the variable accepts, in words, for the error message. */
+  readonly accepts: string;
+  readonly schema: z.ZodType<T>;
+}
+
+export type SettingsSpec = Record<string, Setting<unknown>>;
+export type SettingsOf<S extends SettingsSpec> = { [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
+
+/** A configuration problem found at start; the message names the variable and what it accepts. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Called once by each entrypoint at start; throws ConfigError listing every bad variable at once. */
+export function loadSettings<S extends SettingsSpec>(spec: S, env: NodeJS.ProcessEnv): SettingsOf<S> {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(spec)) {
+    const raw = env[name] === undefined || env[name] === '' ? setting.default : env[name];
+    const parsed = setting.schema.safeParse(raw);
+    if (parsed.success) values[name] = parsed.data;
+    else problems.push(`${name}=${raw === undefined ? '(unset)' : JSON.stringify(raw)}: expected ${setting.accepts}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values as SettingsOf<S>;
+}
+
+export function helpText(usage: string, spec: SettingsSpec): string {
+  const width = Math.max(...Object.keys(spec).map((n) => n.length));
+  const lines = Object.entries(spec).map(([name, s]) => {
+    const dflt = s.default === undefined ? '' : ` (default: ${s.default === '' ? '""' : s.default})`;
+    return `  ${name.padEnd(width)}  ${s.description}${dflt}`;
+  });
+  return `${usage}\n\nEnvironment variables (a .env file in the working directory is read too):\n${lines.join('\n')}\n`;
+}
+
+// Reusable schemas: env values are strings, so each one parses text.
+export const port = z.coerce.number().int().min(0).max(65535);
+export const positiveMs = z.coerce.number().int().min(1);
+export const nonNegativeInt = z.coerce.number().int().min(0);
+export const host = z.string().min(1);
+export const optionalString = z.string().optional();
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+export const httpUrl = z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+});

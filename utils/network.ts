@@ -1,0 +1,28 @@
+import { networkInterfaces } from 'node:os';
+
+/** Hosts that mean "every interface": a worker bound to one cannot advertise it as its address. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+
+/**
+ * The first IPv4 address of a non-internal interface, as a container's eth0 has: the address other
+ * containers on the same network reach this one by. Undefined on a machine with loopback only.
+ */
+export function firstNonInternalIPv4(interfaces = networkInterfaces()): string | undefined {
+  for (const addresses of Object.values(interfaces)) {
+    for (const address of addresses ?? []) {
+      if (address.family === 'IPv4' && !address.internal) return address.address;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The URL a worker registers with. An explicit WORKER_URL wins; else a concrete HOST is reachable
+ * as it is; else (bound to all interfaces, the container case) the first non-internal IPv4.
+ */
+export function advertisedUrl(opts: { workerUrl?: string; host: string; port: number; interfaces?: ReturnType<typeof networkInterfaces> }): string {
+  if (opts.workerUrl) return new URL(opts.workerUrl).origin;
+  const host = WILDCARD_HOSTS.has(opts.host) ? firstNonInternalIPv4(opts.interfaces) ?? '127.0.0.1' : opts.host;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  return `http://${hostPart}:${opts.port}`;
+}

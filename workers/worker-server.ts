@@ -1,0 +1,80 @@
+import 'dotenv/config';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { ConfigError, helpText } from '../utils/env';
+import { advertisedUrl } from '../utils/network';
+import { loadWorkerConfig, workerSettings } from './config';
+import { RegistrationClient } from './registration-client';
+import { createWorkerApp } from './worker-app';
+
+/**
+ * Entry point of a worker process: serve, register with the balancer (retrying until it answers), and
+ * on SIGTERM deregister, finish in-flight requests and exit.
+ */
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(helpText('Usage: node dist/workers/worker-server.js   (npm run start:worker)', workerSettings));
+    return;
+  }
+  let config;
+  try {
+    config = loadWorkerConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\nRun with --help to list every variable.\n`);
+    process.exit(2);
+  }
+  const log = pino({ name: 'worker', level: config.LOG_LEVEL, base: { worker: config.NAME, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+  let draining = false;
+  const server = createServer(createWorkerApp({ name: config.NAME, delayMs: config.WORKER_DELAY_MS, isReady: () => !draining }));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = advertisedUrl({ workerUrl: config.WORKER_URL, host: config.HOST, port });
+  log.info({ host: config.HOST, port, url }, 'worker listening');
+
+  let registration: RegistrationClient | undefined;
+  if (config.LOAD_BALANCER_REGISTER && config.REGISTRATION_SECRET) {
+    registration = new RegistrationClient({
+      registerUrl: config.LOAD_BALANCER_REGISTER,
+      secret: config.REGISTRATION_SECRET,
+      url,
+      name: config.NAME,
+      weight: config.WORKER_WEIGHT,
+      heartbeatMs: config.HEARTBEAT_INTERVAL_MS,
+      log,
+    });
+    registration.start();
+  } else {
+    log.info('LOAD_BALANCER_REGISTER not set: running stand-alone');
+  }
+
+  const stop = async (signal: string) => {
+    if (draining) return;
+    draining = true;
+    log.info({ signal }, 'draining');
+    setTimeout(() => {
+      log.warn('shutdown timeout reached with requests still in flight; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS).unref();
+    await registration?.stop();
+    // close() waits for in-flight requests; a keep-alive socket that goes idle after its last response
+    // would otherwise hold it open until its timeout, so idle sockets are closed as they appear.
+    const reaper = setInterval(() => server.closeIdleConnections(), 100);
+    server.close(() => {
+      clearInterval(reaper);
+      log.info('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
