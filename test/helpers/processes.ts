@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** Root of the compiled tree that `npm test` builds before jest runs. */
+export const DIST = join(__dirname, '..', '..', 'dist');
+export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789';
+
+export interface RunningProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly url: string;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** Sends `signal` and resolves when the process has exited (SIGKILL after 5 s). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (the kernel picked it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch {
+      // not ready yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Spawns a compiled entrypoint (relative to dist/) with `env` on a fresh loopback port and waits until
+ * `readyPath` answers. The caller must stop() it; tests do so in afterAll/afterEach.
+ */
+export async function startProcess(script: string, env: Record<string, string>, readyPath = '/'): Promise<RunningProcess> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const child = spawn(process.execPath, [join(DIST, script)], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const proc: RunningProcess = {
+    child,
+    port,
+    url,
+    output: () => output,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`${script} exited early:\n${output}`);
+      const res = await fetch(url + readyPath);
+      await res.arrayBuffer();
+      return true;
+    }, `${script} on ${url}`);
+  } catch (err) {
+    await proc.stop('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${output}`);
+  }
+  return proc;
+}
+
+export function startBalancer(env: Record<string, string> = {}): Promise<RunningProcess> {
+  return startProcess('load-balancer-server.js', { REGISTRATION_SECRET: TEST_SECRET, ...env }, '/workers');
+}
+
+/** A worker that registers with `balancer` (unless balancer is undefined) and answers GET / at once by default. */
+export function startWorker(name: string, balancer: { url: string } | undefined, env: Record<string, string> = {}): Promise<RunningProcess> {
+  return startProcess(
+    'workers/worker-server.js',
+    {
+      NAME: name,
+      WORKER_DELAY_MS: '0',
+      HEARTBEAT_INTERVAL_MS: '1000',
+      ...(balancer ? { LOAD_BALANCER_REGISTER: `${balancer.url}/register-worker`, REGISTRATION_SECRET: TEST_SECRET } : {}),
+      ...env,
+    },
+    '/healthz',
+  );
+}
+
+/** Resolves once the balancer lists exactly `urls` (in any order). */
+export function waitForWorkers(balancer: { url: string }, urls: string[], timeoutMs = 10_000): Promise<string[]> {
+  const want = [...urls].sort().join(',');
+  return waitFor(async () => {
+    const list = (await (await fetch(`${balancer.url}/workers`)).json()) as string[];
+    return [...list].sort().join(',') === want ? list : undefined;
+  }, `workers ${want}`, timeoutMs);
+}
