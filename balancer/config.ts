@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { strategyNames } from '../strategies';
-import { host, logLevel, nonNegativeInt, port, positiveMs, type SettingsSpec, type SettingsOf, loadSettings } from '../utils/env';
+import { host, logLevel, nonNegativeInt, port, positiveInt, positiveMs, type SettingsSpec, type SettingsOf, loadSettings } from '../utils/env';
 
 /** Every variable the balancer reads, with its default: the single source of validation and of --help. */
 export const balancerSettings = {
@@ -38,6 +38,20 @@ export const balancerSettings = {
     accepts: 'a comma-separated list of IPs or CIDRs, e.g. 10.0.0.0/8,127.0.0.1',
     schema: z.string().refine((s) => s.split(',').every((p) => p.trim() === '' || /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p.trim()))),
   },
+  HEALTH_CHECK_PATH: { description: "path probed on each worker by active health checks", default: '/healthz', accepts: 'a path starting with /', schema: z.string().regex(/^\//) },
+  HEALTH_CHECK_INTERVAL_MS: { description: 'pause between two probes of one worker (0 disables active checks)', default: '1000', accepts: 'a non-negative integer (ms)', schema: nonNegativeInt },
+  HEALTH_CHECK_TIMEOUT_MS: { description: 'a probe slower than this fails', default: '1000', accepts: 'a positive integer (ms)', schema: positiveMs },
+  UNHEALTHY_THRESHOLD: { description: 'consecutive failed probes that take a worker out', default: '2', accepts: 'a positive integer', schema: positiveInt },
+  HEALTHY_THRESHOLD: { description: 'consecutive good probes that bring it back', default: '2', accepts: 'a positive integer', schema: positiveInt },
+  OUTLIER_CONSECUTIVE_FAILURES: { description: 'consecutive 5xx or connection errors that eject a worker (0 disables)', default: '5', accepts: 'a non-negative integer', schema: nonNegativeInt },
+  OUTLIER_BASE_EJECTION_MS: { description: 'first ejection length; each repeat ejection lasts one more multiple', default: '10000', accepts: 'a positive integer (ms)', schema: positiveMs },
+  OUTLIER_MAX_EJECTION_MS: { description: 'longest ejection', default: '300000', accepts: 'a positive integer (ms)', schema: positiveMs },
+  PANIC_THRESHOLD_PERCENT: { description: 'below this share of healthy workers left un-ejected, ejections are ignored (panic mode)', default: '50', accepts: 'an integer 0-100', schema: z.coerce.number().int().min(0).max(100) },
+  SLOW_START_MS: { description: 'a joining or recovering worker ramps its share up over this window (0 = off)', default: '0', accepts: 'a non-negative integer (ms)', schema: nonNegativeInt },
+  REGISTRATION_TTL_MS: { description: 'a worker that has not re-registered for this long is dropped (0 = never)', default: '15000', accepts: 'a non-negative integer (ms)', schema: nonNegativeInt },
+  RETRY_ATTEMPTS: { description: 'extra tries on other workers for a failed idempotent request (0 = no retries)', default: '2', accepts: 'a non-negative integer', schema: nonNegativeInt },
+  RETRY_BUDGET_PERCENT: { description: 'retries allowed as a share of requests, beyond 10 per second', default: '20', accepts: 'an integer 0-100', schema: z.coerce.number().int().min(0).max(100) },
+  RETRY_BODY_LIMIT_BYTES: { description: 'request bodies up to this size are kept so they can be replayed on a retry', default: '65536', accepts: 'a non-negative integer', schema: nonNegativeInt },
   LOG_LEVEL: { description: 'pino log level', default: 'info', accepts: 'fatal, error, warn, info, debug, trace or silent', schema: logLevel },
 } satisfies SettingsSpec;
 

@@ -6,8 +6,10 @@ import type { BalancerConfig } from './config';
 import { CONTROL_PATHS, createControlPlane } from './control-plane';
 import { createLogger, type Logger } from './logger';
 import { createProxy } from './proxy';
+import { RetryBudget } from './proxy/retry-policy';
+import { createUpgradeHandler } from './proxy/upgrade';
 import { TrustPolicy } from './proxy/forwarding';
-import { WorkerRegistry, type WorkerRecord } from './registry';
+import { WorkerRegistry, type HealthOptions, type WorkerRecord } from './registry';
 import { createUpstreamPool } from './upstream-pool';
 
 export interface Balancer {
@@ -22,6 +24,28 @@ export interface Balancer {
 
 export type BalancerOptions = Omit<BalancerConfig, 'REGISTRATION_SECRET'> & { REGISTRATION_SECRET: string };
 
+/** Health settings from the environment: active checks and outlier detection are each off at 0. */
+function healthOptions(config: BalancerOptions): HealthOptions {
+  return {
+    active:
+      config.HEALTH_CHECK_INTERVAL_MS > 0
+        ? {
+            path: config.HEALTH_CHECK_PATH,
+            intervalMs: config.HEALTH_CHECK_INTERVAL_MS,
+            timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+            unhealthyThreshold: config.UNHEALTHY_THRESHOLD,
+            healthyThreshold: config.HEALTHY_THRESHOLD,
+          }
+        : undefined,
+    outlier:
+      config.OUTLIER_CONSECUTIVE_FAILURES > 0
+        ? { consecutiveFailures: config.OUTLIER_CONSECUTIVE_FAILURES, baseEjectionMs: config.OUTLIER_BASE_EJECTION_MS, maxEjectionMs: config.OUTLIER_MAX_EJECTION_MS }
+        : undefined,
+    panicThresholdPercent: config.PANIC_THRESHOLD_PERCENT,
+    registrationTtlMs: config.REGISTRATION_TTL_MS,
+  };
+}
+
 /** The path part of a request target, without building a URL object on the hot path. */
 function pathOf(url: string | undefined): string {
   if (!url) return '/';
@@ -35,21 +59,35 @@ function pathOf(url: string | undefined): string {
  * the proxy, so Express's router never runs per proxied request.
  */
 export function createBalancer(config: BalancerOptions, log: Logger = createLogger(config.LOG_LEVEL)): Balancer {
-  const strategy = createStrategy<WorkerRecord>(config.STRATEGY, { random: Math.random, now: Date.now, hashKey: config.HASH_KEY });
+  const now = Date.now;
+  const random = Math.random;
+  const strategy = createStrategy<WorkerRecord>(config.STRATEGY, { random, now, hashKey: config.HASH_KEY });
   const poolOptions = {
     connectTimeoutMs: config.CONNECT_TIMEOUT_MS,
     responseTimeoutMs: config.RESPONSE_TIMEOUT_MS,
     idleTimeoutMs: config.IDLE_TIMEOUT_MS,
     maxConnections: config.WORKER_MAX_CONNECTIONS,
   };
-  const registry = new WorkerRegistry(strategy, (origin) => createUpstreamPool(origin, poolOptions), log);
+  const registry = new WorkerRegistry(strategy, (origin) => createUpstreamPool(origin, poolOptions), log, now, healthOptions(config));
   const control = createControlPlane({ registry, secret: config.REGISTRATION_SECRET, log, replayGuard: new ReplayGuard() });
-  const proxy = createProxy({ strategy, trust: new TrustPolicy(config.TRUST_PROXY), log });
+  const trust = new TrustPolicy(config.TRUST_PROXY);
+  const slowStart = { windowMs: config.SLOW_START_MS, now, random };
+  const proxy = createProxy({
+    strategy,
+    trust,
+    log,
+    now,
+    slowStart,
+    recordExchange: (worker, failed) => registry.recordExchange(worker, failed),
+    retry: { attempts: config.RETRY_ATTEMPTS, budget: new RetryBudget(config.RETRY_BUDGET_PERCENT / 100, 10, now), bodyLimit: config.RETRY_BODY_LIMIT_BYTES },
+  });
+  const upgrade = createUpgradeHandler({ strategy, trust, log, slowStart, connectTimeoutMs: config.CONNECT_TIMEOUT_MS });
 
   const server = createServer((req, res) => {
     if (CONTROL_PATHS.has(pathOf(req.url))) control(req, res);
     else proxy(req, res);
   });
+  server.on('upgrade', upgrade);
   // A broken client socket is an expected event: answer 400 if we still can, never crash.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (err.code !== 'ECONNRESET' && socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

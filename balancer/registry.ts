@@ -1,9 +1,11 @@
 import type { Dispatcher } from 'undici';
 import type { Candidate, Strategy } from '../strategies';
+import { ActiveHealthChecker, type ActiveCheckOptions } from './health/active-checker';
+import { recordOutcome, type OutlierOptions, type OutlierState } from './health/outlier-detector';
 import type { Logger } from './logger';
 
 /** A registered worker as the balancer keeps it. Strategies see it through the Candidate fields. */
-export interface WorkerRecord extends Candidate {
+export interface WorkerRecord extends Candidate, OutlierState {
   readonly url: string;
   name: string;
   weight: number;
@@ -11,6 +13,16 @@ export interface WorkerRecord extends Candidate {
   readonly pool: Dispatcher;
   readonly registeredAt: number;
   lastSeenAt: number;
+  /** Verdict of the active health checks; a new worker starts healthy (it just proved it is alive). */
+  healthy: boolean;
+  /** Consecutive probe results in the current direction: >0 successes, <0 failures. */
+  probeStreak: number;
+  /** Passive ejection: not picked before this time (ms epoch); 0 when not ejected. */
+  ejectedUntil: number;
+  /** Whether the strategy currently holds this worker. */
+  inRotation: boolean;
+  /** When it last entered the rotation, for slow start. */
+  rotationSince: number;
 }
 
 export interface Registration {
@@ -19,19 +31,41 @@ export interface Registration {
   weight: number;
 }
 
+export interface HealthOptions {
+  active?: ActiveCheckOptions & { unhealthyThreshold: number; healthyThreshold: number };
+  outlier?: OutlierOptions;
+  /** Eject no worker if that would leave fewer than this share (0-100) of the healthy ones in rotation. */
+  panicThresholdPercent: number;
+  /** Drop a worker that has not re-registered for this long; 0 disables. */
+  registrationTtlMs: number;
+}
+
+const NO_HEALTH: HealthOptions = { panicThresholdPercent: 0, registrationTtlMs: 0 };
+
 /**
- * Owns the workers: their pools, their lifecycle and which of them the strategy may pick. Strategies
- * only choose; every change of membership reaches them here through onWorkerUp/onWorkerDown.
+ * Owns the workers: their pools, their health, their lifecycle, and which of them the strategy may
+ * pick. Health checks and passive outcomes are pushed in here, never probed from pick(); every change
+ * of eligibility reaches the strategy through onWorkerUp/onWorkerDown (see reconcile()).
  */
 export class WorkerRegistry {
   private readonly workers = new Map<string, WorkerRecord>();
+  private readonly checker: ActiveHealthChecker | undefined;
+  private ttlTimer: NodeJS.Timeout | undefined;
+  private panicking = false;
 
   constructor(
     private readonly strategy: Strategy<WorkerRecord>,
     private readonly createPool: (origin: string) => Dispatcher,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
+    private readonly health: HealthOptions = NO_HEALTH,
+  ) {
+    if (health.active) this.checker = new ActiveHealthChecker(health.active, (url, ok, reason) => this.reportProbe(url, ok, reason));
+    if (health.registrationTtlMs > 0) {
+      this.ttlTimer = setInterval(() => this.expireSilentWorkers(), Math.min(1000, health.registrationTtlMs / 3));
+      this.ttlTimer.unref();
+    }
+  }
 
   /** Called by POST /register-worker: adds a worker, or refreshes one already known (the heartbeat). */
   register(reg: Registration): 'created' | 'refreshed' {
@@ -47,25 +81,56 @@ export class WorkerRegistry {
       return 'refreshed';
     }
     const now = this.now();
-    const worker: WorkerRecord = { ...reg, inflight: 0, pool: this.createPool(reg.url), registeredAt: now, lastSeenAt: now };
+    const worker: WorkerRecord = {
+      ...reg,
+      inflight: 0,
+      pool: this.createPool(reg.url),
+      registeredAt: now,
+      lastSeenAt: now,
+      healthy: true,
+      probeStreak: 0,
+      ejectedUntil: 0,
+      consecutiveFailures: 0,
+      ejections: 0,
+      inRotation: false,
+      rotationSince: 0,
+    };
     this.workers.set(reg.url, worker);
-    this.strategy.onWorkerUp(worker);
+    this.checker?.watch(reg.url);
+    this.reconcile();
     this.log.info({ worker: reg.url, name: reg.name, weight: reg.weight, workers: this.workers.size }, 'worker registered');
     return 'created';
   }
 
   /**
-   * Called by POST /deregister-worker: the worker gets no new requests from this moment, and its pool
-   * closes once the requests already sent to it have finished (undici's close() waits for them).
+   * Called by POST /deregister-worker and when a heartbeat expires: the worker gets no new requests
+   * from this moment, and its pool closes once the requests already sent to it have finished
+   * (undici's close() waits for them). Upgraded connections are detached from the pool and run on.
    */
-  deregister(url: string): boolean {
+  deregister(url: string, reason = 'deregistered'): boolean {
     const worker = this.workers.get(url);
     if (!worker) return false;
     this.workers.delete(url);
-    this.strategy.onWorkerDown(worker);
-    this.log.info({ worker: url, inflight: worker.inflight, workers: this.workers.size }, 'worker deregistered, draining');
+    this.checker?.unwatch(url);
+    this.leaveRotation(worker);
+    this.reconcile();
+    this.log.info({ worker: url, reason, inflight: worker.inflight, workers: this.workers.size }, 'worker removed, draining');
     worker.pool.close().catch((err: Error) => this.log.warn({ worker: url, err: err.message }, 'closing pool failed'));
     return true;
+  }
+
+  /** Called by the proxy after each exchange: feeds passive outlier detection. */
+  recordExchange(worker: WorkerRecord, failed: boolean): void {
+    const outlier = this.health.outlier;
+    if (!outlier || !this.workers.has(worker.url)) return;
+    const now = this.now();
+    if (!failed && worker.ejections > 0 && now > worker.ejectedUntil + outlier.maxEjectionMs) worker.ejections = 0;
+    const ejectMs = recordOutcome(worker, failed, outlier);
+    if (ejectMs === 0) return;
+    worker.ejectedUntil = now + ejectMs;
+    this.log.warn({ worker: worker.url, ejectMs, ejections: worker.ejections }, 'worker ejected after consecutive failures');
+    setTimeout(() => this.reconcile(), ejectMs + 1).unref();
+    this.reconcile();
   }
 
   get(url: string): WorkerRecord | undefined {
@@ -76,15 +141,87 @@ export class WorkerRegistry {
     return [...this.workers.keys()];
   }
 
+  all(): IterableIterator<WorkerRecord> {
+    return this.workers.values();
+  }
+
   get size(): number {
     return this.workers.size;
   }
 
-  /** At shutdown: lets in-flight requests finish, then closes every pool. */
+  /** True while outlier ejections are ignored because too few workers would remain. */
+  get inPanic(): boolean {
+    return this.panicking;
+  }
+
+  /** At shutdown: stops probes, lets in-flight requests finish, then closes every pool. */
   async close(): Promise<void> {
+    clearInterval(this.ttlTimer);
     const workers = [...this.workers.values()];
     this.workers.clear();
-    for (const w of workers) this.strategy.onWorkerDown(w);
-    await Promise.allSettled(workers.map((w) => w.pool.close()));
+    for (const w of workers) this.leaveRotation(w);
+    await Promise.allSettled([...workers.map((w) => w.pool.close()), this.checker?.close()]);
+  }
+
+  private reportProbe(url: string, ok: boolean, reason?: string): void {
+    const worker = this.workers.get(url);
+    const active = this.health.active;
+    if (!worker || !active) return;
+    worker.probeStreak = ok ? Math.max(0, worker.probeStreak) + 1 : Math.min(0, worker.probeStreak) - 1;
+    if (worker.healthy && worker.probeStreak <= -active.unhealthyThreshold) {
+      worker.healthy = false;
+      this.log.warn({ worker: url, reason, failures: -worker.probeStreak }, 'worker marked unhealthy by health checks');
+      this.reconcile();
+    } else if (!worker.healthy && worker.probeStreak >= active.healthyThreshold) {
+      worker.healthy = true;
+      worker.ejectedUntil = 0;
+      this.log.info({ worker: url }, 'worker healthy again');
+      this.reconcile();
+    }
+  }
+
+  private expireSilentWorkers(): void {
+    const deadline = this.now() - this.health.registrationTtlMs;
+    for (const worker of [...this.workers.values()]) {
+      if (worker.lastSeenAt < deadline) this.deregister(worker.url, 'heartbeat expired');
+    }
+  }
+
+  /**
+   * Brings the strategy's membership in line with the workers' state: healthy and not ejected, except
+   * in panic, when ejecting would leave fewer than panicThresholdPercent of the healthy workers, and
+   * the ejected ones stay in too (as Envoy does). O(n), and only on state changes, never per request.
+   */
+  private reconcile(): void {
+    const now = this.now();
+    let healthy = 0;
+    let available = 0;
+    for (const w of this.workers.values()) {
+      if (!w.healthy) continue;
+      healthy++;
+      if (w.ejectedUntil <= now) available++;
+    }
+    const panic = healthy > 0 && available * 100 < healthy * this.health.panicThresholdPercent;
+    if (panic !== this.panicking) {
+      this.panicking = panic;
+      this.log.warn({ healthy, available }, panic ? 'panic mode: too many workers ejected, routing to all healthy ones' : 'panic mode over');
+    }
+    for (const w of this.workers.values()) {
+      const shouldRotate = w.healthy && (panic || w.ejectedUntil <= now);
+      if (shouldRotate === w.inRotation) continue;
+      if (shouldRotate) {
+        w.inRotation = true;
+        w.rotationSince = now;
+        this.strategy.onWorkerUp(w);
+      } else {
+        this.leaveRotation(w);
+      }
+    }
+  }
+
+  private leaveRotation(worker: WorkerRecord): void {
+    if (!worker.inRotation) return;
+    worker.inRotation = false;
+    this.strategy.onWorkerDown(worker);
   }
 }

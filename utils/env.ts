@@ -51,6 +51,7 @@ export function helpText(usage: string, spec: SettingsSpec): string {
 export const port = z.coerce.number().int().min(0).max(65535);
 export const positiveMs = z.coerce.number().int().min(1);
 export const nonNegativeInt = z.coerce.number().int().min(0);
+export const positiveInt = z.coerce.number().int().min(1);
 export const host = z.string().min(1);
 export const optionalString = z.string().optional();
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);

@@ -1,7 +1,30 @@
 import type { PickContext, Strategy } from '../../strategies';
 import type { WorkerRecord } from '../registry';
 
-/** Asks the strategy for a worker; undefined means none is eligible (the caller answers 503). */
-export function chooseWorker(strategy: Strategy<WorkerRecord>, ctx: PickContext, avoid?: ReadonlySet<WorkerRecord>): WorkerRecord | undefined {
-  return strategy.pick(ctx, avoid);
+export interface SlowStart {
+  /** Ramp-up window in ms; 0 disables slow start. */
+  readonly windowMs: number;
+  readonly now: () => number;
+  readonly random: () => number;
+}
+
+/**
+ * Asks the strategy for a worker; undefined means none is eligible (the caller answers 503).
+ * Slow start, for every strategy alike: a worker that entered the rotation `age` ms ago keeps a pick
+ * with probability age/window, otherwise the pick goes to another worker, so its share ramps up
+ * linearly instead of arriving all at once to cold caches and JIT.
+ */
+export function chooseWorker(
+  strategy: Strategy<WorkerRecord>,
+  ctx: PickContext,
+  avoid: ReadonlySet<WorkerRecord> | undefined,
+  slowStart: SlowStart,
+): WorkerRecord | undefined {
+  const worker = strategy.pick(ctx, avoid);
+  if (!worker || slowStart.windowMs === 0) return worker;
+  const age = slowStart.now() - worker.rotationSince;
+  if (age >= slowStart.windowMs || slowStart.random() * slowStart.windowMs < age) return worker;
+  const elsewhere = new Set(avoid);
+  elsewhere.add(worker);
+  return strategy.pick(ctx, elsewhere) ?? worker;
 }

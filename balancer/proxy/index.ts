@@ -1,57 +1,126 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Strategy } from '../../strategies';
+import type { PickContext, Strategy } from '../../strategies';
 import { noWorker } from '../errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
-import { chooseWorker } from './choose-worker';
+import { chooseWorker, type SlowStart } from './choose-worker';
 import { clientAddress, type TrustPolicy } from './forwarding';
 import { forward } from './forward';
 import { failExchange, sendProxyError } from './handle-failure';
 import { ResponseRelay } from './relay-response';
-import { buildUpstreamRequest } from './upstream-request';
+import { readReplayableBody, smallDeclaredLength } from './request-body';
+import { isReplayableRequest, isRetryableError, RetryBudget } from './retry-policy';
+import { buildUpstreamRequest, type UpstreamRequest } from './upstream-request';
+
+export interface RetryOptions {
+  /** Extra attempts after the first, each on a worker not tried yet. */
+  attempts: number;
+  budget: RetryBudget;
+  /** Bodies up to this many bytes are kept so they can be replayed; larger ones are not retried. */
+  bodyLimit: number;
+}
 
 export interface ProxyDeps {
   strategy: Strategy<WorkerRecord>;
   trust: TrustPolicy;
   log: Logger;
+  /** Passive health: told the outcome of every exchange. */
+  recordExchange?: (worker: WorkerRecord, failed: boolean) => void;
+  retry?: RetryOptions;
+  slowStart?: SlowStart;
   now?: () => number;
 }
 
 export type ProxyHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+const NO_RETRY: RetryOptions = { attempts: 0, budget: new RetryBudget(0, 0), bodyLimit: 0 };
+
 /**
  * The data plane: choose a worker, build the upstream request, forward it, relay the response, and
- * handle a failure. Each step is its own module; this function only wires them and keeps the
- * worker's in-flight count, which load-aware strategies read.
+ * handle a failure (retrying on another worker when that is safe). Each step is its own module; this
+ * file only wires them and keeps the bookkeeping load-aware strategies and health checks read.
  */
-export function createProxy({ strategy, trust, log, now = Date.now }: ProxyDeps): ProxyHandler {
-  return function proxy(req, res) {
-    const clientIp = clientAddress(req.socket.remoteAddress);
-    const worker = chooseWorker(strategy, { req, clientIp });
+export function createProxy(deps: ProxyDeps): ProxyHandler {
+  const { strategy, trust, log, recordExchange, retry = NO_RETRY, now = Date.now } = deps;
+  const slowStart: SlowStart = deps.slowStart ?? { windowMs: 0, now, random: Math.random };
+
+  /** One try on one worker; on a retryable failure, tries again on a worker not tried yet. */
+  function attempt(x: Exchange, lastError?: Error): void {
+    const worker = chooseWorker(strategy, x.ctx, x.tried, slowStart);
     if (!worker) {
-      sendProxyError(res, noWorker);
+      if (lastError) reportFailure(x, lastError, false);
+      else sendProxyError(x.res, noWorker);
       return;
     }
-    const upstream = buildUpstreamRequest(req, clientIp, trust);
     const startedAt = now();
-    let latencyMs = 0;
+    let status = 0;
     worker.inflight++;
     strategy.onRequestStart?.(worker);
-    const relay = new ResponseRelay(res, {
-      onResponseStart() {
-        latencyMs = now() - startedAt;
+    const relay = new ResponseRelay(x.res, {
+      onResponseStart(statusCode) {
+        status = statusCode;
       },
       onEnd(err, responseStarted) {
         worker.inflight--;
-        if (!responseStarted) latencyMs = now() - startedAt;
-        strategy.onRequestEnd?.(worker, { ok: err === undefined, latencyMs });
-        if (err === undefined || (err as { code?: string }).code === 'CLIENT_GONE') return;
-        const error = failExchange(res, err, responseStarted);
-        log.warn({ worker: worker.url, method: req.method, path: req.url, status: error.status, code: (err as { code?: string }).code ?? err.message }, 'upstream request failed');
+        const clientGone = (err as { code?: string } | undefined)?.code === 'CLIENT_GONE';
+        const failed = (err !== undefined && !clientGone) || status >= 500;
+        strategy.onRequestEnd?.(worker, { ok: !failed, latencyMs: now() - startedAt });
+        if (!clientGone) recordExchange?.(worker, failed);
+        if (err === undefined || clientGone) return;
+        (x.tried ??= new Set()).add(worker);
+        const retryable = x.replayable && !responseStarted && x.tried.size <= retry.attempts && isRetryableError(err);
+        if (retryable && retry.budget.tryWithdraw()) {
+          log.info({ worker: worker.url, code: codeOf(err), method: x.req.method, path: x.req.url, attempt: x.tried.size + 1 }, 'retrying on another worker');
+          attempt(x, err);
+          return;
+        }
+        reportFailure(x, err, responseStarted);
       },
     });
-    forward(worker, upstream, relay);
+    forward(worker, x.upstream, relay);
+  }
+
+  function reportFailure(x: Exchange, err: Error, responseStarted: boolean): void {
+    const error = failExchange(x.res, err, responseStarted);
+    const workers = x.tried ? [...x.tried].map((w) => w.url) : [];
+    log.warn({ workers, method: x.req.method, path: x.req.url, status: error.status, code: codeOf(err), responseStarted }, 'upstream request failed');
+  }
+
+  return function proxy(req, res) {
+    retry.budget.deposit();
+    const clientIp = clientAddress(req.socket.remoteAddress);
+    const upstream = buildUpstreamRequest(req, clientIp, trust);
+    const x: Exchange = { req, res, ctx: { req, clientIp }, upstream, replayable: false };
+    if (retry.attempts === 0 || !isReplayableRequest(req)) return attempt(x);
+    if (upstream.body === null) {
+      x.replayable = true;
+      return attempt(x);
+    }
+    // A small body is kept so it can be sent again; a large or chunked one streams and is not retried.
+    if (smallDeclaredLength(req, retry.bodyLimit) === undefined) return attempt(x);
+    readReplayableBody(req, (err, body) => {
+      if (err) return; // the client went away mid-upload; there is no one to answer
+      x.upstream = { ...upstream, body: body! };
+      x.replayable = true;
+      attempt(x);
+    });
   };
+}
+
+/** One client request's journey through the pipeline, across retries. */
+interface Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly ctx: PickContext;
+  upstream: UpstreamRequest;
+  /** Whether this request may be sent again: safe to repeat, and its body (if any) was kept. */
+  replayable: boolean;
+  /** Workers already tried, avoided by the next pick. */
+  tried?: Set<WorkerRecord>;
+}
+
+function codeOf(err: Error): string {
+  return (err as { code?: string }).code ?? err.message;
 }
 
 /**

@@ -8,8 +8,11 @@ export interface UpstreamRequest {
   readonly path: string;
   /** Flat [name, value, name, value, ...] list, the form undici takes without re-parsing. */
   readonly headers: string[];
-  /** The client's request stream when it carries a body, so the body is streamed, never buffered. */
-  readonly body: IncomingMessage | null;
+  /**
+   * The client's request stream when it carries a body, so the body is streamed, never buffered;
+   * a Buffer when the proxy kept a small body to be able to replay it on a retry.
+   */
+  readonly body: IncomingMessage | Buffer | null;
 }
 
 const FORWARDED_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded']);

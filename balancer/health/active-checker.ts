@@ -1,0 +1,63 @@
+import { Agent, request } from 'undici';
+
+export interface ActiveCheckOptions {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/**
+ * Probes each worker's health endpoint on an interval and reports each result; the registry counts
+ * consecutive results against its thresholds. Probes use their own small keep-alive agent, so a
+ * worker's traffic pool being full never makes a probe time out. The next probe is scheduled when the
+ * previous one ends, so a frozen worker never piles probes up.
+ */
+export class ActiveHealthChecker {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly opts: ActiveCheckOptions,
+    private readonly report: (url: string, healthy: boolean, reason?: string) => void,
+  ) {
+    this.agent = new Agent({ connections: 1, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connect: { timeout: opts.timeoutMs } });
+  }
+
+  watch(url: string): void {
+    if (this.timers.has(url)) return;
+    this.schedule(url);
+  }
+
+  unwatch(url: string): void {
+    clearTimeout(this.timers.get(url));
+    this.timers.delete(url);
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await this.agent.close();
+  }
+
+  private schedule(url: string): void {
+    const timer = setTimeout(() => void this.probe(url), this.opts.intervalMs);
+    timer.unref();
+    this.timers.set(url, timer);
+  }
+
+  private async probe(url: string): Promise<void> {
+    let healthy = false;
+    let reason: string | undefined;
+    try {
+      const res = await request(url + this.opts.path, { dispatcher: this.agent, signal: AbortSignal.timeout(this.opts.timeoutMs) });
+      await res.body.dump();
+      healthy = res.statusCode >= 200 && res.statusCode < 300;
+      if (!healthy) reason = `status ${res.statusCode}`;
+    } catch (err) {
+      reason = (err as { code?: string }).code ?? (err as Error).name;
+    }
+    if (!this.timers.has(url)) return; // unwatched while the probe was in flight
+    this.report(url, healthy, reason);
+    if (this.timers.has(url)) this.schedule(url);
+  }
+}

@@ -1,0 +1,72 @@
+import type { IncomingMessage } from 'node:http';
+
+/**
+ * When a failed exchange may be tried again on another worker. Only failures before any response byte
+ * (the worker never answered) and only requests that are safe to repeat: idempotent methods (RFC 9110
+ * section 9.2.2) or a client-supplied Idempotency-Key. Retries always go to a worker not yet tried, so
+ * no backoff delay is needed; the budget below is what stops a retry storm.
+ */
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** Errors meaning the connection failed under the request: refused, reset, or a pooled socket closed. */
+const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+export function isReplayableRequest(req: IncomingMessage): boolean {
+  return IDEMPOTENT_METHODS.has(req.method ?? 'GET') || req.headers['idempotency-key'] !== undefined;
+}
+
+export function isRetryableError(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code !== undefined && RETRYABLE_CODES.has(code);
+}
+
+/**
+ * A retry budget as Finagle's: every request deposits `ratio` of a retry, every retry withdraws one,
+ * plus a small per-second allowance so a quiet balancer can still retry. When a whole fleet is failing
+ * this caps retries at about `ratio` of the traffic instead of multiplying it.
+ */
+export class RetryBudget {
+  private balance = 0;
+  private windowStart = 0;
+  private usedInWindow = 0;
+
+  constructor(
+    private readonly ratio: number,
+    private readonly minPerSecond = 10,
+    private readonly now: () => number = Date.now,
+    private readonly maxBalance = 1000,
+  ) {}
+
+  /** Called once per client request. */
+  deposit(): void {
+    if (this.balance < this.maxBalance) this.balance += this.ratio;
+  }
+
+  /** Called before each retry; false means the retry must not happen. */
+  tryWithdraw(): boolean {
+    const now = this.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.usedInWindow = 0;
+    }
+    if (this.usedInWindow < this.minPerSecond) {
+      this.usedInWindow++;
+      return true;
+    }
+    if (this.balance >= 1) {
+      this.balance -= 1;
+      return true;
+    }
+    return false;
+  }
+}
