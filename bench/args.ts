@@ -1,0 +1,124 @@
+import type { GeneratorName } from './load';
+
+export type SuiteName = 'seed' | 'peers' | 'pick';
+
+export interface BenchOptions {
+  suite: SuiteName;
+  /** Seconds per measurement: per target in the seed suite, per round in the peers suite. */
+  durationS?: number;
+  /** Overrides the connection count of every scenario. */
+  connections?: number;
+  connectionsSlow?: number;
+  connectionsFast?: number;
+  rounds?: number;
+  warmupS?: number;
+  generator?: GeneratorName;
+  /** undefined: the suite's default (none for seed/pick, benchmark-results/peers.json for peers). */
+  json?: string;
+  /** Peers suite: only these peers (by name). */
+  only?: string[];
+  /** Peers suite: run the extra measurements (1,000 workers, 1,000 connections, 100 MB, pick). */
+  extras: boolean;
+  help: boolean;
+}
+
+export const USAGE = `Usage: npm run benchmark -- [options]
+
+Suites
+  --suite seed            (default) one worker called directly vs balancer + 3 workers,
+                          for a 1 s worker and a 0 ms worker; autocannon in-process
+  --suite peers           the same 2 workers (0 ms) behind our balancer, nginx, HAProxy,
+                          @fastify/http-proxy, node-http-proxy and an Express+axios gateway,
+                          plus "direct"; then the extra measurements
+  --suite pick            ns per strategy.pick() for every registered strategy, 10 and 10,000 workers
+
+Options
+  --duration <s>          seconds per measurement (seed: 10 per target; peers: 5 per round)
+  --connections <n>       connections for every scenario (seed: 100 for 1 s, 64 for 0 ms; peers: 64)
+  --connections-1s <n>    seed suite, 1 s scenario only
+  --connections-0ms <n>   seed suite, 0 ms scenario only
+  --rounds <n>            peers suite: alternating rounds, medians reported (3)
+  --warmup <s>            warm-up before each measured target (2)
+  --generator wrk|autocannon   peers suite load generator (default: wrk when installed)
+  --only a,b,c            peers suite: only these peers (ours, nginx, haproxy, fastify, http-proxy, express-axios, direct)
+  --no-extras             peers suite: skip the extra measurements
+  --json [path]           write results as JSON (seed: benchmark-results/results.json;
+                          peers always writes benchmark-results/peers.json + peers.svg)
+  --help                  this text
+`;
+
+const DEFAULT_JSON: Record<SuiteName, string> = {
+  seed: 'benchmark-results/results.json',
+  peers: 'benchmark-results/peers.json',
+  pick: 'benchmark-results/pick.json',
+};
+
+function positive(flag: string, value: string | undefined, integer = true): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new Error(`${flag} expects a positive ${integer ? 'integer' : 'number'}, got ${value ?? '(nothing)'}`);
+  }
+  return n;
+}
+
+/** Parses argv (without node and script); throws with a message naming the flag on a bad value. */
+export function parseArgs(argv: string[]): BenchOptions {
+  const opts: BenchOptions = { suite: 'seed', extras: true, help: false };
+  let jsonFlag = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = () => argv[++i];
+    switch (flag) {
+      case '--suite': {
+        const s = value();
+        if (s !== 'seed' && s !== 'peers' && s !== 'pick') throw new Error(`--suite expects seed, peers or pick, got ${s ?? '(nothing)'}`);
+        opts.suite = s;
+        break;
+      }
+      case '--duration':
+        opts.durationS = positive(flag, value(), false);
+        break;
+      case '--connections':
+        opts.connections = positive(flag, value());
+        break;
+      case '--connections-1s':
+        opts.connectionsSlow = positive(flag, value());
+        break;
+      case '--connections-0ms':
+        opts.connectionsFast = positive(flag, value());
+        break;
+      case '--rounds':
+        opts.rounds = positive(flag, value());
+        break;
+      case '--warmup':
+        opts.warmupS = Number(value());
+        if (!(opts.warmupS >= 0)) throw new Error('--warmup expects a number of seconds >= 0');
+        break;
+      case '--generator': {
+        const g = value();
+        if (g !== 'wrk' && g !== 'autocannon') throw new Error(`--generator expects wrk or autocannon, got ${g ?? '(nothing)'}`);
+        opts.generator = g;
+        break;
+      }
+      case '--only':
+        opts.only = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        break;
+      case '--no-extras':
+        opts.extras = false;
+        break;
+      case '--json':
+        jsonFlag = true;
+        if (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) opts.json = value();
+        break;
+      case '--help':
+      case '-h':
+        opts.help = true;
+        break;
+      default:
+        throw new Error(`unknown option ${flag}`);
+    }
+  }
+  if (jsonFlag && opts.json === undefined) opts.json = DEFAULT_JSON[opts.suite];
+  if (opts.suite === 'peers' && opts.json === undefined) opts.json = DEFAULT_JSON.peers;
+  return opts;
+}

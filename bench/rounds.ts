@@ -1,0 +1,75 @@
+import { runLoad, type GeneratorName, type LoadResult } from './load';
+import { sampleRss } from './processes';
+import { progress } from './progress';
+import { fmtMb, fmtMs, fmtRps } from './report';
+import { median } from './stats';
+
+/**
+ * Alternating rounds: every target gets a warm-up, then `rounds` measurements, with the order rotated
+ * each round so no target always runs first (cold caches) or last (a warmer machine). Medians are
+ * reported; RSS of each target's process is sampled every 200 ms while it is under load.
+ */
+
+export interface RoundsConfig {
+  generator: GeneratorName;
+  connections: number;
+  rounds: number;
+  roundS: number;
+  warmupS: number;
+}
+
+export interface Target {
+  name: string;
+  url: string;
+  pid: number;
+}
+
+export interface TargetSummary {
+  name: string;
+  rounds: LoadResult[];
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Summed over all measured rounds (warm-ups excluded). */
+  errors: number;
+  requests: number;
+  /** Highest VmRSS of the target's process seen while it was measured, in kB. */
+  peakRssKb?: number;
+}
+
+export async function alternatingRounds(targets: readonly Target[], cfg: RoundsConfig, label: string): Promise<TargetSummary[]> {
+  const results = new Map<string, { rounds: LoadResult[]; peak?: number }>(targets.map((t) => [t.name, { rounds: [] }]));
+  if (cfg.warmupS > 0) {
+    for (const t of targets) {
+      progress(`${label}: warm-up ${t.name} (${cfg.warmupS} s)`);
+      await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.warmupS });
+    }
+  }
+  for (let r = 0; r < cfg.rounds; r++) {
+    const order = targets.map((_, i) => targets[(i + r) % targets.length]);
+    for (const t of order) {
+      const sampler = sampleRss(t.pid);
+      const result = await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.roundS });
+      const peak = sampler.stop();
+      const entry = results.get(t.name)!;
+      entry.rounds.push(result);
+      if (peak !== undefined) entry.peak = Math.max(entry.peak ?? 0, peak);
+      progress(
+        `${label}: round ${r + 1}/${cfg.rounds} ${t.name}: ${fmtRps(result.rps)} req/s, p99 ${fmtMs(result.p99Ms)}, ${result.errors} errors, RSS ${fmtMb(peak)}`,
+      );
+    }
+  }
+  return targets.map((t) => {
+    const { rounds, peak } = results.get(t.name)!;
+    return {
+      name: t.name,
+      rounds,
+      rps: median(rounds.map((x) => x.rps)),
+      p50Ms: median(rounds.map((x) => x.p50Ms)),
+      p99Ms: median(rounds.map((x) => x.p99Ms)),
+      errors: rounds.reduce((sum, x) => sum + x.errors, 0),
+      requests: rounds.reduce((sum, x) => sum + x.requests, 0),
+      ...(peak !== undefined ? { peakRssKb: peak } : {}),
+    };
+  });
+}

@@ -1,0 +1,212 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { BenchOptions } from '../args';
+import { measureBigBody, type BigBodyResult } from '../extras/big-body';
+import { measureConnectionsRss, type ConnectionsRssResult } from '../extras/connections-rss';
+import { measureManyWorkers, type ManyWorkersResult } from '../extras/many-workers';
+import { startOurBalancer, startWorker, waitForRegistered } from '../fleet';
+import { runMetadata, writeJson } from '../json';
+import { defaultGenerator, type GeneratorName } from '../load';
+import { BASELINES, PEERS, type PeerContext, type PeerDef } from '../peers';
+import { stopAll, which } from '../processes';
+import { progress } from '../progress';
+import { fmtMb, fmtMs, fmtRatio, fmtRps, fmtShares, table } from '../report';
+import { alternatingRounds, type RoundsConfig, type Target, type TargetSummary } from '../rounds';
+import { ratio } from '../stats';
+import { groupedBarChart } from '../svg';
+import { formatPick, measureAllPicks, type PickRow } from './pick';
+
+/**
+ * Suite B (issue 4), the data plane against its peers: the same two 0 ms workers behind our balancer,
+ * nginx, HAProxy, @fastify/http-proxy, node-http-proxy and a seed-style Express + axios gateway, plus
+ * the workers called directly. One load generator for all, a warm-up per peer, alternating rounds,
+ * medians. Then the extra measurements, each in its own module under bench/extras.
+ */
+
+export interface PeerRow extends TargetSummary {
+  description: string;
+  /** Who answered 20 sequential requests before the load: proves each peer really alternates. */
+  split: Record<string, number>;
+  /** req/s of this peer over req/s of each baseline. */
+  vs: Record<string, number | undefined>;
+}
+
+export interface PeersResults {
+  suite: 'peers';
+  meta: ReturnType<typeof runMetadata> & RoundsConfig;
+  peers: PeerRow[];
+  skipped: { name: string; reason: string }[];
+  extras?: {
+    manyWorkers?: ManyWorkersResult | { error: string };
+    connectionsRss?: ConnectionsRssResult | { error: string };
+    bigBody?: BigBodyResult | { error: string };
+    pick?: PickRow[];
+  };
+}
+
+const SPLIT_REQUESTS = 20;
+
+/** Who served each of `n` sequential requests, by the `Server: <name>` in the body. */
+async function splitCheck(url: string, n = SPLIT_REQUESTS): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(5_000) });
+    const text = await res.text();
+    const name = /^Server: ([^,]+),/.exec(text)?.[1] ?? `status ${res.status}`;
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return counts;
+}
+
+async function startPeers(defs: readonly PeerDef[], ctx: PeerContext, skipped: PeersResults['skipped']): Promise<(Target & { def: PeerDef })[]> {
+  const started: (Target & { def: PeerDef })[] = [];
+  for (const def of defs) {
+    if (def.binary && !which(def.binary)) {
+      skipped.push({ name: def.name, reason: `${def.binary} is not installed (Debian: apt-get install -y ${def.binary === 'nginx' ? 'nginx-light' : def.binary})` });
+      progress(`peers: SKIPPING ${def.name}: ${def.binary} not found on PATH`);
+      continue;
+    }
+    try {
+      progress(`peers: starting ${def.name}`);
+      const running = await def.start(ctx);
+      started.push({ name: def.name, url: running.url, pid: running.pid, def });
+    } catch (err) {
+      const lines = (err as Error).message.split('\n').filter((l) => l.trim());
+      const reason = lines.length > 1 ? `${lines[0]} (last output: ${lines[lines.length - 1].trim()})` : lines[0];
+      skipped.push({ name: def.name, reason: `failed to start: ${reason}` });
+      progress(`peers: SKIPPING ${def.name}: ${(err as Error).message}`);
+    }
+  }
+  return started;
+}
+
+/** Runs one extra, turning a failure into a reported error instead of losing the whole suite. */
+async function extra<T>(name: string, run: () => Promise<T>): Promise<T | { error: string }> {
+  try {
+    return await run();
+  } catch (err) {
+    progress(`${name} failed: ${(err as Error).message}`);
+    return { error: (err as Error).message };
+  } finally {
+    await stopAll();
+  }
+}
+
+export function formatPeers(results: PeersResults): string {
+  const rows = results.peers.map((p) => [
+    p.name,
+    fmtRps(p.rps),
+    fmtMs(p.p50Ms),
+    fmtMs(p.p99Ms),
+    p.errors,
+    fmtMb(p.peakRssKb),
+    ...BASELINES.map((b) => fmtRatio(p.vs[b])),
+    fmtShares(p.split),
+  ]);
+  return table(['peer', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', ...BASELINES.map((b) => `vs ${b}`), `split of ${SPLIT_REQUESTS}`], rows);
+}
+
+function formatExtras(x: NonNullable<PeersResults['extras']>): string {
+  const out: string[] = [];
+  const m = x.manyWorkers;
+  if (m && 'error' in m) out.push(`1,000 workers: failed: ${m.error}`);
+  else if (m) {
+    out.push(
+      `1,000 registered workers (one upstream process on ${m.upstreamPorts} ports; ${m.registeredAfter} still registered after the run):\n\n` +
+        table(
+          ['balancer with', 'req/s', 'p50', 'p99', 'errors', 'peak RSS'],
+          [m.two, m.thousand].map((t) => [t.name, fmtRps(t.rps), fmtMs(t.p50Ms), fmtMs(t.p99Ms), t.errors, fmtMb(t.peakRssKb)]),
+        ) +
+        `\n\n1,000 / 2 workers req/s: ${fmtRatio(m.ratio)} (target: within 5%, i.e. >= 0.95x)`,
+    );
+  }
+  const c = x.connectionsRss;
+  if (c && 'error' in c) out.push(`1,000 connections: failed: ${c.error}`);
+  else if (c) {
+    out.push(
+      `${c.connections.toLocaleString('en-US')} concurrent client connections (workers answer after ${c.workerDelayMs} ms, ${c.load.generator}, ${c.load.durationS} s): ` +
+        `balancer RSS idle ${fmtMb(c.idleRssKb)}, peak ${fmtMb(c.peakRssKb)}; ${fmtRps(c.load.rps)} req/s, p50 ${fmtMs(c.load.p50Ms)}, p99 ${fmtMs(c.load.p99Ms)}, ${c.load.errors} errors`,
+    );
+  }
+  const b = x.bigBody;
+  if (b && 'error' in b) out.push(`100 MiB body: failed: ${b.error}`);
+  else if (b) {
+    out.push(
+      `100 MiB upload streamed through the balancer to an echo upstream: ${b.intact ? 'intact' : 'NOT intact'} ` +
+        `(${b.bytesSent.toLocaleString('en-US')} bytes sent, ${b.bytesReceived.toLocaleString('en-US')} back, status ${b.status ?? '-'}${b.error ? `, error: ${b.error}` : ''}), ` +
+        `${b.seconds.toFixed(1)} s (${b.mbPerS.toFixed(0)} MiB/s each way); balancer RSS idle ${fmtMb(b.idleRssKb)}, peak ${fmtMb(b.peakRssKb)}`,
+    );
+  }
+  if (x.pick) out.push(`strategy.pick() alone:\n\n${formatPick(x.pick)}`);
+  return out.join('\n\n');
+}
+
+export async function runPeersSuite(opts: BenchOptions): Promise<PeersResults> {
+  const generator: GeneratorName = opts.generator ?? defaultGenerator();
+  if (generator === 'wrk' && !which('wrk')) throw new Error('--generator wrk: wrk is not installed (Debian: apt-get install -y wrk)');
+  const cfg: RoundsConfig = { generator, connections: opts.connections ?? 64, rounds: opts.rounds ?? 3, roundS: opts.durationS ?? 5, warmupS: opts.warmupS ?? 2 };
+  const tmpDir = mkdtempSync(join(tmpdir(), 'lb-bench-'));
+  process.once('exit', () => rmSync(tmpDir, { recursive: true, force: true }));
+  const unknown = (opts.only ?? []).filter((n) => !PEERS.some((p) => p.name === n));
+  if (unknown.length) throw new Error(`--only: unknown peer(s) ${unknown.join(', ')}; known: ${PEERS.map((p) => p.name).join(', ')}`);
+  const defs = opts.only ? PEERS.filter((p) => opts.only!.includes(p.name)) : PEERS;
+
+  progress(`peers: load generator ${generator}, ${cfg.connections} connections, ${cfg.rounds} rounds x ${cfg.roundS} s, ${cfg.warmupS} s warm-up per peer`);
+  progress('peers: starting our balancer and 2 workers (WORKER_DELAY_MS=0) that register with it');
+  const balancer = await startOurBalancer('ours');
+  const workers = [await startWorker('w1', 0, balancer), await startWorker('w2', 0, balancer)];
+  await waitForRegistered(balancer, workers.map((w) => w.url));
+
+  const skipped: PeersResults['skipped'] = [];
+  const started = await startPeers(defs, { workers, balancer, tmpDir }, skipped);
+  const splits = new Map<string, Record<string, number>>();
+  for (const t of started) splits.set(t.name, await splitCheck(t.url));
+  const summaries = await alternatingRounds(started, cfg, 'peers');
+  await stopAll();
+
+  const byName = new Map(summaries.map((s) => [s.name, s]));
+  const peers: PeerRow[] = summaries.map((s) => ({
+    ...s,
+    description: started.find((t) => t.name === s.name)!.def.description,
+    split: splits.get(s.name) ?? {},
+    vs: Object.fromEntries(BASELINES.map((b) => [b, ratio(s.rps, byName.get(b)?.rps)])),
+  }));
+  const results: PeersResults = { suite: 'peers', meta: { ...runMetadata(), ...cfg }, peers, skipped };
+
+  if (opts.extras) {
+    results.extras = {};
+    results.extras.manyWorkers = await extra('1,000 workers', () => measureManyWorkers(cfg));
+    results.extras.connectionsRss = await extra('1,000 connections', () => measureConnectionsRss(generator, cfg.roundS));
+    results.extras.bigBody = await extra('100 MiB body', () => measureBigBody());
+    results.extras.pick = measureAllPicks();
+  }
+
+  const m = results.meta;
+  const generatorNote = generator === 'wrk' ? 'wrk -t1 (a separate process)' : 'autocannon in the benchmark process (competes with Node peers for CPU)';
+  process.stdout.write(
+    `\nPeers: the same 2 workers (0 ms) behind each peer. Load generator: ${generatorNote}, ${cfg.connections} connections, ` +
+      `${cfg.rounds} alternating rounds x ${cfg.roundS} s after a ${cfg.warmupS} s warm-up, medians. ` +
+      `${m.cpus} CPU(s) (${m.cpuModel}), Node ${m.node}; load generator, peer and workers share them.\n\n`,
+  );
+  process.stdout.write(`${formatPeers(results)}\n\n`);
+  process.stdout.write('errors = non-2xx + socket errors + timeouts over all rounds. "vs X" = req/s of the row / req/s of X.\n');
+  for (const p of peers) process.stdout.write(`  ${p.name.padEnd(14)} ${p.description}\n`);
+  for (const s of skipped) process.stdout.write(`  SKIPPED ${s.name}: ${s.reason}\n`);
+  if (results.extras) process.stdout.write(`\n${formatExtras(results.extras)}\n`);
+
+  if (opts.json) {
+    const jsonPath = writeJson(opts.json, results);
+    const svgPath = join(dirname(resolve(jsonPath)), `${jsonPath.replace(/^.*\//, '').replace(/\.json$/i, '')}.svg`);
+    writeFileSync(
+      svgPath,
+      groupedBarChart(
+        peers.map((p) => ({ label: p.name, rps: p.rps, p99Ms: p.p99Ms })),
+        'Proxy peers: same 2 workers, same load',
+        `${generator}, ${cfg.connections} connections, median of ${cfg.rounds} x ${cfg.roundS} s; ${m.cpus} CPU(s); ${m.date.slice(0, 10)}`,
+      ),
+    );
+    process.stdout.write(`\nJSON: ${jsonPath}\nSVG:  ${svgPath}\n`);
+  }
+  return results;
+}

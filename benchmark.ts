@@ -1,0 +1,37 @@
+import { parseArgs, USAGE, type BenchOptions } from './bench/args';
+import { installCleanup, stopAll } from './bench/processes';
+import { runPeersSuite } from './bench/suites/peers';
+import { runPickSuite } from './bench/suites/pick';
+import { runSeedSuite } from './bench/suites/seed';
+
+/**
+ * `npm run benchmark [-- options]`: the seed comparison by default, `--suite peers` for the data-plane
+ * comparison with nginx, HAProxy and Node proxies, `--suite pick` for the strategies alone. Every
+ * server runs on 127.0.0.1 and every process started here is killed when this one exits.
+ */
+async function main(): Promise<void> {
+  let opts: BenchOptions;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  installCleanup();
+  if (opts.suite === 'peers') await runPeersSuite(opts);
+  else if (opts.suite === 'pick') runPickSuite(opts);
+  else await runSeedSuite(opts);
+  await stopAll();
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
