@@ -1,4 +1,6 @@
 import type { Candidate, Strategy, StrategyDeps } from './strategy';
+import { PowerOfTwo } from './power-of-two';
+import { RandomStrategy } from './random';
 import { RoundRobin } from './round-robin';
 
 export type { Candidate, PickContext, RequestOutcome, Strategy, StrategyDeps } from './strategy';
@@ -6,6 +8,8 @@ export type { Candidate, PickContext, RequestOutcome, Strategy, StrategyDeps } f
 /** Every strategy STRATEGY accepts. Adding one: a file in strategies/ and one line here. */
 const factories: Record<string, (deps: StrategyDeps) => Strategy<Candidate>> = {
   'round-robin': () => new RoundRobin(),
+  'power-of-two': (deps) => new PowerOfTwo(deps),
+  random: (deps) => new RandomStrategy(deps),
 };
 
 export const strategyNames = Object.keys(factories);
