@@ -1,13 +1,17 @@
 import type { Candidate, Strategy, StrategyDeps } from './strategy';
+import { LeastConnections } from './least-connections';
 import { PowerOfTwo } from './power-of-two';
 import { RandomStrategy } from './random';
 import { RoundRobin } from './round-robin';
+import { WeightedRoundRobin } from './weighted-round-robin';
 
 export type { Candidate, PickContext, RequestOutcome, Strategy, StrategyDeps } from './strategy';
 
 /** Every strategy STRATEGY accepts. Adding one: a file in strategies/ and one line here. */
 const factories: Record<string, (deps: StrategyDeps) => Strategy<Candidate>> = {
   'round-robin': () => new RoundRobin(),
+  'weighted-round-robin': () => new WeightedRoundRobin(),
+  'least-connections': () => new LeastConnections(),
   'power-of-two': (deps) => new PowerOfTwo(deps),
   random: (deps) => new RandomStrategy(deps),
 };
