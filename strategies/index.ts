@@ -1,4 +1,5 @@
 import type { Candidate, Strategy, StrategyDeps } from './strategy';
+import { ConsistentHash } from './consistent-hash';
 import { LeastConnections } from './least-connections';
 import { PowerOfTwo } from './power-of-two';
 import { RandomStrategy } from './random';
@@ -14,6 +15,7 @@ const factories: Record<string, (deps: StrategyDeps) => Strategy<Candidate>> = {
   'least-connections': () => new LeastConnections(),
   'power-of-two': (deps) => new PowerOfTwo(deps),
   random: (deps) => new RandomStrategy(deps),
+  'consistent-hash': (deps) => new ConsistentHash(deps),
 };
 
 export const strategyNames = Object.keys(factories);
