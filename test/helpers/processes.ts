@@ -28,13 +28,18 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Thrown by a waitFor probe to stop waiting at once, e.g. because the process it waits for has exited. */
+export class GiveUp extends Error {}
+
+/** Polls `probe` every 50 ms until it returns a value other than undefined/false; a throw means "not yet", except GiveUp. */
 export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       const value = await probe();
       if (value !== undefined && value !== false) return value;
-    } catch {
+    } catch (err) {
+      if (err instanceof GiveUp) throw err;
       // not ready yet
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -72,7 +77,7 @@ export async function startProcess(script: string, env: Record<string, string>, 
   };
   try {
     await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`${script} exited early:\n${output}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`${script} exited early (${child.exitCode ?? child.signalCode})`);
       const res = await fetch(url + readyPath);
       await res.arrayBuffer();
       return true;
