@@ -1,6 +1,7 @@
 import type { Candidate, Strategy, StrategyDeps } from './strategy';
 import { ConsistentHash } from './consistent-hash';
 import { LeastConnections } from './least-connections';
+import { LeastLatency } from './least-latency';
 import { PowerOfTwo } from './power-of-two';
 import { RandomStrategy } from './random';
 import { RoundRobin } from './round-robin';
@@ -16,6 +17,7 @@ const factories: Record<string, (deps: StrategyDeps) => Strategy<Candidate>> = {
   'power-of-two': (deps) => new PowerOfTwo(deps),
   random: (deps) => new RandomStrategy(deps),
   'consistent-hash': (deps) => new ConsistentHash(deps),
+  'least-latency': (deps) => new LeastLatency(deps),
 };
 
 export const strategyNames = Object.keys(factories);
