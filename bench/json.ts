@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 
 /** Where a run happened, stored with its results so two JSON files can be compared honestly. */
@@ -11,6 +11,8 @@ export interface RunMetadata {
   cpus: number;
   cpuModel: string;
   memoryGb: number;
+  /** 1-minute load average when the run started: other work on the machine skews every figure. */
+  loadAvg1m: number;
   commit?: string;
 }
 
@@ -29,6 +31,7 @@ export function runMetadata(): RunMetadata {
     cpus: cpuList.length,
     cpuModel: cpuList[0]?.model ?? 'unknown',
     memoryGb: Math.round(totalmem() / 2 ** 30),
+    loadAvg1m: Math.round(loadavg()[0] * 100) / 100,
     ...(commit ? { commit } : {}),
   };
 }

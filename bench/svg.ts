@@ -29,10 +29,16 @@ function niceCeil(v: number): number {
 }
 
 function short(n: number): string {
+  if (n === 0) return '0';
   if (n >= 10_000) return `${Math.round(n / 1000)}k`;
   if (n >= 1000) return `${(n / 1000).toFixed(1)}k`;
   if (n >= 10) return String(Math.round(n));
   return n.toFixed(n >= 1 ? 1 : 2);
+}
+
+/** Latency tick labels stay in plain milliseconds: "1000", not "1.0k". */
+function ms(n: number): string {
+  return n >= 10 || n === 0 ? String(Math.round(n)) : n.toFixed(1);
 }
 
 export function groupedBarChart(groups: readonly ChartGroup[], title: string, subtitle: string): string {
@@ -55,7 +61,7 @@ export function groupedBarChart(groups: readonly ChartGroup[], title: string, su
     const ty = MARGIN.top + plotH - (i / TICKS) * plotH;
     out.push(`<line x1="${MARGIN.left}" y1="${ty}" x2="${MARGIN.left + plotW}" y2="${ty}" stroke="#e5e5e5"/>`);
     out.push(`<text x="${MARGIN.left - 8}" y="${ty + 4}" text-anchor="end" fill="${RPS_COLOR}">${short((rpsMax * i) / TICKS)}</text>`);
-    out.push(`<text x="${MARGIN.left + plotW + 8}" y="${ty + 4}" fill="${P99_COLOR}">${short((p99Max * i) / TICKS)}</text>`);
+    out.push(`<text x="${MARGIN.left + plotW + 8}" y="${ty + 4}" fill="${P99_COLOR}">${ms((p99Max * i) / TICKS)}</text>`);
   }
   out.push(`<text transform="translate(20 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="${RPS_COLOR}">requests/s (median)</text>`);
   out.push(`<text transform="translate(${WIDTH - 18} ${MARGIN.top + plotH / 2}) rotate(90)" text-anchor="middle" fill="${P99_COLOR}">p99 latency, ms (median)</text>`);

@@ -27,11 +27,11 @@ export interface BigBodyResult {
 }
 
 const CHUNK = 64 * 1024;
-const CHUNKS = 1600; // 1600 x 64 KiB = 100 MiB
+const DEFAULT_BYTES = 100 * 2 ** 20;
 const TIMEOUT_MS = 120_000;
 
-function* body(hash: ReturnType<typeof createHash>): Generator<Buffer> {
-  for (let i = 0; i < CHUNKS; i++) {
+function* body(chunks: number, hash: ReturnType<typeof createHash>): Generator<Buffer> {
+  for (let i = 0; i < chunks; i++) {
     const chunk = Buffer.alloc(CHUNK, i % 251);
     hash.update(chunk);
     yield chunk;
@@ -55,7 +55,7 @@ async function startEcho(): Promise<{ url: string; close(): Promise<void> }> {
   };
 }
 
-function upload(url: string): Promise<Omit<BigBodyResult, 'idleRssKb' | 'peakRssKb'>> {
+function upload(url: string, chunks: number): Promise<Omit<BigBodyResult, 'idleRssKb' | 'peakRssKb'>> {
   const sentHash = createHash('sha256');
   const gotHash = createHash('sha256');
   const started = Date.now();
@@ -65,7 +65,7 @@ function upload(url: string): Promise<Omit<BigBodyResult, 'idleRssKb' | 'peakRss
     const finish = (error?: string) => {
       clearTimeout(timer);
       const seconds = (Date.now() - started) / 1000;
-      const bytesSent = CHUNK * CHUNKS;
+      const bytesSent = CHUNK * chunks;
       resolve({
         bytesSent,
         bytesReceived: received,
@@ -87,21 +87,25 @@ function upload(url: string): Promise<Omit<BigBodyResult, 'idleRssKb' | 'peakRss
     });
     req.on('error', (err) => finish(err.message));
     const timer = setTimeout(() => req.destroy(new Error(`no complete answer within ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS);
-    Readable.from(body(sentHash)).pipe(req);
+    Readable.from(body(chunks, sentHash)).pipe(req);
   });
 }
 
-export async function measureBigBody(): Promise<BigBodyResult> {
-  progress('100 MiB body: starting an echo upstream and a balancer with it as the only worker');
+/** `bytes` is rounded up to whole 64 KiB chunks; 100 MiB unless a caller wants another size. */
+export async function measureBigBody(bytes = DEFAULT_BYTES): Promise<BigBodyResult> {
+  const chunks = Math.ceil(bytes / CHUNK);
+  const label = `${Math.round((chunks * CHUNK) / 2 ** 20)} MiB body`;
+  progress(`${label}: starting an echo upstream and a balancer with it as the only worker`);
   const echo = await startEcho();
-  const balancer = await startOurBalancer('balancer-100mb');
+  // The echo server does not heartbeat, so registrations must not expire (REGISTRATION_TTL_MS=0).
+  const balancer = await startOurBalancer('balancer-big-body', { REGISTRATION_TTL_MS: '0' });
   try {
     await registerUrls(balancer, [echo.url]);
     await waitForRegistered(balancer, [echo.url]);
     const idleRssKb = rssKb(balancer.proc.pid);
-    progress('100 MiB body: streaming the upload through the balancer');
+    progress(`${label}: streaming the upload through the balancer`);
     const sampler = sampleRss(balancer.proc.pid, 100);
-    const result = await upload(balancer.url);
+    const result = await upload(balancer.url, chunks);
     const peakRssKb = sampler.stop();
     return { ...result, idleRssKb, peakRssKb };
   } finally {

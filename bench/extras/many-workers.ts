@@ -5,24 +5,31 @@ import { alternatingRounds, type RoundsConfig, type TargetSummary } from '../rou
 import { ratio } from '../stats';
 
 /**
- * Extra (1): does the balancer slow down with 1,000 registered workers? Two balancers front the same
- * upstream process, which listens on 1,000 loopback ports: one balancer has 2 of those ports
- * registered, the other all 1,000 (every one gets traffic under round robin). The upstream, the
- * handler and the load are identical, so the ratio isolates what 1,000 workers cost the balancer
- * (registry, strategy, a pool and a keep-alive connection per worker). Target: within 5%.
+ * Extra (1): does the balancer slow down with 1,000 registered workers? Balancers front the same
+ * upstream process, which listens on 1,000 loopback ports: one has 2 of those ports registered, the
+ * others all 1,000 (every one gets traffic under round robin). The upstream, the handler and the load
+ * are identical, so the ratio isolates what 1,000 workers cost the balancer: registry, strategy, a
+ * pool and a keep-alive connection per worker and, with the default config, one active health probe
+ * per worker per HEALTH_CHECK_INTERVAL_MS. A third balancer with health checks off separates the two.
+ * Target: within 5%.
  */
 
 export interface ManyWorkersResult {
   upstreamPorts: number;
   two: TargetSummary;
   thousand: TargetSummary;
-  /** 1,000-worker req/s over 2-worker req/s. */
+  thousandNoChecks: TargetSummary;
+  /** 1,000-worker req/s over 2-worker req/s (default config). */
   ratio?: number;
-  /** How many workers the 1,000-worker balancer still listed after the run. */
-  registeredAfter: number;
+  /** The same with active health checks off on the 1,000-worker balancer. */
+  ratioNoChecks?: number;
+  /** How many workers each 1,000-worker balancer still listed after the run. */
+  registeredAfter: number[];
 }
 
 const COUNT = 1000;
+/** The fake workers do not heartbeat, so their registrations must not expire mid-run. */
+const NO_TTL = { REGISTRATION_TTL_MS: '0' };
 
 export async function measureManyWorkers(cfg: RoundsConfig): Promise<ManyWorkersResult> {
   progress(`1,000 workers: starting one upstream process listening on ${COUNT} ports`);
@@ -37,25 +44,35 @@ export async function measureManyWorkers(cfg: RoundsConfig): Promise<ManyWorkers
     () => (hasExited(upstream) ? `many-ports exited:\n${upstream.output()}` : undefined),
   );
   const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-  const small = await startOurBalancer('balancer-2-workers');
-  const big = await startOurBalancer('balancer-1000-workers');
-  progress(`1,000 workers: registering 2 ports with one balancer and ${COUNT} with the other (signed, like workers do)`);
+  const small = await startOurBalancer('balancer-2-workers', NO_TTL);
+  const big = await startOurBalancer('balancer-1000-workers', NO_TTL);
+  const bigNoChecks = await startOurBalancer('balancer-1000-workers-no-checks', { ...NO_TTL, HEALTH_CHECK_INTERVAL_MS: '0' });
+  progress(`1,000 workers: registering 2 ports with one balancer and all ${COUNT} with two others (signed, like workers do)`);
   await registerUrls(small, urls.slice(0, 2));
   await registerUrls(big, urls);
-  await waitForRegistered(small, urls.slice(0, 2));
-  await waitForRegistered(big, urls);
+  await registerUrls(bigNoChecks, urls);
+  await Promise.all([waitForRegistered(small, urls.slice(0, 2)), waitForRegistered(big, urls), waitForRegistered(bigNoChecks, urls)]);
   try {
-    const [two, thousand] = await alternatingRounds(
+    const [two, thousand, thousandNoChecks] = await alternatingRounds(
       [
         { name: '2 workers', url: small.url, pid: small.proc.pid },
         { name: '1,000 workers', url: big.url, pid: big.proc.pid },
+        { name: '1,000 workers, health checks off', url: bigNoChecks.url, pid: bigNoChecks.proc.pid },
       ],
       cfg,
       '1,000 workers',
     );
-    const listed = (await (await fetch(`${big.url}/workers`)).json()) as string[];
-    return { upstreamPorts: ports.length, two, thousand, ratio: ratio(thousand.rps, two.rps), registeredAfter: listed.length };
+    const registeredAfter = await Promise.all([big, bigNoChecks].map(async (b) => ((await (await fetch(`${b.url}/workers`)).json()) as string[]).length));
+    return {
+      upstreamPorts: ports.length,
+      two,
+      thousand,
+      thousandNoChecks,
+      ratio: ratio(thousand.rps, two.rps),
+      ratioNoChecks: ratio(thousandNoChecks.rps, two.rps),
+      registeredAfter,
+    };
   } finally {
-    await Promise.all([small.proc.stop(), big.proc.stop(), upstream.stop()]);
+    await Promise.all([small.proc.stop(), big.proc.stop(), bigNoChecks.proc.stop(), upstream.stop()]);
   }
 }

@@ -26,7 +26,7 @@ export const oursPeer: PeerDef = {
 
 export const directPeer: PeerDef = {
   name: 'direct',
-  description: 'no proxy: the load generator calls worker 1 directly (the ceiling of one worker)',
+  description: 'no proxy: the load generator calls worker 1 alone (one worker\'s ceiling; a proxy over both workers can pass it)',
   async start({ workers }) {
     return { url: workers[0].url, pid: workers[0].proc.pid };
   },

@@ -40,12 +40,14 @@ export interface PeersResults {
   extras?: {
     manyWorkers?: ManyWorkersResult | { error: string };
     connectionsRss?: ConnectionsRssResult | { error: string };
-    bigBody?: BigBodyResult | { error: string };
+    bigBody?: ((BigBodyResult & { label: string }) | { label: string; error: string })[];
     pick?: PickRow[];
   };
 }
 
 const SPLIT_REQUESTS = 20;
+/** The asked-for 100 MiB, and three times that as the control for buffering. */
+const BIG_BODIES_MIB = [100, 300];
 
 /** Who served each of `n` sequential requests, by the `Server: <name>` in the body. */
 async function splitCheck(url: string, n = SPLIT_REQUESTS): Promise<Record<string, number>> {
@@ -113,12 +115,12 @@ function formatExtras(x: NonNullable<PeersResults['extras']>): string {
   if (m && 'error' in m) out.push(`1,000 workers: failed: ${m.error}`);
   else if (m) {
     out.push(
-      `1,000 registered workers (one upstream process on ${m.upstreamPorts} ports; ${m.registeredAfter} still registered after the run):\n\n` +
+      `1,000 registered workers (one upstream process on ${m.upstreamPorts} ports; still registered after the run: ${m.registeredAfter.join(' and ')}):\n\n` +
         table(
-          ['balancer with', 'req/s', 'p50', 'p99', 'errors', 'peak RSS'],
-          [m.two, m.thousand].map((t) => [t.name, fmtRps(t.rps), fmtMs(t.p50Ms), fmtMs(t.p99Ms), t.errors, fmtMb(t.peakRssKb)]),
+          ['balancer with', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', 'vs 2 workers'],
+          [m.two, m.thousand, m.thousandNoChecks].map((t) => [t.name, fmtRps(t.rps), fmtMs(t.p50Ms), fmtMs(t.p99Ms), t.errors, fmtMb(t.peakRssKb), fmtRatio(ratio(t.rps, m.two.rps))]),
         ) +
-        `\n\n1,000 / 2 workers req/s: ${fmtRatio(m.ratio)} (target: within 5%, i.e. >= 0.95x)`,
+        '\n\nTarget: 1,000 workers within 5% of 2 workers (>= 0.95x). Active health checks (default 1 probe per worker per second) are part of the default row.',
     );
   }
   const c = x.connectionsRss;
@@ -129,13 +131,26 @@ function formatExtras(x: NonNullable<PeersResults['extras']>): string {
         `balancer RSS idle ${fmtMb(c.idleRssKb)}, peak ${fmtMb(c.peakRssKb)}; ${fmtRps(c.load.rps)} req/s, p50 ${fmtMs(c.load.p50Ms)}, p99 ${fmtMs(c.load.p99Ms)}, ${c.load.errors} errors`,
     );
   }
-  const b = x.bigBody;
-  if (b && 'error' in b) out.push(`100 MiB body: failed: ${b.error}`);
-  else if (b) {
+  if (x.bigBody) {
     out.push(
-      `100 MiB upload streamed through the balancer to an echo upstream: ${b.intact ? 'intact' : 'NOT intact'} ` +
-        `(${b.bytesSent.toLocaleString('en-US')} bytes sent, ${b.bytesReceived.toLocaleString('en-US')} back, status ${b.status ?? '-'}${b.error ? `, error: ${b.error}` : ''}), ` +
-        `${b.seconds.toFixed(1)} s (${b.mbPerS.toFixed(0)} MiB/s each way); balancer RSS idle ${fmtMb(b.idleRssKb)}, peak ${fmtMb(b.peakRssKb)}`,
+      'Large uploads streamed through the balancer to an echo upstream (a larger body is the control: if the balancer buffered, its peak would grow with the body):\n\n' +
+        table(
+          ['body', 'intact', 'status', 'seconds', 'MiB/s each way', 'balancer RSS idle', 'peak', 'peak - idle'],
+          x.bigBody.map((b) =>
+            'error' in b && !('bytesSent' in b)
+              ? [b.label, `failed: ${b.error}`]
+              : [
+                  b.label,
+                  b.intact ? 'yes' : `NO (${b.bytesReceived} of ${b.bytesSent} bytes${b.error ? `, ${b.error}` : ''})`,
+                  b.status,
+                  b.seconds.toFixed(1),
+                  b.mbPerS.toFixed(0),
+                  fmtMb(b.idleRssKb),
+                  fmtMb(b.peakRssKb),
+                  fmtMb(b.peakRssKb !== undefined && b.idleRssKb !== undefined ? b.peakRssKb - b.idleRssKb : undefined),
+                ],
+          ),
+        ),
     );
   }
   if (x.pick) out.push(`strategy.pick() alone:\n\n${formatPick(x.pick)}`);
@@ -177,8 +192,12 @@ export async function runPeersSuite(opts: BenchOptions): Promise<PeersResults> {
   if (opts.extras) {
     results.extras = {};
     results.extras.manyWorkers = await extra('1,000 workers', () => measureManyWorkers(cfg));
-    results.extras.connectionsRss = await extra('1,000 connections', () => measureConnectionsRss(generator, cfg.roundS));
-    results.extras.bigBody = await extra('100 MiB body', () => measureBigBody());
+    results.extras.connectionsRss = await extra('1,000 connections', () => measureConnectionsRss(generator, Math.max(5, cfg.roundS)));
+    results.extras.bigBody = [];
+    for (const mib of BIG_BODIES_MIB) {
+      const r = await extra(`${mib} MiB body`, () => measureBigBody(mib * 2 ** 20));
+      results.extras.bigBody.push({ label: `${mib} MiB`, ...r });
+    }
     results.extras.pick = measureAllPicks();
   }
 
