@@ -60,7 +60,7 @@ export class WorkerRegistry {
     private readonly now: () => number = Date.now,
     private readonly health: HealthOptions = NO_HEALTH,
   ) {
-    if (health.active) this.checker = new ActiveHealthChecker(health.active, (url, ok, reason) => this.reportProbe(url, ok, reason));
+    if (health.active) this.checker = new ActiveHealthChecker(health.active, (url, ok, reason) => this.recordProbe(url, ok, reason));
     if (health.registrationTtlMs > 0) {
       this.ttlTimer = setInterval(() => this.expireSilentWorkers(), Math.min(1000, health.registrationTtlMs / 3));
       this.ttlTimer.unref();
@@ -163,7 +163,8 @@ export class WorkerRegistry {
     await Promise.allSettled([...workers.map((w) => w.pool.close()), this.checker?.close()]);
   }
 
-  private reportProbe(url: string, ok: boolean, reason?: string): void {
+  /** Called by the active health checker with each probe result; public so tests can drive it. */
+  recordProbe(url: string, ok: boolean, reason?: string): void {
     const worker = this.workers.get(url);
     const active = this.health.active;
     if (!worker || !active) return;

@@ -12,7 +12,8 @@ export interface SlowStart {
  * Asks the strategy for a worker; undefined means none is eligible (the caller answers 503).
  * Slow start, for every strategy alike: a worker that entered the rotation `age` ms ago keeps a pick
  * with probability age/window, otherwise the pick goes to another worker, so its share ramps up
- * linearly instead of arriving all at once to cold caches and JIT.
+ * over the window (linearly for random pickers, a little faster for rotations) instead of arriving
+ * all at once to cold caches and JIT.
  */
 export function chooseWorker(
   strategy: Strategy<WorkerRecord>,

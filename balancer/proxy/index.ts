@@ -54,17 +54,20 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     }
     const startedAt = now();
     let status = 0;
+    let latencyMs = -1;
     worker.inflight++;
     strategy.onRequestStart?.(worker);
     const relay = new ResponseRelay(x.res, {
       onResponseStart(statusCode) {
         status = statusCode;
+        // Time to headers, not to the end of the body: a long download says nothing about the worker's speed.
+        latencyMs = now() - startedAt;
       },
       onEnd(err, responseStarted) {
         worker.inflight--;
         const clientGone = (err as { code?: string } | undefined)?.code === 'CLIENT_GONE';
         const failed = (err !== undefined && !clientGone) || status >= 500;
-        strategy.onRequestEnd?.(worker, { ok: !failed, latencyMs: now() - startedAt });
+        strategy.onRequestEnd?.(worker, { ok: !failed, latencyMs: latencyMs >= 0 ? latencyMs : now() - startedAt });
         if (!clientGone) recordExchange?.(worker, failed);
         if (err === undefined || clientGone) return;
         (x.tried ??= new Set()).add(worker);

@@ -36,20 +36,24 @@ export function isRetryableError(err: unknown): boolean {
  * this caps retries at about `ratio` of the traffic instead of multiplying it.
  */
 export class RetryBudget {
+  /** In thousandths of a retry, so repeated deposits of 0.2 add up exactly. */
   private balance = 0;
+  private readonly deposit1000: number;
   private windowStart = 0;
   private usedInWindow = 0;
 
   constructor(
-    private readonly ratio: number,
+    ratio: number,
     private readonly minPerSecond = 10,
     private readonly now: () => number = Date.now,
     private readonly maxBalance = 1000,
-  ) {}
+  ) {
+    this.deposit1000 = Math.round(ratio * 1000);
+  }
 
   /** Called once per client request. */
   deposit(): void {
-    if (this.balance < this.maxBalance) this.balance += this.ratio;
+    if (this.balance < this.maxBalance * 1000) this.balance += this.deposit1000;
   }
 
   /** Called before each retry; false means the retry must not happen. */
@@ -63,8 +67,8 @@ export class RetryBudget {
       this.usedInWindow++;
       return true;
     }
-    if (this.balance >= 1) {
-      this.balance -= 1;
+    if (this.balance >= 1000) {
+      this.balance -= 1000;
       return true;
     }
     return false;

@@ -59,17 +59,21 @@ export function createUpgradeHandler({ strategy, trust, log, slowStart, connectT
     });
 
     const startedAt = slowStart.now();
+    let latencyMs = -1;
     let open = true;
     worker.inflight++;
     strategy.onRequestStart?.(worker);
+    const answered = () => (latencyMs = slowStart.now() - startedAt);
+    // Reported when the connection ends (it counted as in flight until then), with the handshake's latency.
     const done = (ok: boolean) => {
       if (!open) return;
       open = false;
       worker.inflight--;
-      strategy.onRequestEnd?.(worker, { ok, latencyMs: slowStart.now() - startedAt });
+      strategy.onRequestEnd?.(worker, { ok, latencyMs: latencyMs >= 0 ? latencyMs : slowStart.now() - startedAt });
     };
 
     proxyReq.on('upgrade', (res: IncomingMessage, upstreamSocket: Duplex, upstreamHead: Buffer) => {
+      answered();
       upstreamSocket.on('error', () => upstreamSocket.destroy());
       (upstreamSocket as Socket).setTimeout(0); // the connect timeout must not cut an idle WebSocket later
       socket.write(`HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n${headerBlock(res.rawHeaders, () => false)}\r\n`);
@@ -87,6 +91,7 @@ export function createUpgradeHandler({ strategy, trust, log, slowStart, connectT
 
     // The worker declined to upgrade: relay its answer as an ordinary response, framed by closing.
     proxyReq.on('response', (res: IncomingMessage) => {
+      answered();
       socket.write(`HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n${headerBlock(res.rawHeaders, (h) => HOP_BY_HOP.has(h))}connection: close\r\n\r\n`);
       res.pipe(socket);
       res.once('end', () => done(true));

@@ -31,7 +31,7 @@ describe('upstream failures', () => {
     expect((await signedPost(balancer.url, 'register-worker', { url: `http://127.0.0.1:${deadPort}`, name: 'gone' })).status).toBe(201);
     const res = await fetch(`${balancer.url}/`);
     expect(res.status).toBe(502);
-    expect((await res.json()).error).toBe('worker_unreachable');
+    expect(((await res.json()) as { error: string }).error).toBe('worker_unreachable');
     await waitFor(() => /upstream request failed/.test(balancer.output()) || undefined, 'the failure to be logged', 2000);
     expect(balancer.output()).not.toMatch(/\n\s+at /);
   });
@@ -44,7 +44,7 @@ describe('upstream failures', () => {
     await waitFor(async () => ((await (await fetch(`${balancer.url}/workers`)).json()) as string[]).length === 1, 'registration');
     const res = await fetch(`${balancer.url}/`);
     expect(res.status).toBe(504);
-    expect((await res.json()).error).toBe('worker_timeout');
+    expect(((await res.json()) as { error: string }).error).toBe('worker_timeout');
   });
 
   it('aborts the upstream request when the client disconnects, and keeps serving', async () => {
