@@ -206,7 +206,7 @@ export async function runPeersSuite(opts: BenchOptions): Promise<PeersResults> {
   process.stdout.write(
     `\nPeers: the same 2 workers (0 ms) behind each peer. Load generator: ${generatorNote}, ${cfg.connections} connections, ` +
       `${cfg.rounds} alternating rounds x ${cfg.roundS} s after a ${cfg.warmupS} s warm-up, medians. ` +
-      `${m.cpus} CPU(s) (${m.cpuModel}), Node ${m.node}; load generator, peer and workers share them.\n\n`,
+      `${m.cpus} CPU(s) (${m.cpuModel}), Node ${m.node}, load average ${m.loadAvg1m} at start; load generator, peer and workers share the CPUs.\n\n`,
   );
   process.stdout.write(`${formatPeers(results)}\n\n`);
   process.stdout.write('errors = non-2xx + socket errors + timeouts over all rounds. "vs X" = req/s of the row / req/s of X.\n');

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { createStrategy, strategyNames, type Candidate, type PickContext, type Strategy } from '../../strategies';
 import type { BenchOptions } from '../args';
 import { runMetadata, writeJson } from '../json';
@@ -14,6 +15,8 @@ import { median, ratio } from '../stats';
 export interface PickRow {
   strategy: string;
   workers: number;
+  /** Mean cost of onWorkerUp while the workers joined one by one (what registering them costs). */
+  usPerJoin?: number;
   nsPerPick?: number;
   /** Picks that returned undefined (should be 0: every fake worker is eligible). */
   misses?: number;
@@ -31,6 +34,8 @@ const CONTEXTS = 4096;
 const BATCHES = 5;
 const BATCH_MIN_NS = 50_000_000n;
 const BATCH_MAX_PICKS = 2_000_000;
+/** Joining stops here: a strategy that rebuilds on every join may need minutes for 10,000 workers. */
+const JOIN_BUDGET_MS = 10_000;
 
 function fakeWorkers(n: number): Candidate[] {
   return Array.from({ length: n }, (_, i) => ({ url: `http://127.0.0.1:${10_000 + (i % 50_000)}/${i}`, name: `w${i}`, weight: 1, inflight: 0 }));
@@ -55,7 +60,17 @@ function batch(strategy: Strategy<Candidate>, contexts: PickContext[], count: nu
 export function measurePick(name: string, workers: number): PickRow {
   try {
     const strategy = createStrategy<Candidate>(name, { random: Math.random, now: Date.now, hashKey: 'ip' });
-    for (const w of fakeWorkers(workers)) strategy.onWorkerUp(w);
+    const all = fakeWorkers(workers);
+    const joinStart = performance.now();
+    for (let i = 0; i < all.length; i++) {
+      strategy.onWorkerUp(all[i]);
+      const elapsed = performance.now() - joinStart;
+      if (elapsed > JOIN_BUDGET_MS && i + 1 < all.length) {
+        const usPerJoin = (elapsed * 1000) / (i + 1);
+        return { strategy: name, workers, usPerJoin, error: `not measured: only ${i + 1} workers joined in ${JOIN_BUDGET_MS / 1000} s` };
+      }
+    }
+    const usPerJoin = ((performance.now() - joinStart) * 1000) / workers;
     const contexts = fakeContexts();
     batch(strategy, contexts, 20_000); // warm-up: let the JIT settle
     // Grow the batch until one takes at least 50 ms, so timer resolution does not matter.
@@ -72,7 +87,7 @@ export function measurePick(name: string, workers: number): PickRow {
       perPick.push(Number(run.ns) / count);
       misses += run.misses;
     }
-    return { strategy: name, workers, nsPerPick: median(perPick), misses };
+    return { strategy: name, workers, usPerJoin, nsPerPick: median(perPick), misses };
   } catch (err) {
     return { strategy: name, workers, error: (err as Error).message };
   }
@@ -93,11 +108,12 @@ export function formatPick(rows: PickRow[]): string {
   const body = [...new Set(rows.map((r) => r.strategy))].map((name) => {
     const small = rows.find((r) => r.strategy === name && r.workers === WORKER_COUNTS[0]);
     const large = rows.find((r) => r.strategy === name && r.workers === WORKER_COUNTS[1]);
-    const ns = (r?: PickRow) => (r?.error ? `error: ${r.error}` : r?.nsPerPick?.toFixed(1));
+    const ns = (r?: PickRow) => (r?.error ? r.error : r?.nsPerPick?.toFixed(1));
     const misses = (small?.misses ?? 0) + (large?.misses ?? 0);
-    return [name, ns(small), ns(large), fmtRatio(ratio(large?.nsPerPick, small?.nsPerPick)), misses];
+    const join = large?.usPerJoin === undefined ? undefined : large.usPerJoin >= 100 ? large.usPerJoin.toFixed(0) : large.usPerJoin.toFixed(2);
+    return [name, ns(small), ns(large), fmtRatio(ratio(large?.nsPerPick, small?.nsPerPick)), join, misses];
   });
-  return table(['strategy', 'ns/pick, 10 workers', 'ns/pick, 10,000 workers', '10,000 / 10', 'picks with no worker'], body);
+  return table(['strategy', 'ns/pick, 10 workers', 'ns/pick, 10,000 workers', '10,000 / 10', 'µs per join (to 10,000)', 'picks with no worker'], body);
 }
 
 export function runPickSuite(opts: BenchOptions): PickResults {

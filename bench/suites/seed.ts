@@ -99,12 +99,13 @@ export async function runSeedSuite(opts: BenchOptions): Promise<SeedResults> {
   const results: SeedResults = { suite: 'seed', meta: { ...runMetadata(), generator: 'autocannon', durationS, warmupS }, measurements, ratios };
 
   const m = results.meta;
-  process.stdout.write(`\nSeed comparison: autocannon in-process, ${durationS} s per target after a ${warmupS} s warm-up; ${m.cpus} CPU(s) (${m.cpuModel}), Node ${m.node}\n\n`);
+  process.stdout.write(`\nSeed comparison: autocannon in-process, ${durationS} s per target after a ${warmupS} s warm-up; ${m.cpus} CPU(s) (${m.cpuModel}), Node ${m.node}, load average ${m.loadAvg1m} at start\n\n`);
   process.stdout.write(`${formatSeed(results)}\n\n`);
   process.stdout.write(
     'errors = non-2xx responses + socket errors + timeouts. Shares count the `Server: <name>` in each response body.\n' +
       'With a 1 s worker each connection completes at most one request per second, so both targets are capped near\n' +
-      '`conns` req/s: that scenario shows the latency the gateway adds, not capacity (a sleeping worker is not busy).\n' +
+      '`conns` req/s (a little less: the first second completes nothing). That scenario shows the latency the gateway\n' +
+      'adds, not capacity: a worker sleeping in setTimeout is not busy, so one worker serves 100 concurrent requests.\n' +
       'The 0 ms scenario shows the gateway\'s cost: every process here (load generator, balancer, workers) shares the same CPUs.\n',
   );
   if (opts.json) process.stdout.write(`\nJSON: ${writeJson(opts.json, results)}\n`);
