@@ -23,6 +23,21 @@ export interface WorkerRecord extends Candidate, OutlierState {
   inRotation: boolean;
   /** When it last entered the rotation, for slow start. */
   rotationSince: number;
+  /** In-flight requests that could still go elsewhere (replayable, no response yet); see rescueWaiting. */
+  readonly waiting: Set<Rescuable>;
+}
+
+/** An in-flight exchange the registry can call off when its worker is found dead, so it is retried elsewhere. */
+export interface Rescuable {
+  abortIfWaiting(reason: Error): void;
+}
+
+/** The abort reason for requests stuck on a worker the health checks just took out; the proxy retries them. */
+export class WorkerUnhealthyError extends Error {
+  readonly code = 'WORKER_UNHEALTHY';
+  constructor(url: string) {
+    super(`${url} failed its health checks while this request waited`);
+  }
 }
 
 export interface Registration {
@@ -94,6 +109,7 @@ export class WorkerRegistry {
       ejections: 0,
       inRotation: false,
       rotationSince: 0,
+      waiting: new Set(),
     };
     this.workers.set(reg.url, worker);
     this.checker?.watch(reg.url);
@@ -171,8 +187,11 @@ export class WorkerRegistry {
     worker.probeStreak = ok ? Math.max(0, worker.probeStreak) + 1 : Math.min(0, worker.probeStreak) - 1;
     if (worker.healthy && worker.probeStreak <= -active.unhealthyThreshold) {
       worker.healthy = false;
-      this.log.warn({ worker: url, reason, failures: -worker.probeStreak }, 'worker marked unhealthy by health checks');
+      this.log.warn({ worker: url, reason, failures: -worker.probeStreak, rescued: worker.waiting.size }, 'worker marked unhealthy by health checks');
       this.reconcile();
+      // A frozen worker holds its requests until RESPONSE_TIMEOUT_MS; the ones that can be replayed
+      // are called off now and retried on a healthy worker, so clients wait one detection window at most.
+      for (const exchange of [...worker.waiting]) exchange.abortIfWaiting(new WorkerUnhealthyError(url));
     } else if (!worker.healthy && worker.probeStreak >= active.healthyThreshold) {
       worker.healthy = true;
       worker.ejectedUntil = 0;

@@ -65,6 +65,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
       },
       onEnd(err, responseStarted) {
         worker.inflight--;
+        if (x.replayable) worker.waiting.delete(relay);
         const clientGone = (err as { code?: string } | undefined)?.code === 'CLIENT_GONE';
         const failed = (err !== undefined && !clientGone) || status >= 500;
         strategy.onRequestEnd?.(worker, { ok: !failed, latencyMs: latencyMs >= 0 ? latencyMs : now() - startedAt });
@@ -80,6 +81,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
         reportFailure(x, err, responseStarted);
       },
     });
+    if (x.replayable) worker.waiting.add(relay);
     forward(worker, x.upstream, relay);
   }
 

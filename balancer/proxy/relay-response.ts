@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { Rescuable } from '../registry';
 import { stripResponseHeaders } from './headers';
 
 /** Raised into undici when the client goes away, so the worker's request is aborted too. */
@@ -22,7 +23,7 @@ export interface RelayCallbacks {
  * then the body chunk by chunk with backpressure (the worker's socket pauses while the client's buffer is full).
  * It also ties the client's lifetime to the upstream request: a client that disconnects aborts it.
  */
-export class ResponseRelay implements Dispatcher.DispatchHandler {
+export class ResponseRelay implements Dispatcher.DispatchHandler, Rescuable {
   private controller: Dispatcher.DispatchController | undefined;
   private started = false;
   private finished = false;
@@ -59,6 +60,11 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     this.finish(err);
+  }
+
+  /** Called by the registry when the worker is found dead: gives up on it unless the answer has begun. */
+  abortIfWaiting(reason: Error): void {
+    if (!this.started && !this.finished) this.controller?.abort(reason);
   }
 
   private finish(err: Error | undefined): void {

@@ -19,6 +19,8 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_DESTROYED',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  // Not a socket error: the registry called the request off because its worker failed health checks.
+  'WORKER_UNHEALTHY',
 ]);
 
 export function isReplayableRequest(req: IncomingMessage): boolean {
