@@ -4,7 +4,7 @@ export type SuiteName = 'seed' | 'peers' | 'pick';
 
 export interface BenchOptions {
   suite: SuiteName;
-  /** Seconds per measurement: per target in the seed suite, per round in the peers suite. */
+  /** Seconds per measured round, in the seed and peers suites. */
   durationS?: number;
   /** Overrides the connection count of every scenario. */
   connections?: number;
@@ -26,18 +26,19 @@ export const USAGE = `Usage: npm run benchmark -- [options]
 
 Suites
   --suite seed            (default) one worker called directly vs balancer + 3 workers,
-                          for a 1 s worker and a 0 ms worker; autocannon in-process
+                          for a 1 s worker and a 0 ms worker; autocannon in-process,
+                          2 alternating rounds x 10 s per target (about 1.5 minutes)
   --suite peers           the same 2 workers (0 ms) behind our balancer, nginx, HAProxy,
                           @fastify/http-proxy, node-http-proxy and an Express+axios gateway,
-                          plus "direct"; then the extra measurements
+                          plus "direct"; then the extra measurements (about 4 minutes)
   --suite pick            ns per strategy.pick() for every registered strategy, 10 and 10,000 workers
 
 Options
-  --duration <s>          seconds per measurement (seed: 10 per target; peers: 5 per round)
+  --duration <s>          seconds per measured round (seed: 10; peers: 5)
   --connections <n>       connections for every scenario (seed: 100 for 1 s, 64 for 0 ms; peers: 64)
   --connections-1s <n>    seed suite, 1 s scenario only
   --connections-0ms <n>   seed suite, 0 ms scenario only
-  --rounds <n>            peers suite: alternating rounds, medians reported (3)
+  --rounds <n>            alternating rounds per target, medians reported (seed: 2; peers: 3)
   --warmup <s>            warm-up before each measured target (2)
   --generator wrk|autocannon   peers suite load generator (default: wrk when installed)
   --only a,b,c            peers suite: only these peers (ours, nginx, haproxy, fastify, http-proxy, express-axios, direct)

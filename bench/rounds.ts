@@ -16,6 +16,8 @@ export interface RoundsConfig {
   rounds: number;
   roundS: number;
   warmupS: number;
+  /** autocannon only: count responses per worker name in every body (see load.ts). */
+  countShares?: boolean;
 }
 
 export interface Target {
@@ -35,6 +37,8 @@ export interface TargetSummary {
   requests: number;
   /** Highest VmRSS of the target's process seen while it was measured, in kB. */
   peakRssKb?: number;
+  /** Responses per worker name, summed over the measured rounds (with countShares). */
+  shares?: Record<string, number>;
 }
 
 export async function alternatingRounds(targets: readonly Target[], cfg: RoundsConfig, label: string): Promise<TargetSummary[]> {
@@ -42,14 +46,14 @@ export async function alternatingRounds(targets: readonly Target[], cfg: RoundsC
   if (cfg.warmupS > 0) {
     for (const t of targets) {
       progress(`${label}: warm-up ${t.name} (${cfg.warmupS} s)`);
-      await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.warmupS });
+      await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.warmupS, countShares: cfg.countShares });
     }
   }
   for (let r = 0; r < cfg.rounds; r++) {
     const order = targets.map((_, i) => targets[(i + r) % targets.length]);
     for (const t of order) {
       const sampler = sampleRss(t.pid);
-      const result = await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.roundS });
+      const result = await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.roundS, countShares: cfg.countShares });
       const peak = sampler.stop();
       const entry = results.get(t.name)!;
       entry.rounds.push(result);
@@ -61,6 +65,8 @@ export async function alternatingRounds(targets: readonly Target[], cfg: RoundsC
   }
   return targets.map((t) => {
     const { rounds, peak } = results.get(t.name)!;
+    const shares: Record<string, number> = {};
+    for (const round of rounds) for (const [name, n] of Object.entries(round.shares ?? {})) shares[name] = (shares[name] ?? 0) + n;
     return {
       name: t.name,
       rounds,
@@ -70,6 +76,7 @@ export async function alternatingRounds(targets: readonly Target[], cfg: RoundsC
       errors: rounds.reduce((sum, x) => sum + x.errors, 0),
       requests: rounds.reduce((sum, x) => sum + x.requests, 0),
       ...(peak !== undefined ? { peakRssKb: peak } : {}),
+      ...(cfg.countShares ? { shares } : {}),
     };
   });
 }

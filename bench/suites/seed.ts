@@ -1,16 +1,17 @@
 import type { BenchOptions } from '../args';
 import { startOurBalancer, startWorker, waitForRegistered, type Started } from '../fleet';
 import { runMetadata, writeJson } from '../json';
-import { runAutocannon, type LoadResult } from '../load';
 import { stopAll } from '../processes';
 import { progress } from '../progress';
-import { fmtMs, fmtRatio, fmtRps, fmtShares, table } from '../report';
+import { fmtMb, fmtMs, fmtRatio, fmtRps, fmtShares, table } from '../report';
+import { alternatingRounds, type RoundsConfig, type TargetSummary } from '../rounds';
 import { ratio } from '../stats';
 
 /**
  * Suite A, the seed's comparison: one worker called directly against the balancer in front of three
  * workers, for the seed's 1 s worker and for a 0 ms worker (which isolates the gateway's own cost).
- * autocannon runs in this process with the same body-parsing callback for both targets.
+ * autocannon runs in this process with the same body-parsing callback for both targets; the two
+ * targets alternate over `rounds` rounds so a burst of other work on the machine hits both.
  */
 
 interface Scenario {
@@ -22,32 +23,24 @@ interface Scenario {
 export interface SeedMeasurement {
   scenario: string;
   delayMs: number;
+  connections: number;
   target: 'single worker' | 'balancer + 3 workers';
-  result: LoadResult;
+  summary: TargetSummary;
 }
 
 export interface SeedResults {
   suite: 'seed';
-  meta: ReturnType<typeof runMetadata> & { generator: 'autocannon'; durationS: number; warmupS: number };
+  meta: ReturnType<typeof runMetadata> & { generator: 'autocannon'; rounds: number; roundS: number; warmupS: number };
   measurements: SeedMeasurement[];
   /** Balanced requests/s over single requests/s, per scenario. */
   ratios: Record<string, number | undefined>;
 }
 
 const WORKERS = 3;
+const SINGLE = 'single worker';
+const BALANCED = 'balancer + 3 workers';
 
-async function measure(url: string, connections: number, durationS: number, warmupS: number, label: string): Promise<LoadResult> {
-  if (warmupS > 0) {
-    progress(`${label}: warm-up ${warmupS} s`);
-    await runAutocannon(url, { connections, durationS: warmupS, countShares: true });
-  }
-  progress(`${label}: measuring ${durationS} s with ${connections} connections`);
-  const result = await runAutocannon(url, { connections, durationS, countShares: true });
-  progress(`${label}: ${fmtRps(result.rps)} req/s, p99 ${fmtMs(result.p99Ms)}, ${result.errors} errors`);
-  return result;
-}
-
-async function runScenario(s: Scenario, durationS: number, warmupS: number): Promise<SeedMeasurement[]> {
+async function runScenario(s: Scenario, cfg: Omit<RoundsConfig, 'connections'>): Promise<SeedMeasurement[]> {
   progress(`${s.name}: starting one stand-alone worker, a balancer and ${WORKERS} self-registering workers`);
   const single = await startWorker('single', s.delayMs);
   const balancer = await startOurBalancer();
@@ -56,12 +49,21 @@ async function runScenario(s: Scenario, durationS: number, warmupS: number): Pro
   await waitForRegistered(balancer, workers.map((w) => w.url));
   progress(`${s.name}: all ${WORKERS} workers registered with ${balancer.url}`);
   try {
-    const direct = await measure(`${single.url}/`, s.connections, durationS, warmupS, `${s.name}, single worker`);
-    const balanced = await measure(`${balancer.url}/`, s.connections, durationS, warmupS, `${s.name}, balancer + ${WORKERS} workers`);
-    return [
-      { scenario: s.name, delayMs: s.delayMs, target: 'single worker', result: direct },
-      { scenario: s.name, delayMs: s.delayMs, target: 'balancer + 3 workers', result: balanced },
-    ];
+    const summaries = await alternatingRounds(
+      [
+        { name: SINGLE, url: single.url, pid: single.proc.pid },
+        { name: BALANCED, url: balancer.url, pid: balancer.proc.pid },
+      ],
+      { ...cfg, connections: s.connections },
+      s.name,
+    );
+    return summaries.map((summary) => ({
+      scenario: s.name,
+      delayMs: s.delayMs,
+      connections: s.connections,
+      target: summary.name as SeedMeasurement['target'],
+      summary,
+    }));
   } finally {
     await stopAll();
   }
@@ -71,42 +73,47 @@ export function formatSeed(results: SeedResults): string {
   const rows = results.measurements.map((m) => [
     m.scenario,
     m.target,
-    m.result.connections,
-    fmtRps(m.result.rps),
-    fmtMs(m.result.p50Ms),
-    fmtMs(m.result.p99Ms),
-    m.result.errors,
-    fmtShares(m.result.shares),
-    m.target === 'single worker' ? undefined : fmtRatio(results.ratios[m.scenario]),
+    m.connections,
+    fmtRps(m.summary.rps),
+    fmtMs(m.summary.p50Ms),
+    fmtMs(m.summary.p99Ms),
+    m.summary.errors,
+    fmtShares(m.summary.shares),
+    fmtMb(m.summary.peakRssKb),
+    m.target === SINGLE ? undefined : fmtRatio(results.ratios[m.scenario]),
   ]);
-  return table(['scenario', 'target', 'conns', 'req/s', 'p50', 'p99', 'errors', 'share per worker', 'balanced/single req/s'], rows);
+  return table(['scenario', 'target', 'conns', 'req/s', 'p50', 'p99', 'errors', 'share per worker', 'RSS*', 'balanced/single req/s'], rows);
 }
 
 export async function runSeedSuite(opts: BenchOptions): Promise<SeedResults> {
-  const durationS = opts.durationS ?? 10;
-  const warmupS = opts.warmupS ?? 2;
+  const cfg = { generator: 'autocannon' as const, rounds: opts.rounds ?? 2, roundS: opts.durationS ?? 10, warmupS: opts.warmupS ?? 2, countShares: true };
   const scenarios: Scenario[] = [
     { name: '1 s worker', delayMs: 1000, connections: opts.connectionsSlow ?? opts.connections ?? 100 },
     { name: '0 ms worker', delayMs: 0, connections: opts.connectionsFast ?? opts.connections ?? 64 },
   ];
   const measurements: SeedMeasurement[] = [];
-  for (const s of scenarios) measurements.push(...(await runScenario(s, durationS, warmupS)));
+  for (const s of scenarios) measurements.push(...(await runScenario(s, cfg)));
   const ratios: Record<string, number | undefined> = {};
   for (const s of scenarios) {
-    const [direct, balanced] = measurements.filter((m) => m.scenario === s.name);
-    ratios[s.name] = ratio(balanced.result.rps, direct.result.rps);
+    const find = (target: string) => measurements.find((m) => m.scenario === s.name && m.target === target)?.summary.rps;
+    ratios[s.name] = ratio(find(BALANCED), find(SINGLE));
   }
-  const results: SeedResults = { suite: 'seed', meta: { ...runMetadata(), generator: 'autocannon', durationS, warmupS }, measurements, ratios };
+  const { countShares: _, ...metaCfg } = cfg;
+  const results: SeedResults = { suite: 'seed', meta: { ...runMetadata(), ...metaCfg }, measurements, ratios };
 
   const m = results.meta;
-  process.stdout.write(`\nSeed comparison: autocannon in-process, ${durationS} s per target after a ${warmupS} s warm-up; ${m.cpus} CPU(s) (${m.cpuModel}), Node ${m.node}, load average ${m.loadAvg1m} at start\n\n`);
+  process.stdout.write(
+    `\nSeed comparison: autocannon in-process, ${cfg.rounds} alternating rounds x ${cfg.roundS} s per target after a ${cfg.warmupS} s warm-up, medians; ` +
+      `${m.cpus} CPU(s) (${m.cpuModel}), Node ${m.node}, load average ${m.loadAvg1m} at start\n\n`,
+  );
   process.stdout.write(`${formatSeed(results)}\n\n`);
   process.stdout.write(
     'errors = non-2xx responses + socket errors + timeouts. Shares count the `Server: <name>` in each response body.\n' +
+      '* RSS: peak VmRSS of the process the load hits (the single worker, or the balancer).\n' +
       'With a 1 s worker each connection completes at most one request per second, so both targets are capped near\n' +
-      '`conns` req/s (a little less: the first second completes nothing). That scenario shows the latency the gateway\n' +
-      'adds, not capacity: a worker sleeping in setTimeout is not busy, so one worker serves 100 concurrent requests.\n' +
-      'The 0 ms scenario shows the gateway\'s cost: every process here (load generator, balancer, workers) shares the same CPUs.\n',
+      '`conns` req/s (a little less: the first second of a round completes nothing). That scenario shows the latency the\n' +
+      'gateway adds, not capacity: a worker sleeping in setTimeout is not busy, so one worker serves 100 concurrent requests.\n' +
+      "The 0 ms scenario shows the gateway's cost: every process here (load generator, balancer, workers) shares the same CPUs.\n",
   );
   if (opts.json) process.stdout.write(`\nJSON: ${writeJson(opts.json, results)}\n`);
   return results;
