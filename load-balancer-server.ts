@@ -3,22 +3,12 @@ import { createBalancer } from './balancer';
 import { balancerSettings, loadBalancerConfig } from './balancer/config';
 import { createLogger } from './balancer/logger';
 import { generateSecret } from './utils/auth';
-import { ConfigError, helpText } from './utils/env';
+import { settingsOrExit } from './utils/env';
 
 /** Entry point of the balancer process: validate the environment once, start, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    process.stdout.write(helpText('Usage: node dist/load-balancer-server.js   (npm run start:balancer)', balancerSettings));
-    return;
-  }
-  let config;
-  try {
-    config = loadBalancerConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\nRun with --help to list every variable.\n`);
-    process.exit(2);
-  }
+  const config = settingsOrExit('Usage: node dist/load-balancer-server.js   (npm run start:balancer)', balancerSettings, loadBalancerConfig);
+  if (!config) return;
   const log = createLogger(config.LOG_LEVEL);
   let secret = config.REGISTRATION_SECRET;
   if (!secret) {

@@ -1,4 +1,4 @@
-import { Members, randomIndex } from './members';
+import { Members } from './members';
 import type { Candidate, PickContext, RequestOutcome, Strategy, StrategyDeps } from './strategy';
 
 /** How fast an old latency is forgotten: after tau an observation weighs 1/e as much. */
@@ -29,16 +29,13 @@ export class LeastLatency<W extends Candidate> implements Strategy<W> {
   ) {}
 
   pick(_ctx: PickContext, avoid?: ReadonlySet<W>): W | undefined {
-    const eligible = this.members.eligible(avoid);
-    if (eligible <= 1) return eligible === 1 ? this.members.at(0) : undefined;
-    const i = randomIndex(this.deps.random, eligible);
-    let j = randomIndex(this.deps.random, eligible - 1);
-    if (j >= i) j++;
-    const first = this.members.at(i);
-    const second = this.members.at(j);
-    const now = this.deps.now();
-    return this.cost(second, now) < this.cost(first, now) ? second : first;
+    return this.members.bestOfTwo(this.deps.random, avoid, this.cheaper);
   }
+
+  private readonly cheaper = (a: W, b: W): boolean => {
+    const now = this.deps.now();
+    return this.cost(a, now) < this.cost(b, now);
+  };
 
   /** A worker starts from the default latency each time it joins: what it did before it left is stale. */
   onWorkerUp(worker: W): void {

@@ -56,6 +56,22 @@ export class Members<W> {
     return end;
   }
 
+  /**
+   * Power of two choices over the members not in `avoid`: two distinct random draws, and the second
+   * wins only when `better(second, first)`. Undefined when none is eligible.
+   */
+  bestOfTwo(random: () => number, avoid: ReadonlySet<W> | undefined, better: (a: W, b: W) => boolean): W | undefined {
+    const eligible = this.eligible(avoid);
+    if (eligible <= 1) return eligible === 1 ? this.items[0] : undefined;
+    const i = randomIndex(random, eligible);
+    // The second draw is from the other eligible - 1 slots, so the two are always distinct.
+    let j = randomIndex(random, eligible - 1);
+    if (j >= i) j++;
+    const first = this.items[i];
+    const second = this.items[j];
+    return better(second, first) ? second : first;
+  }
+
   private swap(i: number, j: number): void {
     if (i === j) return;
     const a = this.items[i];

@@ -1,4 +1,4 @@
-import { Members, randomIndex } from './members';
+import { Members } from './members';
 import type { Candidate, PickContext, Strategy, StrategyDeps } from './strategy';
 
 /**
@@ -16,15 +16,7 @@ export class PowerOfTwo<W extends Candidate> implements Strategy<W> {
   constructor(private readonly deps: Pick<StrategyDeps, 'random'>) {}
 
   pick(_ctx: PickContext, avoid?: ReadonlySet<W>): W | undefined {
-    const eligible = this.members.eligible(avoid);
-    if (eligible <= 1) return eligible === 1 ? this.members.at(0) : undefined;
-    const i = randomIndex(this.deps.random, eligible);
-    // The second draw is from the other eligible - 1 slots, so the two are always distinct.
-    let j = randomIndex(this.deps.random, eligible - 1);
-    if (j >= i) j++;
-    const first = this.members.at(i);
-    const second = this.members.at(j);
-    return second.inflight < first.inflight ? second : first;
+    return this.members.bestOfTwo(this.deps.random, avoid, fewerInFlight);
   }
 
   onWorkerUp(worker: W): void {
@@ -34,4 +26,8 @@ export class PowerOfTwo<W extends Candidate> implements Strategy<W> {
   onWorkerDown(worker: W): void {
     this.members.remove(worker);
   }
+}
+
+function fewerInFlight(a: Candidate, b: Candidate): boolean {
+  return a.inflight < b.inflight;
 }

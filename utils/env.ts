@@ -47,6 +47,24 @@ export function helpText(usage: string, spec: SettingsSpec): string {
   return `${usage}\n\nEnvironment variables (a .env file in the working directory is read too):\n${lines.join('\n')}\n`;
 }
 
+/**
+ * The start of both entrypoints: `--help` prints the variables and returns undefined; a bad
+ * environment prints every problem and exits 2; otherwise the validated settings come back.
+ */
+export function settingsOrExit<T>(usage: string, spec: SettingsSpec, load: () => T): T | undefined {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(helpText(usage, spec));
+    return undefined;
+  }
+  try {
+    return load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\nRun with --help to list every variable.\n`);
+    process.exit(2);
+  }
+}
+
 // Reusable schemas: env values are strings, so each one parses text.
 export const port = z.coerce.number().int().min(0).max(65535);
 export const positiveMs = z.coerce.number().int().min(1);

@@ -2,7 +2,7 @@ import 'dotenv/config';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { ConfigError, helpText } from '../utils/env';
+import { settingsOrExit } from '../utils/env';
 import { advertisedUrl } from '../utils/network';
 import { loadWorkerConfig, workerSettings } from './config';
 import { RegistrationClient } from './registration-client';
@@ -13,18 +13,8 @@ import { createWorkerApp } from './worker-app';
  * on SIGTERM deregister, finish in-flight requests and exit.
  */
 async function main(): Promise<void> {
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    process.stdout.write(helpText('Usage: node dist/workers/worker-server.js   (npm run start:worker)', workerSettings));
-    return;
-  }
-  let config;
-  try {
-    config = loadWorkerConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\nRun with --help to list every variable.\n`);
-    process.exit(2);
-  }
+  const config = settingsOrExit('Usage: node dist/workers/worker-server.js   (npm run start:worker)', workerSettings, loadWorkerConfig);
+  if (!config) return;
   const log = pino({ name: 'worker', level: config.LOG_LEVEL, base: { worker: config.NAME, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
   let draining = false;
   const server = createServer(createWorkerApp({ name: config.NAME, delayMs: config.WORKER_DELAY_MS, isReady: () => !draining }));
