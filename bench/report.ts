@@ -30,6 +30,16 @@ export function fmtRatio(r: number | undefined): string | undefined {
   return r === undefined ? undefined : `${r.toFixed(2)}x`;
 }
 
+export function fmtPct(pct: number | undefined): string | undefined {
+  return pct === undefined ? undefined : `${pct.toFixed(0)}%`;
+}
+
+/** The worst (highest) of a target's per-round "other CPU" shares, as shown in the tables. */
+export function fmtWorstPct(values: readonly (number | undefined)[]): string | undefined {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length ? fmtPct(Math.max(...known)) : undefined;
+}
+
 export function fmtMb(kb: number | undefined): string | undefined {
   return kb === undefined ? undefined : `${(kb / 1024).toFixed(1)} MB`;
 }

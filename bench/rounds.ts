@@ -1,7 +1,8 @@
 import { runLoad, type GeneratorName, type LoadResult } from './load';
+import { startNoiseMeter } from './noise';
 import { sampleRss } from './processes';
 import { progress } from './progress';
-import { fmtMb, fmtMs, fmtRps } from './report';
+import { fmtMb, fmtMs, fmtPct, fmtRps } from './report';
 import { median } from './stats';
 
 /**
@@ -37,12 +38,14 @@ export interface TargetSummary {
   requests: number;
   /** Highest VmRSS of the target's process seen while it was measured, in kB. */
   peakRssKb?: number;
+  /** Per measured round: % of all CPU time used by processes outside this benchmark (see noise.ts). */
+  otherCpuPct: (number | undefined)[];
   /** Responses per worker name, summed over the measured rounds (with countShares). */
   shares?: Record<string, number>;
 }
 
 export async function alternatingRounds(targets: readonly Target[], cfg: RoundsConfig, label: string): Promise<TargetSummary[]> {
-  const results = new Map<string, { rounds: LoadResult[]; peak?: number }>(targets.map((t) => [t.name, { rounds: [] }]));
+  const results = new Map<string, { rounds: LoadResult[]; other: (number | undefined)[]; peak?: number }>(targets.map((t) => [t.name, { rounds: [], other: [] }]));
   if (cfg.warmupS > 0) {
     for (const t of targets) {
       progress(`${label}: warm-up ${t.name} (${cfg.warmupS} s)`);
@@ -53,18 +56,21 @@ export async function alternatingRounds(targets: readonly Target[], cfg: RoundsC
     const order = targets.map((_, i) => targets[(i + r) % targets.length]);
     for (const t of order) {
       const sampler = sampleRss(t.pid);
+      const noise = startNoiseMeter();
       const result = await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.roundS, countShares: cfg.countShares });
+      const other = noise.stop();
       const peak = sampler.stop();
       const entry = results.get(t.name)!;
       entry.rounds.push(result);
+      entry.other.push(other);
       if (peak !== undefined) entry.peak = Math.max(entry.peak ?? 0, peak);
       progress(
-        `${label}: round ${r + 1}/${cfg.rounds} ${t.name}: ${fmtRps(result.rps)} req/s, p99 ${fmtMs(result.p99Ms)}, ${result.errors} errors, RSS ${fmtMb(peak)}`,
+        `${label}: round ${r + 1}/${cfg.rounds} ${t.name}: ${fmtRps(result.rps)} req/s, p99 ${fmtMs(result.p99Ms)}, ${result.errors} errors, RSS ${fmtMb(peak)}, other CPU ${fmtPct(other)}`,
       );
     }
   }
   return targets.map((t) => {
-    const { rounds, peak } = results.get(t.name)!;
+    const { rounds, other, peak } = results.get(t.name)!;
     const shares: Record<string, number> = {};
     for (const round of rounds) for (const [name, n] of Object.entries(round.shares ?? {})) shares[name] = (shares[name] ?? 0) + n;
     return {
@@ -75,6 +81,7 @@ export async function alternatingRounds(targets: readonly Target[], cfg: RoundsC
       p99Ms: median(rounds.map((x) => x.p99Ms)),
       errors: rounds.reduce((sum, x) => sum + x.errors, 0),
       requests: rounds.reduce((sum, x) => sum + x.requests, 0),
+      otherCpuPct: other,
       ...(peak !== undefined ? { peakRssKb: peak } : {}),
       ...(cfg.countShares ? { shares } : {}),
     };

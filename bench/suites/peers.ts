@@ -11,7 +11,7 @@ import { defaultGenerator, type GeneratorName } from '../load';
 import { BASELINES, PEERS, type PeerContext, type PeerDef } from '../peers';
 import { stopAll, which } from '../processes';
 import { progress } from '../progress';
-import { fmtMb, fmtMs, fmtRatio, fmtRps, fmtShares, table } from '../report';
+import { fmtMb, fmtMs, fmtRatio, fmtRps, fmtShares, fmtWorstPct, table } from '../report';
 import { alternatingRounds, type RoundsConfig, type Target, type TargetSummary } from '../rounds';
 import { ratio } from '../stats';
 import { groupedBarChart } from '../svg';
@@ -105,8 +105,9 @@ export function formatPeers(results: PeersResults): string {
     fmtMb(p.peakRssKb),
     ...BASELINES.map((b) => fmtRatio(p.vs[b])),
     fmtShares(p.split),
+    fmtWorstPct(p.otherCpuPct),
   ]);
-  return table(['peer', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', ...BASELINES.map((b) => `vs ${b}`), `split of ${SPLIT_REQUESTS}`], rows);
+  return table(['peer', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', ...BASELINES.map((b) => `vs ${b}`), `split of ${SPLIT_REQUESTS}`, 'other CPU'], rows);
 }
 
 function formatExtras(x: NonNullable<PeersResults['extras']>): string {
@@ -117,8 +118,17 @@ function formatExtras(x: NonNullable<PeersResults['extras']>): string {
     out.push(
       `1,000 registered workers (one upstream process on ${m.upstreamPorts} ports; still registered after the run: ${m.registeredAfter.join(' and ')}):\n\n` +
         table(
-          ['balancer with', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', 'vs 2 workers'],
-          [m.two, m.thousand, m.thousandNoChecks].map((t) => [t.name, fmtRps(t.rps), fmtMs(t.p50Ms), fmtMs(t.p99Ms), t.errors, fmtMb(t.peakRssKb), fmtRatio(ratio(t.rps, m.two.rps))]),
+          ['balancer with', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', 'vs 2 workers', 'other CPU'],
+          [m.two, m.thousand, m.thousandNoChecks].map((t) => [
+            t.name,
+            fmtRps(t.rps),
+            fmtMs(t.p50Ms),
+            fmtMs(t.p99Ms),
+            t.errors,
+            fmtMb(t.peakRssKb),
+            fmtRatio(ratio(t.rps, m.two.rps)),
+            fmtWorstPct(t.otherCpuPct),
+          ]),
         ) +
         '\n\nTarget: 1,000 workers within 5% of 2 workers (>= 0.95x). Active health checks (default 1 probe per worker per second) are part of the default row.',
     );
@@ -209,7 +219,11 @@ export async function runPeersSuite(opts: BenchOptions): Promise<PeersResults> {
       `${m.cpus} CPU(s) (${m.cpuModel}), Node ${m.node}, load average ${m.loadAvg1m} at start; load generator, peer and workers share the CPUs.\n\n`,
   );
   process.stdout.write(`${formatPeers(results)}\n\n`);
-  process.stdout.write('errors = non-2xx + socket errors + timeouts over all rounds. "vs X" = req/s of the row / req/s of X.\n');
+  process.stdout.write(
+    'errors = non-2xx + socket errors + timeouts over all rounds. "vs X" = req/s of the row / req/s of X.\n' +
+      '"other CPU" = the highest share of the machine used by processes outside this benchmark during any measured round;\n' +
+      'above a few percent, that row is disturbed (re-run on a quiet machine).\n',
+  );
   for (const p of peers) process.stdout.write(`  ${p.name.padEnd(14)} ${p.description}\n`);
   for (const s of skipped) process.stdout.write(`  SKIPPED ${s.name}: ${s.reason}\n`);
   if (results.extras) process.stdout.write(`\n${formatExtras(results.extras)}\n`);

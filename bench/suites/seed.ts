@@ -3,7 +3,7 @@ import { startOurBalancer, startWorker, waitForRegistered, type Started } from '
 import { runMetadata, writeJson } from '../json';
 import { stopAll } from '../processes';
 import { progress } from '../progress';
-import { fmtMb, fmtMs, fmtRatio, fmtRps, fmtShares, table } from '../report';
+import { fmtMb, fmtMs, fmtRatio, fmtRps, fmtShares, fmtWorstPct, table } from '../report';
 import { alternatingRounds, type RoundsConfig, type TargetSummary } from '../rounds';
 import { ratio } from '../stats';
 
@@ -81,8 +81,9 @@ export function formatSeed(results: SeedResults): string {
     fmtShares(m.summary.shares),
     fmtMb(m.summary.peakRssKb),
     m.target === SINGLE ? undefined : fmtRatio(results.ratios[m.scenario]),
+    fmtWorstPct(m.summary.otherCpuPct),
   ]);
-  return table(['scenario', 'target', 'conns', 'req/s', 'p50', 'p99', 'errors', 'share per worker', 'RSS*', 'balanced/single req/s'], rows);
+  return table(['scenario', 'target', 'conns', 'req/s', 'p50', 'p99', 'errors', 'share per worker', 'RSS*', 'balanced/single req/s', 'other CPU'], rows);
 }
 
 export async function runSeedSuite(opts: BenchOptions): Promise<SeedResults> {
@@ -110,6 +111,7 @@ export async function runSeedSuite(opts: BenchOptions): Promise<SeedResults> {
   process.stdout.write(
     'errors = non-2xx responses + socket errors + timeouts. Shares count the `Server: <name>` in each response body.\n' +
       '* RSS: peak VmRSS of the process the load hits (the single worker, or the balancer).\n' +
+      '"other CPU": the highest share of the machine used by processes outside this benchmark during a round (noise).\n' +
       'With a 1 s worker each connection completes at most one request per second, so both targets are capped near\n' +
       '`conns` req/s (a little less: the first second of a round completes nothing). That scenario shows the latency the\n' +
       'gateway adds, not capacity: a worker sleeping in setTimeout is not busy, so one worker serves 100 concurrent requests.\n' +
