@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { ConfigError, helpText, httpUrl, loadSettings, port, positiveMs, type SettingsSpec } from '../../../utils/env';
+
+const spec = {
+  PORT: { description: 'port to listen on', default: '8080', accepts: 'an integer 0-65535', schema: port },
+  DELAY_MS: { description: 'delay', default: '1000', accepts: 'a positive integer (ms)', schema: positiveMs },
+  MODE: { description: 'mode', default: 'fast', accepts: 'fast or slow', schema: z.enum(['fast', 'slow']) },
+  PREFIX: { description: 'prefix', default: '', accepts: 'any string', schema: z.string() },
+  TARGET: { description: 'target url', accepts: 'an http(s) URL', schema: httpUrl.optional() },
+} satisfies SettingsSpec;
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadSettings(spec, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('loadSettings accepted the environment');
+}
+
+describe('loadSettings', () => {
+  it('uses every default when nothing is set', () => {
+    expect(loadSettings(spec, {})).toEqual({ PORT: 8080, DELAY_MS: 1000, MODE: 'fast', PREFIX: '', TARGET: undefined });
+  });
+
+  it('treats an empty string as unset', () => {
+    expect(loadSettings(spec, { PORT: '', DELAY_MS: '', MODE: '', PREFIX: '', TARGET: '' })).toEqual({
+      PORT: 8080,
+      DELAY_MS: 1000,
+      MODE: 'fast',
+      PREFIX: '',
+      TARGET: undefined,
+    });
+  });
+
+  it('coerces numeric strings to numbers and keeps the given values', () => {
+    const settings = loadSettings(spec, { PORT: '9000', DELAY_MS: '25', MODE: 'slow', PREFIX: '/api', TARGET: 'https://lb.internal:8443/register' });
+    expect(settings).toEqual({ PORT: 9000, DELAY_MS: 25, MODE: 'slow', PREFIX: '/api', TARGET: 'https://lb.internal:8443/register' });
+    expect(typeof settings.PORT).toBe('number');
+  });
+
+  it('ignores variables it does not describe', () => {
+    expect(loadSettings(spec, { UNRELATED: 'x' })).not.toHaveProperty('UNRELATED');
+  });
+
+  it('lists every bad variable at once, each with its value and what it accepts', () => {
+    const problems = problemsOf({ PORT: '70000', DELAY_MS: '0', MODE: 'medium', TARGET: 'ftp://x' });
+    expect(problems).toEqual([
+      'PORT="70000": expected an integer 0-65535',
+      'DELAY_MS="0": expected a positive integer (ms)',
+      'MODE="medium": expected fast or slow',
+      'TARGET="ftp://x": expected an http(s) URL',
+    ]);
+  });
+
+  it('puts every problem in the error message', () => {
+    let error: unknown;
+    try {
+      loadSettings(spec, { PORT: 'eighty', MODE: 'medium' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).name).toBe('ConfigError');
+    expect((error as Error).message).toContain('PORT="eighty": expected an integer 0-65535');
+    expect((error as Error).message).toContain('MODE="medium": expected fast or slow');
+    expect((error as Error).message).not.toContain('DELAY_MS');
+  });
+
+  it('refuses non-integers and negatives for numeric settings', () => {
+    expect(problemsOf({ PORT: '80.5' })).toEqual(['PORT="80.5": expected an integer 0-65535']);
+    expect(problemsOf({ PORT: '-1' })).toEqual(['PORT="-1": expected an integer 0-65535']);
+    expect(problemsOf({ DELAY_MS: '10ms' })).toEqual(['DELAY_MS="10ms": expected a positive integer (ms)']);
+  });
+
+  it('says (unset) for a required variable with no default', () => {
+    const required = { KEY: { description: 'key', accepts: 'a string of at least 3 characters', schema: z.string().min(3) } } satisfies SettingsSpec;
+    expect(() => loadSettings(required, {})).toThrow('KEY=(unset): expected a string of at least 3 characters');
+    expect(() => loadSettings(required, { KEY: '' })).toThrow('KEY=(unset): expected a string of at least 3 characters');
+  });
+});
+
+describe('helpText', () => {
+  const text = helpText('usage: thing [--help]', spec);
+
+  it('starts with the usage line', () => {
+    expect(text.startsWith('usage: thing [--help]\n')).toBe(true);
+  });
+
+  it('lists every variable with its description and its default', () => {
+    const lines = text.split('\n');
+    const lineOf = (name: string) => lines.find((l) => l.trimStart().startsWith(`${name} `));
+    expect(lineOf('PORT')).toMatch(/PORT\s+port to listen on \(default: 8080\)$/);
+    expect(lineOf('DELAY_MS')).toMatch(/DELAY_MS\s+delay \(default: 1000\)$/);
+    expect(lineOf('MODE')).toMatch(/MODE\s+mode \(default: fast\)$/);
+    expect(lineOf('PREFIX')).toMatch(/PREFIX\s+prefix \(default: ""\)$/);
+    expect(lineOf('TARGET')).toMatch(/TARGET\s+target url$/);
+  });
+
+  it('aligns descriptions in one column', () => {
+    const columns = Object.keys(spec).map((name) => {
+      const line = text.split('\n').find((l) => l.trimStart().startsWith(`${name} `))!;
+      return line.indexOf(spec[name as keyof typeof spec].description);
+    });
+    expect(new Set(columns).size).toBe(1);
+  });
+});
