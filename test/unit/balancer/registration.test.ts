@@ -1,0 +1,130 @@
+import { checkWorkerUrl, deregistrationSchema, describeSchemaError, registrationSchema } from '../../../balancer/registration';
+
+const NONCE = '00112233445566778899aabbccddeeff';
+
+describe('checkWorkerUrl', () => {
+  it.each([
+    ['http://127.0.0.1:8081', 'http://127.0.0.1:8081'],
+    ['https://worker.internal:8443', 'https://worker.internal:8443'],
+    ['http://[::1]:9000', 'http://[::1]:9000'],
+    ['http://worker1:8080', 'http://worker1:8080'],
+    ['http://10.0.0.5:8080', 'http://10.0.0.5:8080'],
+  ])('accepts %s as %s', (raw, origin) => {
+    expect(checkWorkerUrl(raw)).toEqual({ origin });
+  });
+
+  it('normalises to the origin: trailing slash and default port dropped, host lower-cased', () => {
+    expect(checkWorkerUrl('http://127.0.0.1:8081/')).toEqual({ origin: 'http://127.0.0.1:8081' });
+    expect(checkWorkerUrl('http://worker1:80')).toEqual({ origin: 'http://worker1' });
+    expect(checkWorkerUrl('https://worker1:443/')).toEqual({ origin: 'https://worker1' });
+    expect(checkWorkerUrl('HTTP://Worker1:8080')).toEqual({ origin: 'http://worker1:8080' });
+  });
+
+  it('refuses what is not a URL', () => {
+    expect(checkWorkerUrl('not a url')).toEqual({ problem: 'url is not a valid URL' });
+    expect(checkWorkerUrl('http://')).toEqual({ problem: 'url is not a valid URL' });
+  });
+
+  it.each(['ftp://worker1:21', 'javascript:alert(1)', 'file:///etc/passwd', 'ws://worker1:8080'])('refuses the scheme of %s', (raw) => {
+    expect(checkWorkerUrl(raw)).toEqual({ problem: 'url must use http or https' });
+  });
+
+  it('refuses credentials', () => {
+    expect(checkWorkerUrl('http://user:pass@worker1:8080')).toEqual({ problem: 'url must not carry credentials' });
+    expect(checkWorkerUrl('http://user@worker1:8080')).toEqual({ problem: 'url must not carry credentials' });
+  });
+
+  it.each(['http://worker1:8080/x', 'http://worker1:8080/x/', 'http://worker1:8080?a=1', 'http://worker1:8080/?a=1', 'http://worker1:8080#top', 'http://worker1:8080//'])(
+    'refuses a path, query or fragment: %s',
+    (raw) => {
+      expect(checkWorkerUrl(raw)).toEqual({ problem: 'url must be scheme://host:port with no path, query or fragment' });
+    },
+  );
+
+  it.each([
+    ['http://169.254.169.254:80', '169.254.169.254'],
+    ['http://169.254.1.1:8080', '169.254.1.1'],
+    ['http://[fe80::1]:8080', 'fe80::1'],
+    ['http://0.0.0.0:8080', '0.0.0.0'],
+    ['http://[::]:8080', '::'],
+    ['http://224.0.0.1:8080', '224.0.0.1'],
+    ['http://239.255.255.250:1900', '239.255.255.250'],
+    ['http://[ff02::1]:8080', 'ff02::1'],
+  ])('refuses link-local, unspecified and multicast hosts: %s', (raw, host) => {
+    expect(checkWorkerUrl(raw)).toEqual({ problem: `url host ${host} is link-local, unspecified or multicast` });
+  });
+
+  it('refuses an IPv4-mapped IPv6 address of a link-local host', () => {
+    const result = checkWorkerUrl('http://[::ffff:169.254.169.254]:80');
+    expect(result).toHaveProperty('problem');
+    expect((result as { problem: string }).problem).toMatch(/link-local, unspecified or multicast$/);
+  });
+
+  it('refuses other spellings of forbidden IPv4 hosts that the URL parser normalises', () => {
+    // 2852039166 is 169.254.169.254 as one decimal number; 0 is 0.0.0.0.
+    expect(checkWorkerUrl('http://2852039166:80')).toHaveProperty('problem');
+    expect(checkWorkerUrl('http://0:8080')).toHaveProperty('problem');
+  });
+
+  it('accepts an IPv4-mapped address of an ordinary host', () => {
+    expect(checkWorkerUrl('http://[::ffff:10.0.0.5]:8080')).toEqual({ origin: 'http://[::ffff:a00:5]:8080' });
+  });
+});
+
+describe('registrationSchema', () => {
+  const valid = { url: 'http://127.0.0.1:8081', name: 'w1', timestamp: 1_700_000_000_000, nonce: NONCE };
+
+  it('defaults weight to 1', () => {
+    expect(registrationSchema.parse(valid)).toEqual({ ...valid, weight: 1 });
+  });
+
+  it('keeps weights from 1 to 1000 and refuses 0, 1001 and fractions', () => {
+    expect(registrationSchema.parse({ ...valid, weight: 1000 }).weight).toBe(1000);
+    expect(registrationSchema.parse({ ...valid, weight: 1 }).weight).toBe(1);
+    for (const weight of [0, -1, 1001, 1.5, '2']) expect(registrationSchema.safeParse({ ...valid, weight }).success).toBe(false);
+  });
+
+  it('takes nonces of 16 to 128 hex characters only', () => {
+    expect(registrationSchema.safeParse({ ...valid, nonce: 'a'.repeat(16) }).success).toBe(true);
+    expect(registrationSchema.safeParse({ ...valid, nonce: 'A'.repeat(128) }).success).toBe(true);
+    for (const nonce of ['a'.repeat(15), 'a'.repeat(129), `${'a'.repeat(31)}g`, '', 12345678901234567890]) {
+      expect(registrationSchema.safeParse({ ...valid, nonce }).success).toBe(false);
+    }
+  });
+
+  it('refuses a timestamp that is not a non-negative integer', () => {
+    for (const timestamp of [-1, 1.5, '1700000000000', null]) expect(registrationSchema.safeParse({ ...valid, timestamp }).success).toBe(false);
+  });
+
+  it.each(['url', 'name', 'timestamp', 'nonce'])('refuses a body without %s and names it', (field) => {
+    const body: Record<string, unknown> = { ...valid };
+    delete body[field];
+    const result = registrationSchema.safeParse(body);
+    expect(result.success).toBe(false);
+    expect(describeSchemaError(result.error!)).toMatch(new RegExp(`^${field}: `));
+  });
+
+  it('refuses an empty name and a url over 2048 characters', () => {
+    expect(describeSchemaError(registrationSchema.safeParse({ ...valid, name: '' }).error!)).toMatch(/^name: /);
+    expect(describeSchemaError(registrationSchema.safeParse({ ...valid, url: `http://a${'b'.repeat(2048)}` }).error!)).toMatch(/^url: /);
+  });
+});
+
+describe('describeSchemaError', () => {
+  it('names the field and carries the schema message', () => {
+    const result = registrationSchema.safeParse({ url: 'http://127.0.0.1:8081', name: 'w1', timestamp: 1, nonce: 'xyz' });
+    expect(describeSchemaError(result.error!)).toBe('nonce: nonce must be 16-128 hex characters');
+  });
+
+  it('says "body" when the body itself is the wrong type', () => {
+    const result = registrationSchema.safeParse([1, 2]);
+    expect(describeSchemaError(result.error!)).toMatch(/^body: /);
+  });
+});
+
+describe('deregistrationSchema', () => {
+  it('needs only url, timestamp and nonce', () => {
+    expect(deregistrationSchema.parse({ url: 'http://127.0.0.1:8081', timestamp: 5, nonce: NONCE })).toEqual({ url: 'http://127.0.0.1:8081', timestamp: 5, nonce: NONCE });
+    expect(describeSchemaError(deregistrationSchema.safeParse({ timestamp: 5, nonce: NONCE }).error!)).toMatch(/^url: /);
+  });
+});
