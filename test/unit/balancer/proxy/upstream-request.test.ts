@@ -1,0 +1,212 @@
+import type { IncomingMessage } from 'node:http';
+import { TrustPolicy } from '../../../../balancer/proxy/forwarding';
+import { buildUpstreamRequest } from '../../../../balancer/proxy/upstream-request';
+
+function fakeRequest(rawHeaders: string[], opts: { method?: string; url?: string; remoteAddress?: string; encrypted?: boolean } = {}): IncomingMessage {
+  return {
+    rawHeaders,
+    method: opts.method ?? 'GET',
+    url: opts.url ?? '/path?q=1',
+    socket: { remoteAddress: opts.remoteAddress ?? '203.0.113.7', encrypted: opts.encrypted },
+  } as any;
+}
+
+/** The flat header list as [name, value] pairs, for readable assertions. */
+function pairs(headers: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < headers.length; i += 2) out.push([headers[i], headers[i + 1]]);
+  return out;
+}
+
+/** Every value sent under `name`, compared case-insensitively. */
+function valuesOf(headers: string[], name: string): string[] {
+  return pairs(headers)
+    .filter(([n]) => n.toLowerCase() === name)
+    .map(([, v]) => v);
+}
+
+const nobody = new TrustPolicy('');
+const CLIENT = '203.0.113.7';
+
+describe('buildUpstreamRequest: request line', () => {
+  it('keeps the method and the full request target', () => {
+    const up = buildUpstreamRequest(fakeRequest(['Host', 'shop.example'], { method: 'DELETE', url: '/items/3?force=1' }), CLIENT, nobody);
+    expect(up.method).toBe('DELETE');
+    expect(up.path).toBe('/items/3?force=1');
+  });
+});
+
+describe('buildUpstreamRequest: end-to-end and hop-by-hop headers', () => {
+  it('keeps end-to-end headers in their original case and order, Host unchanged', () => {
+    const up = buildUpstreamRequest(
+      fakeRequest(['Host', 'shop.example:8080', 'X-Request-ID', 'abc', 'accept', 'text/html', 'Cookie', 'a=1', 'Cookie', 'b=2']),
+      CLIENT,
+      nobody,
+    );
+    expect(pairs(up.headers).slice(0, 5)).toEqual([
+      ['Host', 'shop.example:8080'],
+      ['X-Request-ID', 'abc'],
+      ['accept', 'text/html'],
+      ['Cookie', 'a=1'],
+      ['Cookie', 'b=2'],
+    ]);
+  });
+
+  it('drops every hop-by-hop header', () => {
+    const up = buildUpstreamRequest(
+      fakeRequest([
+        'Host', 'shop.example',
+        'Connection', 'keep-alive',
+        'Keep-Alive', 'timeout=5',
+        'Proxy-Connection', 'keep-alive',
+        'Proxy-Authorization', 'Basic Zm9vOmJhcg==',
+        'TE', 'trailers',
+        'Trailer', 'X-Checksum',
+        'Upgrade', 'h2c',
+        'Transfer-Encoding', 'chunked',
+        'X-Kept', 'yes',
+      ], { method: 'POST' }),
+      CLIENT,
+      nobody,
+    );
+    const names = pairs(up.headers).map(([n]) => n.toLowerCase());
+    for (const hop of ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'transfer-encoding']) {
+      expect(names).not.toContain(hop);
+    }
+    expect(valuesOf(up.headers, 'x-kept')).toEqual(['yes']);
+  });
+
+  it('drops headers the Connection header names', () => {
+    const up = buildUpstreamRequest(
+      fakeRequest(['Host', 'shop.example', 'Connection', 'keep-alive, X-Hop-Secret', 'X-Hop-Secret', 'internal', 'X-Kept', 'yes']),
+      CLIENT,
+      nobody,
+    );
+    expect(valuesOf(up.headers, 'x-hop-secret')).toEqual([]);
+    expect(valuesOf(up.headers, 'x-kept')).toEqual(['yes']);
+  });
+
+  it('drops headers named by any line of a repeated Connection header', () => {
+    const up = buildUpstreamRequest(
+      fakeRequest(['Host', 'shop.example', 'Connection', 'X-Hop-A', 'Connection', 'keep-alive', 'X-Hop-A', '1', 'X-Kept', 'yes']),
+      CLIENT,
+      nobody,
+    );
+    expect(valuesOf(up.headers, 'x-hop-a')).toEqual([]);
+    expect(valuesOf(up.headers, 'x-kept')).toEqual(['yes']);
+  });
+
+  it("does not let the client's Connection header remove the X-Forwarded-* headers the balancer sets", () => {
+    // "Connection: X-Forwarded-For" is a known trick to make a proxy strip its own forwarding headers.
+    const up = buildUpstreamRequest(
+      fakeRequest(['Host', 'shop.example', 'Connection', 'close, X-Forwarded-For, X-Forwarded-Host, X-Forwarded-Proto']),
+      CLIENT,
+      nobody,
+    );
+    expect(valuesOf(up.headers, 'x-forwarded-for')).toEqual([CLIENT]);
+    expect(valuesOf(up.headers, 'x-forwarded-host')).toEqual(['shop.example']);
+    expect(valuesOf(up.headers, 'x-forwarded-proto')).toEqual(['http']);
+  });
+});
+
+describe('buildUpstreamRequest: X-Forwarded-* from an untrusted client', () => {
+  it('sets X-Forwarded-For, -Host and -Proto from the connection', () => {
+    const up = buildUpstreamRequest(fakeRequest(['Host', 'shop.example']), CLIENT, nobody);
+    expect(valuesOf(up.headers, 'x-forwarded-for')).toEqual([CLIENT]);
+    expect(valuesOf(up.headers, 'x-forwarded-host')).toEqual(['shop.example']);
+    expect(valuesOf(up.headers, 'x-forwarded-proto')).toEqual(['http']);
+  });
+
+  it('says https when the client connection is TLS', () => {
+    const up = buildUpstreamRequest(fakeRequest(['Host', 'shop.example'], { encrypted: true }), CLIENT, nobody);
+    expect(valuesOf(up.headers, 'x-forwarded-proto')).toEqual(['https']);
+  });
+
+  it('replaces spoofed X-Forwarded-* values and drops Forwarded', () => {
+    const up = buildUpstreamRequest(
+      fakeRequest([
+        'Host', 'shop.example',
+        'X-Forwarded-For', '1.2.3.4',
+        'X-Forwarded-Host', 'evil.example',
+        'X-Forwarded-Proto', 'https',
+        'Forwarded', 'for=1.2.3.4;proto=https',
+      ]),
+      CLIENT,
+      new TrustPolicy('10.0.0.0/8'),
+    );
+    expect(valuesOf(up.headers, 'x-forwarded-for')).toEqual([CLIENT]);
+    expect(valuesOf(up.headers, 'x-forwarded-host')).toEqual(['shop.example']);
+    expect(valuesOf(up.headers, 'x-forwarded-proto')).toEqual(['http']);
+    expect(valuesOf(up.headers, 'forwarded')).toEqual([]);
+  });
+
+  it('sends no X-Forwarded-Host when the request has no Host', () => {
+    const up = buildUpstreamRequest(fakeRequest([]), CLIENT, nobody);
+    expect(valuesOf(up.headers, 'x-forwarded-host')).toEqual([]);
+    expect(valuesOf(up.headers, 'x-forwarded-for')).toEqual([CLIENT]);
+  });
+});
+
+describe('buildUpstreamRequest: X-Forwarded-* from a trusted proxy', () => {
+  const incoming = [
+    'Host', 'internal-lb:8080',
+    'X-Forwarded-For', '198.51.100.1',
+    'X-Forwarded-For', '10.0.0.3',
+    'X-Forwarded-Host', 'shop.example',
+    'X-Forwarded-Proto', 'https',
+    'Forwarded', 'for=198.51.100.1',
+  ];
+
+  it('appends the peer to X-Forwarded-For and keeps the original host, proto and Forwarded (CIDR)', () => {
+    const up = buildUpstreamRequest(fakeRequest(incoming), '10.0.0.2', new TrustPolicy('10.0.0.0/8'));
+    expect(valuesOf(up.headers, 'x-forwarded-for')).toEqual(['198.51.100.1, 10.0.0.3, 10.0.0.2']);
+    expect(valuesOf(up.headers, 'x-forwarded-host')).toEqual(['shop.example']);
+    expect(valuesOf(up.headers, 'x-forwarded-proto')).toEqual(['https']);
+    expect(valuesOf(up.headers, 'forwarded')).toEqual(['for=198.51.100.1']);
+    expect(valuesOf(up.headers, 'host')).toEqual(['internal-lb:8080']);
+  });
+
+  it('trusts a single listed address the same way, and not its neighbour', () => {
+    const trust = new TrustPolicy('127.0.0.1');
+    const trusted = buildUpstreamRequest(fakeRequest(incoming), '127.0.0.1', trust);
+    expect(valuesOf(trusted.headers, 'x-forwarded-for')).toEqual(['198.51.100.1, 10.0.0.3, 127.0.0.1']);
+    const untrusted = buildUpstreamRequest(fakeRequest(incoming), '127.0.0.2', trust);
+    expect(valuesOf(untrusted.headers, 'x-forwarded-for')).toEqual(['127.0.0.2']);
+    expect(valuesOf(untrusted.headers, 'x-forwarded-host')).toEqual(['internal-lb:8080']);
+  });
+
+  it('uses its own values where the trusted proxy sent none', () => {
+    const up = buildUpstreamRequest(fakeRequest(['Host', 'shop.example']), '10.0.0.2', new TrustPolicy('10.0.0.0/8'));
+    expect(valuesOf(up.headers, 'x-forwarded-for')).toEqual(['10.0.0.2']);
+    expect(valuesOf(up.headers, 'x-forwarded-host')).toEqual(['shop.example']);
+    expect(valuesOf(up.headers, 'x-forwarded-proto')).toEqual(['http']);
+  });
+});
+
+describe('buildUpstreamRequest: body', () => {
+  it('is null for a GET without Content-Length or Transfer-Encoding', () => {
+    const req = fakeRequest(['Host', 'shop.example']);
+    expect(buildUpstreamRequest(req, CLIENT, nobody).body).toBeNull();
+  });
+
+  it('is null when Content-Length is 0', () => {
+    const req = fakeRequest(['Host', 'shop.example', 'Content-Length', '0'], { method: 'POST' });
+    const up = buildUpstreamRequest(req, CLIENT, nobody);
+    expect(up.body).toBeNull();
+    expect(valuesOf(up.headers, 'content-length')).toEqual(['0']);
+  });
+
+  it('is the request stream when Content-Length is positive', () => {
+    const req = fakeRequest(['Host', 'shop.example', 'Content-Length', '12'], { method: 'POST' });
+    const up = buildUpstreamRequest(req, CLIENT, nobody);
+    expect(up.body).toBe(req);
+    expect(valuesOf(up.headers, 'content-length')).toEqual(['12']);
+  });
+
+  it('is the request stream for a chunked body, without forwarding Transfer-Encoding', () => {
+    const req = fakeRequest(['Host', 'shop.example', 'Transfer-Encoding', 'chunked'], { method: 'PUT' });
+    const up = buildUpstreamRequest(req, CLIENT, nobody);
+    expect(up.body).toBe(req);
+    expect(valuesOf(up.headers, 'transfer-encoding')).toEqual([]);
+  });
+});
