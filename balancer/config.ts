@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { strategyNames } from '../strategies';
+import { TrustPolicy } from './proxy/forwarding';
 import { host, logLevel, nonNegativeInt, port, positiveInt, positiveMs, type SettingsSpec, type SettingsOf, loadSettings } from '../utils/env';
 
 /** Every variable the balancer reads, with its default: the single source of validation and of --help. */
@@ -36,7 +37,7 @@ export const balancerSettings = {
     description: 'comma-separated addresses/CIDRs whose X-Forwarded-* headers are kept and appended to; others are replaced',
     default: '',
     accepts: 'a comma-separated list of IPs or CIDRs, e.g. 10.0.0.0/8,127.0.0.1',
-    schema: z.string().refine((s) => s.split(',').every((p) => p.trim() === '' || /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p.trim()))),
+    schema: z.string().refine(isValidTrustSpec),
   },
   HEALTH_CHECK_PATH: { description: "path probed on each worker by active health checks", default: '/healthz', accepts: 'a path starting with /', schema: z.string().regex(/^\//) },
   HEALTH_CHECK_INTERVAL_MS: { description: 'pause between two probes of one worker (0 disables active checks)', default: '1000', accepts: 'a non-negative integer (ms)', schema: nonNegativeInt },
@@ -59,4 +60,13 @@ export type BalancerConfig = SettingsOf<typeof balancerSettings>;
 
 export function loadBalancerConfig(env: NodeJS.ProcessEnv = process.env): BalancerConfig {
   return loadSettings(balancerSettings, env);
+}
+
+function isValidTrustSpec(spec: string): boolean {
+  try {
+    new TrustPolicy(spec);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -8,6 +8,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'x-signature';
 const SIGNATURE_PREFIX = 'sha256=';
+const SIGNATURE_SHAPE = /^sha256=[0-9a-fA-F]{64}$/;
 
 export function sign(body: string | Buffer, secret: string): string {
   return SIGNATURE_PREFIX + createHmac('sha256', secret).update(body).digest('hex');
@@ -15,7 +16,8 @@ export function sign(body: string | Buffer, secret: string): string {
 
 /** Constant-time comparison: a byte-by-byte === leaks how much of a forged signature was right. */
 export function verifySignature(body: string | Buffer, header: string | undefined, secret: string): boolean {
-  if (!header || !header.startsWith(SIGNATURE_PREFIX)) return false;
+  // Buffer.from(…, 'hex') silently stops at the first non-hex character, so the shape is checked first.
+  if (!header || !SIGNATURE_SHAPE.test(header)) return false;
   const given = Buffer.from(header.slice(SIGNATURE_PREFIX.length), 'hex');
   const expected = createHmac('sha256', secret).update(body).digest();
   return given.length === expected.length && timingSafeEqual(given, expected);

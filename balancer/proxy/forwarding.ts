@@ -1,9 +1,9 @@
-import { BlockList, isIPv4 } from 'node:net';
+import { BlockList, isIP, isIPv4 } from 'node:net';
 
 /**
  * Which peers may tell us who the original client was. X-Forwarded-* from a trusted peer (another proxy
  * of ours) is kept and appended to; from anyone else it is replaced, or a client could spoof its address.
- * Built once at start from TRUST_PROXY.
+ * Built once at start from TRUST_PROXY; throws on an entry that is not an address or CIDR.
  */
 export class TrustPolicy {
   private readonly list = new BlockList();
@@ -13,9 +13,12 @@ export class TrustPolicy {
     const entries = spec.split(',').map((s) => s.trim()).filter(Boolean);
     this.empty = entries.length === 0;
     for (const entry of entries) {
-      const [address, prefix] = entry.split('/');
+      const [address, prefix, extra] = entry.split('/');
+      if (extra !== undefined) throw new Error(`${entry} is not an address or CIDR`);
       const type = isIPv4(address) ? 'ipv4' : 'ipv6';
+      if (!isIP(address)) throw new Error(`${address} is not an IP address`);
       if (prefix === undefined) this.list.addAddress(address, type);
+      else if (!/^\d+$/.test(prefix) || Number(prefix) > (type === 'ipv4' ? 32 : 128)) throw new Error(`/${prefix} is not a valid prefix for ${address}`);
       else this.list.addSubnet(address, Number(prefix), type);
     }
   }

@@ -39,7 +39,7 @@ export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, tru
     const value = raw[i + 1];
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'connection') connection = value;
+      if (lower === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
       else if (lower === 'transfer-encoding') hasBody = true;
       continue;
     }
@@ -56,19 +56,16 @@ export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, tru
     headers.push(name, value);
   }
 
-  headers.push(
+  // Headers the client's Connection names are dropped before ours are added, so it cannot remove them.
+  const upstreamHeaders = connection === undefined ? headers : dropNamed(headers, connectionTokens(connection));
+  upstreamHeaders.push(
     'x-forwarded-for', forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp,
     'x-forwarded-proto', forwardedProto ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'),
   );
   const xfHost = forwardedHost ?? host;
-  if (xfHost !== undefined) headers.push('x-forwarded-host', xfHost);
+  if (xfHost !== undefined) upstreamHeaders.push('x-forwarded-host', xfHost);
 
-  return {
-    method: req.method ?? 'GET',
-    path: req.url ?? '/',
-    headers: connection === undefined ? headers : dropNamed(headers, connectionTokens(connection)),
-    body: hasBody ? req : null,
-  };
+  return { method: req.method ?? 'GET', path: req.url ?? '/', headers: upstreamHeaders, body: hasBody ? req : null };
 }
 
 function dropNamed(headers: string[], names: string[]): string[] {
