@@ -28,14 +28,6 @@ export function classifyUpstreamError(err: unknown): ProxyError {
   return code !== undefined && TIMEOUT_CODES.has(code) ? timeout : unreachable;
 }
 
-/** Errors that happened before the worker could have acted on the request: safe to retry elsewhere. */
-const NOT_DELIVERED_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
-export function wasNeverDelivered(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code;
-  return code !== undefined && NOT_DELIVERED_CODES.has(code);
-}
-
 export function errorBody(error: ProxyError): string {
   return JSON.stringify({ error: error.code, message: error.message });
 }

@@ -1,4 +1,4 @@
-import { classifyUpstreamError, errorBody, noWorker, wasNeverDelivered } from '../../../balancer/errors';
+import { classifyUpstreamError, errorBody, noWorker } from '../../../balancer/errors';
 
 const withCode = (code: string) => Object.assign(new Error(code), { code });
 
@@ -16,20 +16,6 @@ describe('classifyUpstreamError', () => {
     expect(classifyUpstreamError(null).status).toBe(502);
     expect(classifyUpstreamError(undefined).status).toBe(502);
     expect(classifyUpstreamError('boom').status).toBe(502);
-  });
-});
-
-describe('wasNeverDelivered', () => {
-  it('is true for failures before the request reached the worker', () => {
-    for (const code of ['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']) {
-      expect(wasNeverDelivered(withCode(code))).toBe(true);
-    }
-  });
-
-  it('is false once the worker may have acted on it', () => {
-    for (const code of ['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'ETIMEDOUT']) expect(wasNeverDelivered(withCode(code))).toBe(false);
-    expect(wasNeverDelivered(new Error('x'))).toBe(false);
-    expect(wasNeverDelivered(null)).toBe(false);
   });
 });
 
