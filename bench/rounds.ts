@@ -17,6 +17,8 @@ export interface RoundsConfig {
   rounds: number;
   roundS: number;
   warmupS: number;
+  /** How many disturbed rounds may be repeated in one call (default: one per target). */
+  repeatBudget?: number;
   /** autocannon only: count responses per worker name in every body (see load.ts). */
   countShares?: boolean;
 }
@@ -40,12 +42,39 @@ export interface TargetSummary {
   peakRssKb?: number;
   /** Per measured round: % of all CPU time used by processes outside this benchmark (see noise.ts). */
   otherCpuPct: (number | undefined)[];
+  /** Rounds measured again because other processes disturbed them (not in the medians). */
+  discarded: (LoadResult & { otherCpuPct?: number })[];
   /** Responses per worker name, summed over the measured rounds (with countShares). */
   shares?: Record<string, number>;
 }
 
+/**
+ * A round during which other processes used more than this share of the machine is run again, as
+ * long as the repeat budget (one repeat per target by default) lasts; the disturbed round is kept
+ * in `discarded`, not in the medians.
+ */
+export const DISTURBED_PCT = 10;
+
+interface Measured {
+  result: LoadResult;
+  other?: number;
+  peak?: number;
+}
+
+async function measureRound(t: Target, cfg: RoundsConfig): Promise<Measured> {
+  const sampler = sampleRss(t.pid);
+  const noise = startNoiseMeter();
+  const result = await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.roundS, countShares: cfg.countShares });
+  const other = noise.stop();
+  const peak = sampler.stop();
+  return { result, other, peak };
+}
+
 export async function alternatingRounds(targets: readonly Target[], cfg: RoundsConfig, label: string): Promise<TargetSummary[]> {
-  const results = new Map<string, { rounds: LoadResult[]; other: (number | undefined)[]; peak?: number }>(targets.map((t) => [t.name, { rounds: [], other: [] }]));
+  const results = new Map<string, { rounds: LoadResult[]; other: (number | undefined)[]; discarded: Measured[]; peak?: number }>(
+    targets.map((t) => [t.name, { rounds: [], other: [], discarded: [] }]),
+  );
+  let repeats = cfg.repeatBudget ?? targets.length;
   if (cfg.warmupS > 0) {
     for (const t of targets) {
       progress(`${label}: warm-up ${t.name} (${cfg.warmupS} s)`);
@@ -55,22 +84,24 @@ export async function alternatingRounds(targets: readonly Target[], cfg: RoundsC
   for (let r = 0; r < cfg.rounds; r++) {
     const order = targets.map((_, i) => targets[(i + r) % targets.length]);
     for (const t of order) {
-      const sampler = sampleRss(t.pid);
-      const noise = startNoiseMeter();
-      const result = await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.roundS, countShares: cfg.countShares });
-      const other = noise.stop();
-      const peak = sampler.stop();
       const entry = results.get(t.name)!;
-      entry.rounds.push(result);
-      entry.other.push(other);
-      if (peak !== undefined) entry.peak = Math.max(entry.peak ?? 0, peak);
+      let m = await measureRound(t, cfg);
+      while ((m.other ?? 0) > DISTURBED_PCT && repeats > 0) {
+        repeats--;
+        progress(`${label}: round ${r + 1}/${cfg.rounds} ${t.name}: disturbed (other CPU ${fmtPct(m.other)}), repeating (${repeats} repeats left)`);
+        entry.discarded.push(m);
+        m = await measureRound(t, cfg);
+      }
+      entry.rounds.push(m.result);
+      entry.other.push(m.other);
+      if (m.peak !== undefined) entry.peak = Math.max(entry.peak ?? 0, m.peak);
       progress(
-        `${label}: round ${r + 1}/${cfg.rounds} ${t.name}: ${fmtRps(result.rps)} req/s, p99 ${fmtMs(result.p99Ms)}, ${result.errors} errors, RSS ${fmtMb(peak)}, other CPU ${fmtPct(other)}`,
+        `${label}: round ${r + 1}/${cfg.rounds} ${t.name}: ${fmtRps(m.result.rps)} req/s, p99 ${fmtMs(m.result.p99Ms)}, ${m.result.errors} errors, RSS ${fmtMb(m.peak)}, other CPU ${fmtPct(m.other)}`,
       );
     }
   }
   return targets.map((t) => {
-    const { rounds, other, peak } = results.get(t.name)!;
+    const { rounds, other, discarded, peak } = results.get(t.name)!;
     const shares: Record<string, number> = {};
     for (const round of rounds) for (const [name, n] of Object.entries(round.shares ?? {})) shares[name] = (shares[name] ?? 0) + n;
     return {
@@ -82,6 +113,7 @@ export async function alternatingRounds(targets: readonly Target[], cfg: RoundsC
       errors: rounds.reduce((sum, x) => sum + x.errors, 0),
       requests: rounds.reduce((sum, x) => sum + x.requests, 0),
       otherCpuPct: other,
+      discarded: discarded.map((d) => ({ ...d.result, otherCpuPct: d.other })),
       ...(peak !== undefined ? { peakRssKb: peak } : {}),
       ...(cfg.countShares ? { shares } : {}),
     };

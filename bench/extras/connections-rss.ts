@@ -1,5 +1,6 @@
 import { startOurBalancer, startWorker, waitForRegistered } from '../fleet';
 import { runLoad, type GeneratorName, type LoadResult } from '../load';
+import { startNoiseMeter } from '../noise';
 import { rssKb, sampleRss, stopAll } from '../processes';
 import { progress } from '../progress';
 
@@ -15,6 +16,8 @@ export interface ConnectionsRssResult {
   idleRssKb?: number;
   peakRssKb?: number;
   load: LoadResult;
+  /** % of the machine used by other processes meanwhile (see noise.ts). */
+  otherCpuPct?: number;
 }
 
 const CONNECTIONS = 1000;
@@ -29,9 +32,11 @@ export async function measureConnectionsRss(generator: GeneratorName, durationS:
     const idleRssKb = rssKb(balancer.proc.pid);
     progress(`1,000 connections: ${generator} -c ${CONNECTIONS} for ${durationS} s`);
     const sampler = sampleRss(balancer.proc.pid, 200);
+    const noise = startNoiseMeter();
     const load = await runLoad(generator, `${balancer.url}/`, { connections: CONNECTIONS, durationS });
+    const otherCpuPct = noise.stop();
     const peakRssKb = sampler.stop();
-    return { connections: CONNECTIONS, workerDelayMs: DELAY_MS, idleRssKb, peakRssKb, load };
+    return { connections: CONNECTIONS, workerDelayMs: DELAY_MS, idleRssKb, peakRssKb, load, otherCpuPct };
   } finally {
     await stopAll();
   }

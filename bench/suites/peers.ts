@@ -11,8 +11,8 @@ import { defaultGenerator, type GeneratorName } from '../load';
 import { BASELINES, PEERS, type PeerContext, type PeerDef } from '../peers';
 import { stopAll, which } from '../processes';
 import { progress } from '../progress';
-import { fmtMb, fmtMs, fmtRatio, fmtRps, fmtShares, fmtWorstPct, table } from '../report';
-import { alternatingRounds, type RoundsConfig, type Target, type TargetSummary } from '../rounds';
+import { fmtMb, fmtMs, fmtPct, fmtRatio, fmtRps, fmtShares, fmtWorstPct, table } from '../report';
+import { alternatingRounds, DISTURBED_PCT, type RoundsConfig, type Target, type TargetSummary } from '../rounds';
 import { ratio } from '../stats';
 import { groupedBarChart } from '../svg';
 import { formatPick, measureAllPicks, type PickRow } from './pick';
@@ -138,7 +138,7 @@ function formatExtras(x: NonNullable<PeersResults['extras']>): string {
   else if (c) {
     out.push(
       `${c.connections.toLocaleString('en-US')} concurrent client connections (workers answer after ${c.workerDelayMs} ms, ${c.load.generator}, ${c.load.durationS} s): ` +
-        `balancer RSS idle ${fmtMb(c.idleRssKb)}, peak ${fmtMb(c.peakRssKb)}; ${fmtRps(c.load.rps)} req/s, p50 ${fmtMs(c.load.p50Ms)}, p99 ${fmtMs(c.load.p99Ms)}, ${c.load.errors} errors`,
+        `balancer RSS idle ${fmtMb(c.idleRssKb)}, peak ${fmtMb(c.peakRssKb)}; ${fmtRps(c.load.rps)} req/s, p50 ${fmtMs(c.load.p50Ms)}, p99 ${fmtMs(c.load.p99Ms)}, ${c.load.errors} errors; other CPU ${fmtPct(c.otherCpuPct)}`,
     );
   }
   if (x.bigBody) {
@@ -221,8 +221,9 @@ export async function runPeersSuite(opts: BenchOptions): Promise<PeersResults> {
   process.stdout.write(`${formatPeers(results)}\n\n`);
   process.stdout.write(
     'errors = non-2xx + socket errors + timeouts over all rounds. "vs X" = req/s of the row / req/s of X.\n' +
-      '"other CPU" = the highest share of the machine used by processes outside this benchmark during any measured round;\n' +
-      'above a few percent, that row is disturbed (re-run on a quiet machine).\n',
+      `"other CPU" = the highest share of the machine used by processes outside this benchmark during a kept round. A round above\n` +
+      `${DISTURBED_PCT}% is measured again while the repeat budget lasts (one repeat per target); a value above ${DISTURBED_PCT}% left in the table\n` +
+      'means the budget ran out and that row is disturbed: re-run on a quiet machine.\n',
   );
   for (const p of peers) process.stdout.write(`  ${p.name.padEnd(14)} ${p.description}\n`);
   for (const s of skipped) process.stdout.write(`  SKIPPED ${s.name}: ${s.reason}\n`);

@@ -4,7 +4,7 @@ import { runMetadata, writeJson } from '../json';
 import { stopAll } from '../processes';
 import { progress } from '../progress';
 import { fmtMb, fmtMs, fmtRatio, fmtRps, fmtShares, fmtWorstPct, table } from '../report';
-import { alternatingRounds, type RoundsConfig, type TargetSummary } from '../rounds';
+import { alternatingRounds, DISTURBED_PCT, type RoundsConfig, type TargetSummary } from '../rounds';
 import { ratio } from '../stats';
 
 /**
@@ -111,7 +111,8 @@ export async function runSeedSuite(opts: BenchOptions): Promise<SeedResults> {
   process.stdout.write(
     'errors = non-2xx responses + socket errors + timeouts. Shares count the `Server: <name>` in each response body.\n' +
       '* RSS: peak VmRSS of the process the load hits (the single worker, or the balancer).\n' +
-      '"other CPU": the highest share of the machine used by processes outside this benchmark during a round (noise).\n' +
+      '"other CPU": the highest share of the machine used by processes outside this benchmark during a kept round (noise);\n' +
+      `a round above ${DISTURBED_PCT}% is measured again while the repeat budget lasts (one repeat per target).\n` +
       'With a 1 s worker each connection completes at most one request per second, so both targets are capped near\n' +
       '`conns` req/s (a little less: the first second of a round completes nothing). That scenario shows the latency the\n' +
       'gateway adds, not capacity: a worker sleeping in setTimeout is not busy, so one worker serves 100 concurrent requests.\n' +
