@@ -9,7 +9,7 @@ export type Cell = string | number | undefined;
 export function table(headers: string[], rows: Cell[][]): string {
   const text = rows.map((row) => row.map((c) => (c === undefined ? '-' : String(c))));
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => r[i]?.length ?? 0)));
-  const numeric = headers.map((_, i) => rows.every((r) => r[i] === undefined || typeof r[i] === 'number' || /^-?[\d.,]+(x|%| ms| MB)?$/.test(String(r[i]))));
+  const numeric = headers.map((_, i) => rows.every((r) => r[i] === undefined || typeof r[i] === 'number' || /^-?[\d.,]+(x|%| ms| MB)?( \(\d+ of \d+\))?$/.test(String(r[i]))));
   const pad = (s: string, i: number) => (numeric[i] ? s.padStart(widths[i]) : s.padEnd(widths[i]));
   const line = (cells: string[]) => `| ${cells.map(pad).join(' | ')} |`;
   const separator = `|${widths.map((w, i) => (numeric[i] ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`;
@@ -34,10 +34,15 @@ export function fmtPct(pct: number | undefined): string | undefined {
   return pct === undefined ? undefined : `${pct.toFixed(0)}%`;
 }
 
-/** The worst (highest) of a target's per-round "other CPU" shares, as shown in the tables. */
-export function fmtWorstPct(values: readonly (number | undefined)[]): string | undefined {
+/**
+ * A target's "other CPU" for the tables: the highest share over its kept rounds and, when some were
+ * above `threshold`, how many: "38% (1 of 3)". The median of three tolerates one such round.
+ */
+export function fmtWorstPct(values: readonly (number | undefined)[], threshold: number): string | undefined {
   const known = values.filter((v): v is number => v !== undefined);
-  return known.length ? fmtPct(Math.max(...known)) : undefined;
+  if (!known.length) return undefined;
+  const over = known.filter((v) => v > threshold).length;
+  return `${fmtPct(Math.max(...known))}${over ? ` (${over} of ${values.length})` : ''}`;
 }
 
 export function fmtMb(kb: number | undefined): string | undefined {

@@ -49,9 +49,10 @@ export interface TargetSummary {
 }
 
 /**
- * A round during which other processes used more than this share of the machine is run again, as
- * long as the repeat budget (one repeat per target by default) lasts; the disturbed round is kept
- * in `discarded`, not in the medians.
+ * A round during which other processes used more than this share of the machine is measured again
+ * at the end of the schedule (so a long disturbance is not sampled twice in a row), as long as the
+ * repeat budget lasts (one repeat per target by default); the disturbed round is kept in
+ * `discarded`, not in the medians.
  */
 export const DISTURBED_PCT = 10;
 
@@ -81,24 +82,27 @@ export async function alternatingRounds(targets: readonly Target[], cfg: RoundsC
       await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.warmupS, countShares: cfg.countShares });
     }
   }
+  const schedule: { round: number; target: Target }[] = [];
   for (let r = 0; r < cfg.rounds; r++) {
-    const order = targets.map((_, i) => targets[(i + r) % targets.length]);
-    for (const t of order) {
-      const entry = results.get(t.name)!;
-      let m = await measureRound(t, cfg);
-      while ((m.other ?? 0) > DISTURBED_PCT && repeats > 0) {
-        repeats--;
-        progress(`${label}: round ${r + 1}/${cfg.rounds} ${t.name}: disturbed (other CPU ${fmtPct(m.other)}), repeating (${repeats} repeats left)`);
-        entry.discarded.push(m);
-        m = await measureRound(t, cfg);
-      }
-      entry.rounds.push(m.result);
-      entry.other.push(m.other);
-      if (m.peak !== undefined) entry.peak = Math.max(entry.peak ?? 0, m.peak);
-      progress(
-        `${label}: round ${r + 1}/${cfg.rounds} ${t.name}: ${fmtRps(m.result.rps)} req/s, p99 ${fmtMs(m.result.p99Ms)}, ${m.result.errors} errors, RSS ${fmtMb(m.peak)}, other CPU ${fmtPct(m.other)}`,
-      );
+    for (let i = 0; i < targets.length; i++) schedule.push({ round: r + 1, target: targets[(i + r) % targets.length] });
+  }
+  // The schedule only grows by the bounded repeat budget, so this loop ends.
+  for (let k = 0; k < schedule.length; k++) {
+    const { round, target: t } = schedule[k];
+    const entry = results.get(t.name)!;
+    const m = await measureRound(t, cfg);
+    const where = `${label}: round ${round}/${cfg.rounds} ${t.name}`;
+    if ((m.other ?? 0) > DISTURBED_PCT && repeats > 0) {
+      repeats--;
+      entry.discarded.push(m);
+      schedule.push({ round, target: t });
+      progress(`${where}: disturbed (other CPU ${fmtPct(m.other)}, ${fmtRps(m.result.rps)} req/s), measured again at the end (${repeats} repeats left)`);
+      continue;
     }
+    entry.rounds.push(m.result);
+    entry.other.push(m.other);
+    if (m.peak !== undefined) entry.peak = Math.max(entry.peak ?? 0, m.peak);
+    progress(`${where}: ${fmtRps(m.result.rps)} req/s, p99 ${fmtMs(m.result.p99Ms)}, ${m.result.errors} errors, RSS ${fmtMb(m.peak)}, other CPU ${fmtPct(m.other)}`);
   }
   return targets.map((t) => {
     const { rounds, other, discarded, peak } = results.get(t.name)!;
