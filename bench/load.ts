@@ -101,7 +101,7 @@ function toMs(value: string, unit: string): number {
   return Number(value) * UNIT_MS[unit];
 }
 
-/** Reads the numbers out of wrk's --latency report. Exported for its own sanity check. */
+/** Reads the numbers out of wrk's --latency report (latencies in us, ms, s or m; error lines only when non-zero). */
 export function parseWrk(text: string): Omit<LoadResult, 'connections' | 'durationS'> {
   const need = (re: RegExp, what: string) => {
     const m = re.exec(text);
