@@ -16,8 +16,8 @@ export const MAGLEV_TABLE_SIZE = 65537;
  * perfect stability for an evenly filled O(1) table, paper section 3.4).
  * Retries: `avoid` walks on to the next slots, which belong to other workers in table order.
  * Cost: O(1) per pick (one hash of the key, one array read; a retry walks about n/(n - |avoid|)
- * slots); O(M log M) per join, leave or weight change to rebuild the table, off the request path
- * (measured 1-5 ms for 2-100 workers); memory O(M).
+ * slots); O(M log M) to rebuild the table after joins, leaves or weight changes, done once by the
+ * first pick after them, however many there were (measured 1-5 ms for 2-100 workers); memory O(M).
  * Reference: Eisenbud et al., "Maglev: A Fast and Reliable Software Network Load Balancer"
  * (NSDI 2016), section 3.4; Envoy source/extensions/load_balancing_policies/maglev/maglev_lb.cc.
  */
@@ -28,12 +28,15 @@ export class ConsistentHash<W extends Candidate> implements Strategy<W> {
   /** Slot -> index into `owners`; empty while there are no workers. */
   private table = new Int32Array(0);
   private owners: W[] = [];
+  /** Membership changed since the table was built: a burst of joins (a fleet starting, panic mode ending) costs one rebuild, not one each. */
+  private stale = false;
 
   constructor(deps: Pick<StrategyDeps, 'hashKey'>) {
     this.readKey = compileHashKey(deps.hashKey);
   }
 
   pick(ctx: PickContext, avoid?: ReadonlySet<W>): W | undefined {
+    if (this.stale) this.rebuild();
     if (this.owners.length === 0) return undefined;
     const start = hash32(this.readKey(ctx)) % MAGLEV_TABLE_SIZE;
     const first = this.owners[this.table[start]];
@@ -49,15 +52,15 @@ export class ConsistentHash<W extends Candidate> implements Strategy<W> {
   onWorkerUp(worker: W): void {
     if (this.members.has(worker)) return;
     this.members.add(worker);
-    this.rebuild();
+    this.stale = true;
   }
 
   onWorkerDown(worker: W): void {
-    if (this.members.delete(worker)) this.rebuild();
+    if (this.members.delete(worker)) this.stale = true;
   }
 
   onWeightChange(worker: W): void {
-    if (this.members.has(worker)) this.rebuild();
+    if (this.members.has(worker)) this.stale = true;
   }
 
   /** Whether no member is left outside `avoid`; O(|avoid|). */
@@ -67,8 +70,9 @@ export class ConsistentHash<W extends Candidate> implements Strategy<W> {
     return held === this.members.size;
   }
 
-  /** Maglev's populate step (paper, Pseudocode 1), with Envoy's weighting; called on every membership or weight change. */
+  /** Maglev's populate step (paper, Pseudocode 1), with Envoy's weighting; run by the first pick after a membership or weight change. */
   private rebuild(): void {
+    this.stale = false;
     const M = MAGLEV_TABLE_SIZE;
     // Sorted by URL so the table depends on which workers there are, not on the order they joined.
     const owners = [...this.members].sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
