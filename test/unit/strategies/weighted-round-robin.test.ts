@@ -1,5 +1,7 @@
 import { WeightedRoundRobin } from '../../../strategies/weighted-round-robin';
 import { fakeWorkers, join, names, tally, type FakeWorker } from './fixtures';
+import { ctx } from './fixtures';
+import { mulberry32 } from '../../helpers/random';
 
 function wrr(weights: number[], list = ['a', 'b', 'c', 'd'].slice(0, weights.length)): { s: WeightedRoundRobin<FakeWorker>; workers: FakeWorker[] } {
   const s = new WeightedRoundRobin<FakeWorker>();
@@ -102,3 +104,102 @@ function countNames(sequence: string[]): Record<string, number> {
   for (const name of sequence) counts[name] = (counts[name] ?? 0) + 1;
   return counts;
 }
+
+/**
+ * nginx's smooth weighted round robin written the plain O(n) way, as ngx_http_upstream_get_peer()
+ * does it: every eligible peer gains its weight, the first of the largest wins and loses the total.
+ * Peers already tried (avoid) are skipped: they neither gain nor count in the total.
+ */
+class NginxReference {
+  private readonly peers: { worker: FakeWorker; weight: number; current: number }[] = [];
+
+  pick(avoid?: ReadonlySet<FakeWorker>): FakeWorker | undefined {
+    let best: { worker: FakeWorker; weight: number; current: number } | undefined;
+    let total = 0;
+    for (const peer of this.peers) {
+      if (avoid?.has(peer.worker)) continue;
+      peer.current += peer.weight;
+      total += peer.weight;
+      if (best === undefined || peer.current > best.current) best = peer;
+    }
+    if (best) best.current -= total;
+    return best?.worker;
+  }
+
+  up(worker: FakeWorker): void {
+    if (!this.peers.some((p) => p.worker === worker)) this.peers.push({ worker, weight: worker.weight, current: 0 });
+  }
+
+  down(worker: FakeWorker): void {
+    const i = this.peers.findIndex((p) => p.worker === worker);
+    if (i >= 0) this.peers.splice(i, 1);
+  }
+
+  weightChange(worker: FakeWorker): void {
+    const peer = this.peers.find((p) => p.worker === worker);
+    if (peer) peer.weight = worker.weight;
+  }
+}
+
+describe('weighted-round-robin against a plain O(n) nginx implementation', () => {
+  const WEIGHTS = [1, 2, 3, 5, 10];
+
+  it('the reference itself gives nginx\'s 5,1,1 order', () => {
+    const ref = new NginxReference();
+    fakeWorkers(['a', 'b', 'c'], [5, 1, 1]).forEach((w) => ref.up(w));
+    expect(Array.from({ length: 7 }, () => ref.pick()?.name)).toEqual(['a', 'a', 'b', 'a', 'c', 'a', 'a']);
+  });
+
+  /**
+   * Both driven by one seeded sequence of joins, leaves, weight changes (in rotation or not), picks
+   * and retries with avoid sets; the first step where they part, if any, is reported.
+   */
+  function firstDivergence(seed: number, steps: number, rebaseEvery?: number): string | undefined {
+    const random = mulberry32(seed);
+    const draw = <T>(list: T[]): T => list[Math.floor(random() * list.length)];
+    const pool = fakeWorkers(40, Array.from({ length: 40 }, () => draw(WEIGHTS)));
+    const s = new WeightedRoundRobin<FakeWorker>({ rebaseEvery });
+    const ref = new NginxReference();
+    const members = new Set<FakeWorker>();
+    for (const w of pool.slice(0, 12)) {
+      s.onWorkerUp(w);
+      ref.up(w);
+      members.add(w);
+    }
+    for (let step = 0; step < steps; step++) {
+      const r = random();
+      const w = draw(pool);
+      if (r < 0.06) {
+        s.onWorkerUp(w); // sometimes already a member: must be ignored by both
+        ref.up(w);
+        members.add(w);
+      } else if (r < 0.11) {
+        s.onWorkerDown(w); // sometimes not a member
+        ref.down(w);
+        members.delete(w);
+      } else if (r < 0.16) {
+        w.weight = draw(WEIGHTS); // sometimes out of rotation, or unchanged
+        s.onWeightChange(w);
+        ref.weightChange(w);
+      } else {
+        let avoid: Set<FakeWorker> | undefined;
+        if (r > 0.85) {
+          // A retry: one to three tried workers, sometimes ones no longer held, now and then all of them.
+          avoid = r > 0.99 ? new Set(members) : new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => draw(pool)));
+        }
+        const got = s.pick(ctx(), avoid);
+        const want = ref.pick(avoid);
+        if (got !== want) return `step ${step}: picked ${got?.name ?? '-'}, nginx picks ${want?.name ?? '-'}`;
+      }
+    }
+    return undefined;
+  }
+
+  it.each([1, 2, 3, 4])('returns nginx\'s worker at every one of 4,000 random steps (seed %i)', (seed) => {
+    expect(firstDivergence(seed, 4_000)).toBeUndefined();
+  });
+
+  it.each([5, 6])('stays exact across folds of the pick count into the bases (every 7 picks, seed %i)', (seed) => {
+    expect(firstDivergence(seed, 4_000, 7)).toBeUndefined();
+  });
+});
