@@ -29,10 +29,32 @@ export function connectionTokens(value: string | string[] | undefined): string[]
   return tokens;
 }
 
-/** Response side: removes hop-by-hop headers from the worker's headers, in place (undici hands us a fresh object). */
-export function stripResponseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const named = headers.connection;
-  if (named !== undefined) for (const token of connectionTokens(named)) delete headers[token];
-  for (const name of HOP_BY_HOP) if (name in headers) delete headers[name];
-  return headers;
+/** Drops the headers whose lower-case names are in `names` from a flat [name, value, ...] list. */
+export function dropNamed(headers: string[], names: string[]): string[] {
+  if (names.length === 0) return headers;
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (!names.includes(headers[i].toLowerCase())) out.push(headers[i], headers[i + 1]);
+  }
+  return out;
+}
+
+/**
+ * Response side: the worker's raw headers (undici's Buffer list) as the flat string list
+ * ServerResponse.writeHead takes, without hop-by-hop headers or those the Connection header names.
+ * Working on the raw list skips building a header object only to take it apart again.
+ */
+export function relayableResponseHeaders(raw: Buffer[] | string[]): string[] {
+  const out: string[] = [];
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') connection = connection === undefined ? raw[i + 1].toString('latin1') : `${connection},${raw[i + 1].toString('latin1')}`;
+      continue;
+    }
+    out.push(name, raw[i + 1].toString('latin1'));
+  }
+  return connection === undefined ? out : dropNamed(out, connectionTokens(connection));
 }

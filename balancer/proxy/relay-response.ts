@@ -1,7 +1,7 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Rescuable } from '../registry';
-import { stripResponseHeaders } from './headers';
+import { relayableResponseHeaders } from './headers';
 
 /** Raised into undici when the client goes away, so the worker's request is aborted too. */
 export class ClientGoneError extends Error {
@@ -20,11 +20,17 @@ export interface RelayCallbacks {
 
 /**
  * Streams the worker's response to the client as undici delivers it: status and end-to-end headers,
- * then the body chunk by chunk with backpressure (the worker's socket pauses while the client's buffer is full).
- * It also ties the client's lifetime to the upstream request: a client that disconnects aborts it.
+ * then the body chunk by chunk with backpressure (the worker's socket pauses while the client's buffer
+ * is full). It also ties the client's lifetime to the upstream request: a client that disconnects
+ * aborts it.
+ * It implements undici's core handler callbacks (onConnect/onHeaders/onData/onComplete/onError), which
+ * undici 7 calls directly, rather than the newer controller API, which it reaches through a wrapper
+ * that first parses every response header into an object: on the hot path that wrapper was the
+ * difference between this relay and a bare Pool.stream proxy.
  */
 export class ResponseRelay implements Dispatcher.DispatchHandler, Rescuable {
-  private controller: Dispatcher.DispatchController | undefined;
+  private abort: ((err?: Error) => void) | undefined;
+  private resume: (() => void) | undefined;
   private started = false;
   private finished = false;
 
@@ -35,36 +41,39 @@ export class ResponseRelay implements Dispatcher.DispatchHandler, Rescuable {
     res.once('close', this.onClientClose);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.res.destroyed) controller.abort(new ClientGoneError());
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+    if (this.res.destroyed) abort(new ClientGoneError());
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // 1xx informational responses are not relayed; the final response follows on the same exchange.
+    if (statusCode < 200) return true;
     this.started = true;
+    this.resume = resume;
     this.callbacks.onResponseStart(statusCode);
-    this.res.writeHead(statusCode, stripResponseHeaders(headers));
+    this.res.writeHead(statusCode, relayableResponseHeaders(rawHeaders));
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.res.write(chunk)) {
-      controller.pause();
-      this.res.once('drain', () => controller.resume());
-    }
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.onDrain);
+    return false;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.res.end();
     this.finish(undefined);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onError(err: Error): void {
     this.finish(err);
   }
 
   /** Called by the registry when the worker is found dead: gives up on it unless the answer has begun. */
   abortIfWaiting(reason: Error): void {
-    if (!this.started && !this.finished) this.controller?.abort(reason);
+    if (!this.started && !this.finished) this.abort?.(reason);
   }
 
   private finish(err: Error | undefined): void {
@@ -74,7 +83,9 @@ export class ResponseRelay implements Dispatcher.DispatchHandler, Rescuable {
     this.callbacks.onEnd(err, this.started);
   }
 
+  private readonly onDrain = (): void => this.resume?.();
+
   private readonly onClientClose = (): void => {
-    if (!this.finished) this.controller?.abort(new ClientGoneError());
+    if (!this.finished) this.abort?.(new ClientGoneError());
   };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { connectionTokens, HOP_BY_HOP } from './headers';
+import { connectionTokens, dropNamed, HOP_BY_HOP } from './headers';
 import type { TrustPolicy } from './forwarding';
 
 /** What the forward step sends: everything undici's dispatch needs but the worker's origin. */
@@ -66,13 +66,4 @@ export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, tru
   if (xfHost !== undefined) upstreamHeaders.push('x-forwarded-host', xfHost);
 
   return { method: req.method ?? 'GET', path: req.url ?? '/', headers: upstreamHeaders, body: hasBody ? req : null };
-}
-
-function dropNamed(headers: string[], names: string[]): string[] {
-  if (names.length === 0) return headers;
-  const out: string[] = [];
-  for (let i = 0; i < headers.length; i += 2) {
-    if (!names.includes(headers[i].toLowerCase())) out.push(headers[i], headers[i + 1]);
-  }
-  return out;
 }

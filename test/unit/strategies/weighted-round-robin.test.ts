@@ -1,6 +1,5 @@
 import { WeightedRoundRobin } from '../../../strategies/weighted-round-robin';
-import { fakeWorkers, join, names, tally, type FakeWorker } from './fixtures';
-import { ctx } from './fixtures';
+import { ctx, fakeWorkers, join, names, tally, type FakeWorker } from './fixtures';
 import { mulberry32 } from '../../helpers/random';
 
 function wrr(weights: number[], list = ['a', 'b', 'c', 'd'].slice(0, weights.length)): { s: WeightedRoundRobin<FakeWorker>; workers: FakeWorker[] } {

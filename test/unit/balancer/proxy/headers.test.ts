@@ -1,4 +1,4 @@
-import { connectionTokens, HOP_BY_HOP, stripResponseHeaders } from '../../../../balancer/proxy/headers';
+import { connectionTokens, dropNamed, HOP_BY_HOP, relayableResponseHeaders } from '../../../../balancer/proxy/headers';
 
 describe('HOP_BY_HOP', () => {
   it('holds the RFC 9110 hop-by-hop headers and their legacy spellings, lower-cased', () => {
@@ -26,40 +26,47 @@ describe('connectionTokens', () => {
   });
 });
 
-describe('stripResponseHeaders', () => {
-  it('removes hop-by-hop headers and keeps end-to-end ones', () => {
-    const headers = stripResponseHeaders({
-      'content-type': 'text/plain',
-      'content-length': '5',
-      connection: 'keep-alive',
-      'keep-alive': 'timeout=5',
-      'transfer-encoding': 'chunked',
-      'proxy-authenticate': 'Basic',
-      trailer: 'x-checksum',
-      upgrade: 'h2c',
-      te: 'trailers',
-      'x-request-id': 'abc',
-    });
-    expect(headers).toEqual({ 'content-type': 'text/plain', 'content-length': '5', 'x-request-id': 'abc' });
+/** undici hands the response headers over as a flat list of Buffers. */
+const raw = (...pairs: string[]) => pairs.map((p) => Buffer.from(p, 'latin1'));
+
+describe('relayableResponseHeaders', () => {
+  it('removes hop-by-hop headers and keeps end-to-end ones, in order and original case', () => {
+    const headers = relayableResponseHeaders(
+      raw(
+        'Content-Type', 'text/plain',
+        'Content-Length', '5',
+        'Connection', 'keep-alive',
+        'Keep-Alive', 'timeout=5',
+        'Transfer-Encoding', 'chunked',
+        'Proxy-Authenticate', 'Basic',
+        'Trailer', 'x-checksum',
+        'Upgrade', 'h2c',
+        'TE', 'trailers',
+        'X-Request-Id', 'abc',
+      ),
+    );
+    expect(headers).toEqual(['Content-Type', 'text/plain', 'Content-Length', '5', 'X-Request-Id', 'abc']);
   });
 
   it('removes headers the Connection header names, whatever their case there', () => {
-    const headers = stripResponseHeaders({
-      connection: 'keep-alive, X-Upstream-Private',
-      'x-upstream-private': 'secret',
-      'x-public': 'ok',
-    });
-    expect(headers).toEqual({ 'x-public': 'ok' });
+    const headers = relayableResponseHeaders(raw('connection', 'keep-alive, X-Upstream-Private', 'x-upstream-private', 'secret', 'x-public', 'ok'));
+    expect(headers).toEqual(['x-public', 'ok']);
   });
 
-  it('removes headers named by a repeated Connection header', () => {
-    const headers = stripResponseHeaders({ connection: ['x-a', 'x-b'] as unknown as string, 'x-a': '1', 'x-b': '2', 'x-c': '3' });
-    expect(headers).toEqual({ 'x-c': '3' });
+  it('removes headers named by any of several Connection headers', () => {
+    const headers = relayableResponseHeaders(raw('Connection', 'x-a', 'x-a', '1', 'Connection', 'x-b', 'x-b', '2', 'x-c', '3'));
+    expect(headers).toEqual(['x-c', '3']);
   });
 
-  it('edits the object in place and returns it', () => {
-    const input = { connection: 'close', 'x-keep': 'yes' };
-    expect(stripResponseHeaders(input)).toBe(input);
-    expect(input).toEqual({ 'x-keep': 'yes' });
+  it('keeps repeated end-to-end headers such as Set-Cookie, each on its own', () => {
+    expect(relayableResponseHeaders(raw('Set-Cookie', 'a=1', 'Set-Cookie', 'b=2'))).toEqual(['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
+  });
+});
+
+describe('dropNamed', () => {
+  it('drops names case-insensitively and returns the same list when there is nothing to drop', () => {
+    const list = ['X-A', '1', 'x-b', '2'];
+    expect(dropNamed(list, ['x-a'])).toEqual(['x-b', '2']);
+    expect(dropNamed(list, [])).toBe(list);
   });
 });
