@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { strategyNames } from '../strategies';
 import { TrustPolicy } from './proxy/forwarding';
-import { host, logLevel, nonNegativeInt, port, positiveInt, positiveMs, type SettingsSpec, type SettingsOf, loadSettings } from '../utils/env';
+import { boolean, host, logLevel, nonNegativeInt, port, positiveInt, positiveMs, type SettingsSpec, type SettingsOf, loadSettings } from '../utils/env';
 
 /** Every variable the balancer reads, with its default: the single source of validation and of --help. */
 export const balancerSettings = {
@@ -41,6 +41,12 @@ export const balancerSettings = {
   },
   HEALTH_CHECK_PATH: { description: "path probed on each worker by active health checks", default: '/healthz', accepts: 'a path starting with /', schema: z.string().regex(/^\//) },
   HEALTH_CHECK_INTERVAL_MS: { description: 'pause between two probes of one worker (0 disables active checks)', default: '1000', accepts: 'a non-negative integer (ms)', schema: nonNegativeInt },
+  HEALTH_CHECK_SKIP_BUSY: {
+    description: 'skip the probe of a worker that answered proxied requests since the last one (traffic proves it alive)',
+    default: 'true',
+    accepts: 'true or false',
+    schema: boolean,
+  },
   HEALTH_CHECK_TIMEOUT_MS: { description: 'a probe slower than this fails', default: '1000', accepts: 'a positive integer (ms)', schema: positiveMs },
   UNHEALTHY_THRESHOLD: { description: 'consecutive failed probes that take a worker out', default: '2', accepts: 'a positive integer', schema: positiveInt },
   HEALTHY_THRESHOLD: { description: 'consecutive good probes that bring it back', default: '2', accepts: 'a positive integer', schema: positiveInt },

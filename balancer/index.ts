@@ -35,6 +35,7 @@ function healthOptions(config: BalancerOptions): HealthOptions {
             timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
             unhealthyThreshold: config.UNHEALTHY_THRESHOLD,
             healthyThreshold: config.HEALTHY_THRESHOLD,
+            skipBusy: config.HEALTH_CHECK_SKIP_BUSY,
           }
         : undefined,
     outlier:

@@ -23,6 +23,9 @@ export interface WorkerRecord extends Candidate, OutlierState {
   inRotation: boolean;
   /** When it last entered the rotation, for slow start. */
   rotationSince: number;
+  /** Proxied requests it completed without failure, and the count the last active probe saw. */
+  answered: number;
+  answeredAtLastProbe: number;
   /** In-flight requests that could still go elsewhere (replayable, no response yet); see rescueWaiting. */
   readonly waiting: Set<Rescuable>;
 }
@@ -47,7 +50,7 @@ export interface Registration {
 }
 
 export interface HealthOptions {
-  active?: ActiveCheckOptions & { unhealthyThreshold: number; healthyThreshold: number };
+  active?: ActiveCheckOptions & { unhealthyThreshold: number; healthyThreshold: number; skipBusy: boolean };
   outlier?: OutlierOptions;
   /** Eject no worker if that would leave fewer than this share (0-100) of the healthy ones in rotation. */
   panicThresholdPercent: number;
@@ -75,7 +78,10 @@ export class WorkerRegistry {
     private readonly now: () => number = Date.now,
     private readonly health: HealthOptions = NO_HEALTH,
   ) {
-    if (health.active) this.checker = new ActiveHealthChecker(health.active, (url, ok, reason) => this.recordProbe(url, ok, reason));
+    if (health.active) {
+      const skip = health.active.skipBusy ? (url: string) => this.answeredSinceLastProbe(url) : undefined;
+      this.checker = new ActiveHealthChecker(health.active, (url, ok, reason) => this.recordProbe(url, ok, reason), skip);
+    }
     if (health.registrationTtlMs > 0) {
       this.ttlTimer = setInterval(() => this.expireSilentWorkers(), Math.min(1000, health.registrationTtlMs / 3));
       this.ttlTimer.unref();
@@ -110,6 +116,8 @@ export class WorkerRegistry {
       inRotation: false,
       rotationSince: 0,
       waiting: new Set(),
+      answered: 0,
+      answeredAtLastProbe: 0,
     };
     this.workers.set(reg.url, worker);
     this.checker?.watch(reg.url);
@@ -137,6 +145,7 @@ export class WorkerRegistry {
 
   /** Called by the proxy after each exchange: feeds passive outlier detection. */
   recordExchange(worker: WorkerRecord, failed: boolean): void {
+    if (!failed) worker.answered++;
     const outlier = this.health.outlier;
     if (!outlier || !this.workers.has(worker.url)) return;
     const now = this.now();
@@ -198,6 +207,14 @@ export class WorkerRegistry {
       this.log.info({ worker: url }, 'worker healthy again');
       this.reconcile();
     }
+  }
+
+  /** For the active checker: true (and the count rebased) when the worker answered traffic since the last probe. */
+  private answeredSinceLastProbe(url: string): boolean {
+    const worker = this.workers.get(url);
+    if (!worker || !worker.healthy || worker.answered === worker.answeredAtLastProbe) return false;
+    worker.answeredAtLastProbe = worker.answered;
+    return true;
   }
 
   private expireSilentWorkers(): void {

@@ -16,9 +16,15 @@ export class ActiveHealthChecker {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly agent: Agent;
 
+  /**
+   * `answeredSinceLastProbe`, when given, lets a probe be skipped for a worker that completed proxied
+   * requests since the previous one: real traffic already proved it alive, so a busy fleet of 1,000
+   * workers is not also sent 1,000 probes a second. A frozen worker completes nothing and is probed.
+   */
   constructor(
     private readonly opts: ActiveCheckOptions,
     private readonly report: (url: string, healthy: boolean, reason?: string) => void,
+    private readonly answeredSinceLastProbe?: (url: string) => boolean,
   ) {
     this.agent = new Agent({ connections: 1, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connect: { timeout: opts.timeoutMs } });
   }
@@ -46,10 +52,15 @@ export class ActiveHealthChecker {
   }
 
   private async probe(url: string): Promise<void> {
+    if (this.answeredSinceLastProbe?.(url)) {
+      this.schedule(url);
+      return;
+    }
     let healthy = false;
     let reason: string | undefined;
     try {
-      const res = await request(url + this.opts.path, { dispatcher: this.agent, signal: AbortSignal.timeout(this.opts.timeoutMs) });
+      // The agent's connect, headers and body timeouts bound each phase of the probe.
+      const res = await request(url + this.opts.path, { dispatcher: this.agent });
       await res.body.dump();
       healthy = res.statusCode >= 200 && res.statusCode < 300;
       if (!healthy) reason = `status ${res.statusCode}`;

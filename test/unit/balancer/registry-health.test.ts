@@ -24,7 +24,7 @@ describe('registry health state', () => {
 
   const health = (overrides: Partial<HealthOptions> = {}): HealthOptions => ({
     // A long interval: no real probe fires during a test; results are fed in with recordProbe().
-    active: { path: '/healthz', intervalMs: 3_600_000, timeoutMs: 1000, unhealthyThreshold: 2, healthyThreshold: 3 },
+    active: { path: '/healthz', intervalMs: 3_600_000, timeoutMs: 1000, unhealthyThreshold: 2, healthyThreshold: 3, skipBusy: false },
     outlier: { consecutiveFailures: 2, baseEjectionMs: 5000, maxEjectionMs: 20_000 },
     panicThresholdPercent: 50,
     registrationTtlMs: 0,
