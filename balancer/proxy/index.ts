@@ -43,6 +43,8 @@ const NO_RETRY: RetryOptions = { attempts: 0, budget: new RetryBudget(0, 0), bod
 export function createProxy(deps: ProxyDeps): ProxyHandler {
   const { strategy, trust, log, recordExchange, retry = NO_RETRY, now = Date.now } = deps;
   const slowStart: SlowStart = deps.slowStart ?? { windowMs: 0, now, random: Math.random };
+  // Read once: at LOG_LEVEL=debug every request logs where it went and why; otherwise this costs nothing.
+  const logDecisions = log.isLevelEnabled('debug');
 
   /** One try on one worker; on a retryable failure, tries again on a worker not tried yet. */
   function attempt(x: Exchange, lastError?: Error): void {
@@ -68,8 +70,10 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
         if (x.replayable) worker.waiting.delete(relay);
         const clientGone = (err as { code?: string } | undefined)?.code === 'CLIENT_GONE';
         const failed = (err !== undefined && !clientGone) || status >= 500;
-        strategy.onRequestEnd?.(worker, { ok: !failed, latencyMs: latencyMs >= 0 ? latencyMs : now() - startedAt });
+        if (latencyMs < 0) latencyMs = now() - startedAt;
+        strategy.onRequestEnd?.(worker, { ok: !failed, latencyMs });
         if (!clientGone) recordExchange?.(worker, failed);
+        if (logDecisions) logDecision(x, worker, status, latencyMs, err);
         if (err === undefined || clientGone) return;
         (x.tried ??= new Set()).add(worker);
         const retryable = x.replayable && !responseStarted && x.tried.size <= retry.attempts && isRetryableError(err);
@@ -83,6 +87,24 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     });
     if (x.replayable) worker.waiting.add(relay);
     forward(worker, x.upstream, relay);
+  }
+
+  function logDecision(x: Exchange, worker: WorkerRecord, status: number, latencyMs: number, err: Error | undefined): void {
+    log.debug(
+      {
+        method: x.req.method,
+        path: x.req.url,
+        client: x.ctx.clientIp,
+        strategy: strategy.name,
+        worker: worker.url,
+        inflight: worker.inflight,
+        attempt: (x.tried?.size ?? 0) + 1,
+        status,
+        latencyMs,
+        error: err ? codeOf(err) : undefined,
+      },
+      'proxied',
+    );
   }
 
   function reportFailure(x: Exchange, err: Error, responseStarted: boolean): void {
