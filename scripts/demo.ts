@@ -36,19 +36,35 @@ function stopAll(): void {
 process.on('SIGINT', stopAll);
 process.on('SIGTERM', stopAll);
 
-run('balancer', 'load-balancer-server.js', { PORT: String(balancerPort), HOST: '127.0.0.1', REGISTRATION_SECRET: secret });
-for (let i = 1; i <= 3; i++) {
-  run(`worker-${i}`, 'workers/worker-server.js', {
-    PORT: String(balancerPort + i),
-    HOST: '127.0.0.1',
-    NAME: `worker-${i}`,
-    LOAD_BALANCER_REGISTER: `http://127.0.0.1:${balancerPort}/register-worker`,
-    REGISTRATION_SECRET: secret,
-    LOG_LEVEL: 'warn',
-  });
+/** Polls the balancer's /workers until `ready` says yes; bounded, like every loop here. */
+async function waitForBalancer(ready: (workers: string[]) => boolean): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const workers = (await (await fetch(`http://127.0.0.1:${balancerPort}/workers`)).json()) as string[];
+      if (ready(workers)) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the balancer did not come up within 10 s');
 }
 
-setTimeout(() => {
+async function main(): Promise<void> {
+  run('balancer', 'load-balancer-server.js', { PORT: String(balancerPort), HOST: '127.0.0.1', REGISTRATION_SECRET: secret });
+  await waitForBalancer(() => true);
+  // One at a time, so they register, and so take turns, in the order 1, 2, 3 as in the seed.
+  for (let i = 1; i <= 3; i++) {
+    run(`worker-${i}`, 'workers/worker-server.js', {
+      PORT: String(balancerPort + i),
+      HOST: '127.0.0.1',
+      NAME: `worker-${i}`,
+      LOAD_BALANCER_REGISTER: `http://127.0.0.1:${balancerPort}/register-worker`,
+      REGISTRATION_SECRET: secret,
+      LOG_LEVEL: 'warn',
+    });
+    await waitForBalancer((workers) => workers.length === i);
+  }
   console.log(`
 Demo running: a balancer on http://127.0.0.1:${balancerPort} and three workers on ports ${balancerPort + 1}-${balancerPort + 3}.
 Try:
@@ -56,4 +72,9 @@ Try:
   curl http://127.0.0.1:${balancerPort}/workers     # the registered workers
 Press Ctrl-C to stop all four processes.
 `);
-}, 1500);
+}
+
+main().catch((err: Error) => {
+  console.error(`demo failed: ${err.message}`);
+  stopAll();
+});
