@@ -145,7 +145,11 @@ export class WorkerRegistry {
 
   /** Called by the proxy after each exchange: feeds passive outlier detection. */
   recordExchange(worker: WorkerRecord, failed: boolean): void {
-    if (!failed) worker.answered++;
+    if (!failed) {
+      worker.answered++;
+      // The per-request common case: a success from a worker with no failures on record changes nothing else.
+      if (worker.consecutiveFailures === 0 && worker.ejections === 0) return;
+    }
     const outlier = this.health.outlier;
     if (!outlier || !this.workers.has(worker.url)) return;
     const now = this.now();

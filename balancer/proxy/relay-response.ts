@@ -38,7 +38,8 @@ export class ResponseRelay implements Dispatcher.DispatchHandler, Rescuable {
     private readonly res: ServerResponse,
     private readonly callbacks: RelayCallbacks,
   ) {
-    res.once('close', this.onClientClose);
+    // on + off rather than once: once wraps the listener in a fresh closure for every request.
+    res.on('close', this.onClientClose);
   }
 
   onConnect(abort: (err?: Error) => void): void {
