@@ -25,8 +25,7 @@ export interface RelayCallbacks {
  * aborts it.
  * It implements undici's core handler callbacks (onConnect/onHeaders/onData/onComplete/onError), which
  * undici 7 calls directly, rather than the newer controller API, which it reaches through a wrapper
- * that first parses every response header into an object: on the hot path that wrapper was the
- * difference between this relay and a bare Pool.stream proxy.
+ * that first parses every response header into an object only for us to take it apart again.
  */
 export class ResponseRelay implements Dispatcher.DispatchHandler, Rescuable {
   private abort: ((err?: Error) => void) | undefined;
