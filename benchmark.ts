@@ -1,12 +1,14 @@
 import { parseArgs, USAGE, type BenchOptions } from './bench/args';
 import { installCleanup, stopAll } from './bench/processes';
+import { runFaultsSuite } from './bench/suites/faults';
 import { runPeersSuite } from './bench/suites/peers';
 import { runPickSuite } from './bench/suites/pick';
 import { runSeedSuite } from './bench/suites/seed';
 
 /**
  * `npm run benchmark [-- options]`: the seed comparison by default, `--suite peers` for the data-plane
- * comparison with nginx, HAProxy and Node proxies, `--suite pick` for the strategies alone. Every
+ * comparison with nginx, HAProxy and Node proxies, `--suite pick` for the strategies alone,
+ * `--suite faults` for what a dying worker costs clients. Every
  * server runs on 127.0.0.1 and every process started here is killed when this one exits.
  */
 async function main(): Promise<void> {
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
   installCleanup();
   if (opts.suite === 'peers') await runPeersSuite(opts);
   else if (opts.suite === 'pick') runPickSuite(opts);
+  else if (opts.suite === 'faults') await runFaultsSuite(opts);
   else await runSeedSuite(opts);
   await stopAll();
 }

@@ -1,6 +1,6 @@
 import type { GeneratorName } from './load';
 
-export type SuiteName = 'seed' | 'peers' | 'pick';
+export type SuiteName = 'seed' | 'peers' | 'pick' | 'faults';
 
 export interface BenchOptions {
   suite: SuiteName;
@@ -32,6 +32,8 @@ Suites
                           @fastify/http-proxy, node-http-proxy and an Express+axios gateway,
                           plus "direct"; then the extra measurements (about 4 minutes)
   --suite pick            ns per strategy.pick() for every registered strategy, 10 and 10,000 workers
+  --suite faults          what SIGKILL, SIGSTOP, SIGTERM of a worker and all workers dying cost clients
+                          (failed and slowed requests; 4 faults x --duration, default 10 s)
 
 Options
   --duration <s>          seconds per measured round (seed: 10; peers: 5)
@@ -52,6 +54,7 @@ const DEFAULT_JSON: Record<SuiteName, string> = {
   seed: 'benchmark-results/results.json',
   peers: 'benchmark-results/peers.json',
   pick: 'benchmark-results/pick.json',
+  faults: 'benchmark-results/faults.json',
 };
 
 function positive(flag: string, value: string | undefined, integer = true): number {
@@ -72,7 +75,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     switch (flag) {
       case '--suite': {
         const s = value();
-        if (s !== 'seed' && s !== 'peers' && s !== 'pick') throw new Error(`--suite expects seed, peers or pick, got ${s ?? '(nothing)'}`);
+        if (s !== 'seed' && s !== 'peers' && s !== 'pick' && s !== 'faults') throw new Error(`--suite expects seed, peers, pick or faults, got ${s ?? '(nothing)'}`);
         opts.suite = s;
         break;
       }

@@ -1,0 +1,113 @@
+import type { BenchOptions } from '../args';
+import { startOurBalancer, startWorker, waitForRegistered, type Started } from '../fleet';
+import { runMetadata, writeJson } from '../json';
+import { progress } from '../progress';
+import { table } from '../report';
+
+/**
+ * What a dying worker costs clients: a balancer with three 20 ms workers, 8 clients sending GETs in a
+ * loop for a bounded time, and one fault a couple of seconds in. "Slowed" is a request slower than
+ * max(3 x the p99 before the fault, 100 ms). Each fault gets a fresh balancer and workers.
+ */
+interface Fault {
+  readonly name: string;
+  apply(workers: Started[]): void;
+}
+
+const FAULTS: Fault[] = [
+  { name: 'SIGKILL one of three', apply: (w) => w[1].proc.child.kill('SIGKILL') },
+  { name: 'SIGSTOP one of three', apply: (w) => w[1].proc.child.kill('SIGSTOP') },
+  { name: 'SIGTERM one of three (drain)', apply: (w) => w[1].proc.child.kill('SIGTERM') },
+  { name: 'all three SIGKILLed', apply: (w) => w.forEach((x) => x.proc.child.kill('SIGKILL')) },
+];
+
+const CLIENTS = 8;
+const WORKER_DELAY_MS = 20;
+const FAULT_AFTER_MS = 2_000;
+const MAX_REQUESTS = 50_000;
+
+export interface FaultRow {
+  fault: string;
+  afterFault: number;
+  failed: number;
+  slowed: number;
+  baselineP99Ms: number;
+  worstMs: number;
+  statuses: Record<string, number>;
+}
+
+interface Outcome {
+  at: number;
+  ms: number;
+  status: number;
+}
+
+/** Bounded by count and time: stops at `deadline` or after MAX_REQUESTS, whichever comes first. */
+async function clientLoop(url: string, deadline: number, outcomes: Outcome[]): Promise<void> {
+  while (Date.now() < deadline && outcomes.length < MAX_REQUESTS) {
+    const at = Date.now();
+    let status = 0;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(20_000) });
+      await res.arrayBuffer();
+      status = res.status;
+    } catch {
+      // status 0: the request itself failed
+    }
+    outcomes.push({ at, ms: Date.now() - at, status });
+  }
+}
+
+async function measureFault(fault: Fault, durationMs: number): Promise<FaultRow> {
+  const balancer = await startOurBalancer(`balancer (${fault.name})`);
+  const workers: Started[] = [];
+  for (const name of ['a', 'b', 'c']) workers.push(await startWorker(name, WORKER_DELAY_MS, balancer));
+  await waitForRegistered(balancer, workers.map((w) => w.url));
+  progress(`faults: ${fault.name}: ${CLIENTS} clients for ${durationMs / 1000} s, fault at ${FAULT_AFTER_MS / 1000} s`);
+  const outcomes: Outcome[] = [];
+  const load = Promise.all(Array.from({ length: CLIENTS }, () => clientLoop(`${balancer.url}/`, Date.now() + durationMs, outcomes)));
+  await new Promise((r) => setTimeout(r, FAULT_AFTER_MS));
+  const faultAt = Date.now();
+  fault.apply(workers);
+  await load;
+  for (const w of workers) w.proc.child.kill('SIGCONT');
+  await Promise.all([...workers.map((w) => w.proc.stop(500)), balancer.proc.stop()]);
+
+  const before = outcomes.filter((o) => o.at < faultAt).map((o) => o.ms).sort((a, b) => a - b);
+  const baselineP99Ms = before[Math.min(before.length - 1, Math.floor(before.length * 0.99))] ?? 0;
+  const after = outcomes.filter((o) => o.at >= faultAt || o.at + o.ms >= faultAt);
+  const slowMs = Math.max(3 * baselineP99Ms, 100);
+  const statuses: Record<string, number> = {};
+  for (const o of after) statuses[o.status || 'error'] = (statuses[o.status || 'error'] ?? 0) + 1;
+  return {
+    fault: fault.name,
+    afterFault: after.length,
+    failed: after.filter((o) => o.status !== 200).length,
+    slowed: after.filter((o) => o.status === 200 && o.ms > slowMs).length,
+    baselineP99Ms,
+    worstMs: Math.max(0, ...after.map((o) => o.ms)),
+    statuses,
+  };
+}
+
+export async function runFaultsSuite(opts: BenchOptions): Promise<FaultRow[]> {
+  const durationMs = (opts.durationS ?? 10) * 1000;
+  const rows: FaultRow[] = [];
+  for (const fault of FAULTS) rows.push(await measureFault(fault, durationMs));
+  const body = rows.map((r) => [
+    r.fault,
+    r.afterFault,
+    r.failed,
+    r.slowed,
+    `${r.baselineP99Ms} ms`,
+    `${r.worstMs} ms`,
+    Object.entries(r.statuses).map(([s, n]) => `${s}: ${n}`).join(', '),
+  ]);
+  process.stdout.write(
+    `\nFaults: one balancer, three ${WORKER_DELAY_MS} ms workers, ${CLIENTS} clients looping GETs, the fault at ${FAULT_AFTER_MS / 1000} s; default health, retry and outlier settings.\n\n` +
+      `${table(['fault', 'requests during/after', 'failed', 'slowed', 'p99 before', 'worst after', 'statuses after'], body)}\n` +
+      `slowed = answered 200 but slower than max(3 x the p99 before the fault, 100 ms).\n`,
+  );
+  if (opts.json) process.stdout.write(`\nJSON: ${writeJson(opts.json, { suite: 'faults', meta: runMetadata(), rows })}\n`);
+  return rows;
+}
