@@ -59,6 +59,12 @@ export const balancerSettings = {
   RETRY_ATTEMPTS: { description: 'extra tries on other workers for a failed idempotent request (0 = no retries)', default: '2', accepts: 'a non-negative integer', schema: nonNegativeInt },
   RETRY_BUDGET_PERCENT: { description: 'retries allowed as a share of requests, beyond 10 per second', default: '20', accepts: 'an integer 0-100', schema: z.coerce.number().int().min(0).max(100) },
   RETRY_BODY_LIMIT_BYTES: { description: 'request bodies up to this size are kept so they can be replayed on a retry', default: '65536', accepts: 'a non-negative integer', schema: nonNegativeInt },
+  CONTROL_ALLOW: {
+    description: 'comma-separated addresses/CIDRs allowed to use /workers, /register-worker and /deregister-worker (empty = everyone)',
+    default: '',
+    accepts: 'a comma-separated list of IPs or CIDRs, e.g. 10.0.0.0/8,127.0.0.1',
+    schema: z.string().refine(isValidTrustSpec),
+  },
   LOG_LEVEL: { description: 'pino log level', default: 'info', accepts: 'fatal, error, warn, info, debug, trace or silent', schema: logLevel },
 } satisfies SettingsSpec;
 

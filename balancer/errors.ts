@@ -3,8 +3,8 @@
  * metrics label) and a message a client can act on. The proxy never throws these; it sends them.
  */
 export interface ProxyError {
-  readonly status: 502 | 503 | 504;
-  readonly code: 'no_worker' | 'worker_unreachable' | 'worker_timeout';
+  readonly status: 403 | 502 | 503 | 504;
+  readonly code: 'control_forbidden' | 'no_worker' | 'worker_unreachable' | 'worker_timeout';
   readonly message: string;
   /** Seconds, for 503's Retry-After. */
   readonly retryAfter?: number;
@@ -15,6 +15,13 @@ export const noWorker: ProxyError = {
   code: 'no_worker',
   message: 'no healthy worker is registered; retry shortly',
   retryAfter: 1,
+};
+
+/** A control path (/workers, /register-worker, /deregister-worker) asked for from outside CONTROL_ALLOW. */
+export const controlForbidden: ProxyError = {
+  status: 403,
+  code: 'control_forbidden',
+  message: 'the control plane is not open to this address (CONTROL_ALLOW)',
 };
 
 const unreachable: ProxyError = { status: 502, code: 'worker_unreachable', message: 'the worker could not be reached or closed the connection' };

@@ -8,7 +8,9 @@ import { createLogger, type Logger } from './logger';
 import { createProxy } from './proxy';
 import { RetryBudget } from './proxy/retry-policy';
 import { createUpgradeHandler } from './proxy/upgrade';
-import { TrustPolicy } from './proxy/forwarding';
+import { clientAddress, TrustPolicy } from './proxy/forwarding';
+import { sendProxyError } from './proxy/handle-failure';
+import { controlForbidden } from './errors';
 import { WorkerRegistry, type HealthOptions, type WorkerRecord } from './registry';
 import { createUpstreamPool } from './upstream-pool';
 
@@ -84,9 +86,12 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
   });
   const upgrade = createUpgradeHandler({ strategy, trust, log, slowStart, connectTimeoutMs: config.CONNECT_TIMEOUT_MS });
 
+  const controlAllow = new TrustPolicy(config.CONTROL_ALLOW);
+  const controlOpen = config.CONTROL_ALLOW.trim() === '';
   const server = createServer((req, res) => {
-    if (CONTROL_PATHS.has(pathOf(req.url))) control(req, res);
-    else proxy(req, res);
+    if (!CONTROL_PATHS.has(pathOf(req.url))) proxy(req, res);
+    else if (controlOpen || controlAllow.trusts(clientAddress(req.socket.remoteAddress))) control(req, res);
+    else sendProxyError(res, controlForbidden);
   });
   server.on('upgrade', upgrade);
   // A broken client socket is an expected event: answer 400 if we still can, never crash.
@@ -108,10 +113,14 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
         });
       }),
     close: async () => {
+      // close() waits for in-flight requests; keep-alive sockets that go idle after their last
+      // response would hold it open until their timeout, so they are closed as they appear.
+      const reaper = setInterval(() => server.closeIdleConnections(), 100);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await registry.close();
       await closed;
+      clearInterval(reaper);
     },
   };
 }
