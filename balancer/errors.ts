@@ -3,8 +3,8 @@
  * metrics label) and a message a client can act on. The proxy never throws these; it sends them.
  */
 export interface ProxyError {
-  readonly status: 403 | 502 | 503 | 504;
-  readonly code: 'control_forbidden' | 'no_worker' | 'worker_unreachable' | 'worker_timeout';
+  readonly status: 403 | 502 | 503 | 504 | 508;
+  readonly code: 'control_forbidden' | 'loop_detected' | 'no_worker' | 'worker_unreachable' | 'worker_timeout';
   readonly message: string;
   /** Seconds, for 503's Retry-After. */
   readonly retryAfter?: number;
@@ -22,6 +22,13 @@ export const controlForbidden: ProxyError = {
   status: 403,
   code: 'control_forbidden',
   message: 'the control plane is not open to this address (CONTROL_ALLOW)',
+};
+
+/** The request came back to the balancer it left: a worker is registered at the balancer's own address. */
+export const loopDetected: ProxyError = {
+  status: 508,
+  code: 'loop_detected',
+  message: 'this request already passed through this balancer (see its Via header); a worker is registered at the balancer address',
 };
 
 const unreachable: ProxyError = { status: 502, code: 'worker_unreachable', message: 'the worker could not be reached or closed the connection' };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createStrategy } from '../strategies';
@@ -75,16 +76,19 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
   const control = createControlPlane({ registry, secret: config.REGISTRATION_SECRET, log, replayGuard: new ReplayGuard() });
   const trust = new TrustPolicy(config.TRUST_PROXY);
   const slowStart = { windowMs: config.SLOW_START_MS, now, random };
+  // Unique per process, so a request that comes back through this balancer is recognised (loop guard).
+  const via = `1.1 lb-${randomBytes(4).toString('hex')}`;
   const proxy = createProxy({
     strategy,
     trust,
+    via,
     log,
     now,
     slowStart,
     recordExchange: (worker, failed) => registry.recordExchange(worker, failed),
     retry: { attempts: config.RETRY_ATTEMPTS, budget: new RetryBudget(config.RETRY_BUDGET_PERCENT / 100, 10, now), bodyLimit: config.RETRY_BODY_LIMIT_BYTES },
   });
-  const upgrade = createUpgradeHandler({ strategy, trust, log, slowStart, connectTimeoutMs: config.CONNECT_TIMEOUT_MS });
+  const upgrade = createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs: config.CONNECT_TIMEOUT_MS });
 
   const controlAllow = new TrustPolicy(config.CONTROL_ALLOW);
   const controlOpen = config.CONTROL_ALLOW.trim() === '';

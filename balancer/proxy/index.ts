@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PickContext, Strategy } from '../../strategies';
-import { noWorker } from '../errors';
+import { loopDetected, noWorker } from '../errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
 import { chooseWorker, type SlowStart } from './choose-worker';
@@ -23,6 +23,8 @@ export interface RetryOptions {
 export interface ProxyDeps {
   strategy: Strategy<WorkerRecord>;
   trust: TrustPolicy;
+  /** This balancer's Via token; requests that already carry it are refused with 508. */
+  via?: string;
   log: Logger;
   /** Passive health: told the outcome of every exchange. */
   recordExchange?: (worker: WorkerRecord, failed: boolean) => void;
@@ -41,7 +43,7 @@ const NO_RETRY: RetryOptions = { attempts: 0, budget: new RetryBudget(0, 0), bod
  * file only wires them and keeps the bookkeeping load-aware strategies and health checks read.
  */
 export function createProxy(deps: ProxyDeps): ProxyHandler {
-  const { strategy, trust, log, recordExchange, retry = NO_RETRY, now = Date.now } = deps;
+  const { strategy, trust, via, log, recordExchange, retry = NO_RETRY, now = Date.now } = deps;
   const slowStart: SlowStart = deps.slowStart ?? { windowMs: 0, now, random: Math.random };
   // Read once: at LOG_LEVEL=debug every request logs where it went and why; otherwise this costs nothing.
   const logDecisions = log.isLevelEnabled('debug');
@@ -116,7 +118,12 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
   return function proxy(req, res) {
     retry.budget.deposit();
     const clientIp = clientAddress(req.socket.remoteAddress);
-    const upstream = buildUpstreamRequest(req, clientIp, trust);
+    const upstream = buildUpstreamRequest(req, clientIp, trust, via);
+    if (upstream.looped) {
+      log.warn({ path: req.url, via: req.headers.via }, 'request loop: a worker is registered at this balancer address');
+      req.resume();
+      return sendProxyError(res, loopDetected);
+    }
     const x: Exchange = { req, res, ctx: { req, clientIp }, upstream, replayable: false };
     if (retry.attempts === 0 || !isReplayableRequest(req)) return attempt(x);
     if (upstream.body === null) {

@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Strategy } from '../../strategies';
-import { errorBody, noWorker, classifyUpstreamError, type ProxyError } from '../errors';
+import { classifyUpstreamError, errorBody, loopDetected, noWorker, type ProxyError } from '../errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
 import { chooseWorker, type SlowStart } from './choose-worker';
@@ -14,6 +14,7 @@ import { buildUpstreamRequest } from './upstream-request';
 export interface UpgradeDeps {
   strategy: Strategy<WorkerRecord>;
   trust: TrustPolicy;
+  via?: string;
   log: Logger;
   slowStart: SlowStart;
   connectTimeoutMs: number;
@@ -39,14 +40,15 @@ function headerBlock(rawHeaders: string[], skip: (lower: string) => boolean): st
  * side closes. The connection counts as in flight on its worker for as long as it is open, and it is
  * not tied to the worker's pool, so draining a worker lets open connections finish.
  */
-export function createUpgradeHandler({ strategy, trust, log, slowStart, connectTimeoutMs }: UpgradeDeps) {
+export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs }: UpgradeDeps) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const clientIp = clientAddress(req.socket.remoteAddress);
+    const upstream = buildUpstreamRequest(req, clientIp, trust, via);
+    if (upstream.looped) return rejectSocket(socket, loopDetected);
     const worker = chooseWorker(strategy, { req, clientIp }, undefined, slowStart);
     if (!worker) return rejectSocket(socket, noWorker);
 
-    const upstream = buildUpstreamRequest(req, clientIp, trust);
     const target = new URL(worker.url);
     const proxyReq = (target.protocol === 'https:' ? httpsRequest : httpRequest)({
       host: target.hostname.replace(/^\[|\]$/g, ''),

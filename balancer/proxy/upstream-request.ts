@@ -13,6 +13,8 @@ export interface UpstreamRequest {
    * a Buffer when the proxy kept a small body to be able to replay it on a retry.
    */
   readonly body: IncomingMessage | Buffer | null;
+  /** The request already passed through this balancer (its Via carries our token): forwarding it would loop. */
+  readonly looped: boolean;
 }
 
 const FORWARDED_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded']);
@@ -22,8 +24,11 @@ const FORWARDED_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-fo
  * drops hop-by-hop ones, and sets X-Forwarded-For/-Host/-Proto (appending to a trusted proxy's values).
  * The Host header passes through unchanged, as nginx's `proxy_set_header Host $host` and Traefik do,
  * so workers that route by virtual host keep working.
+ * With `via` (this balancer's token, e.g. "1.1 lb-3f2a9c1d"), appends it to Via as RFC 9110 section
+ * 7.6.3 asks of proxies, and flags a request that already carries it: a worker registered at the
+ * balancer's own address would otherwise bounce each request back to it forever.
  */
-export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, trust: TrustPolicy): UpstreamRequest {
+export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, trust: TrustPolicy, via?: string): UpstreamRequest {
   const raw = req.rawHeaders;
   const headers: string[] = [];
   const trusted = trust.trusts(clientIp);
@@ -32,6 +37,7 @@ export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, tru
   let forwardedProto: string | undefined;
   let host: string | undefined;
   let connection: string | undefined;
+  let receivedVia: string | undefined;
   let hasBody = false;
 
   for (let i = 0; i < raw.length; i += 2) {
@@ -51,6 +57,10 @@ export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, tru
       else headers.push(name, value);
       continue;
     }
+    if (lower === 'via') {
+      receivedVia = receivedVia === undefined ? value : `${receivedVia}, ${value}`;
+      continue;
+    }
     if (lower === 'host') host = value;
     else if (lower === 'content-length' && value !== '0') hasBody = true;
     headers.push(name, value);
@@ -64,6 +74,13 @@ export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, tru
   );
   const xfHost = forwardedHost ?? host;
   if (xfHost !== undefined) upstreamHeaders.push('x-forwarded-host', xfHost);
+  let looped = false;
+  if (via !== undefined) {
+    looped = receivedVia !== undefined && receivedVia.includes(via);
+    upstreamHeaders.push('via', receivedVia === undefined ? via : `${receivedVia}, ${via}`);
+  } else if (receivedVia !== undefined) {
+    upstreamHeaders.push('via', receivedVia);
+  }
 
-  return { method: req.method ?? 'GET', path: req.url ?? '/', headers: upstreamHeaders, body: hasBody ? req : null };
+  return { method: req.method ?? 'GET', path: req.url ?? '/', headers: upstreamHeaders, body: hasBody ? req : null, looped };
 }

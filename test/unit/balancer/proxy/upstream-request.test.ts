@@ -210,3 +210,25 @@ describe('buildUpstreamRequest: body', () => {
     expect(valuesOf(up.headers, 'transfer-encoding')).toEqual([]);
   });
 });
+
+describe('buildUpstreamRequest: Via and loop detection', () => {
+  const VIA = '1.1 lb-0011aabb';
+
+  it('appends this balancer to Via, after any proxy before it', () => {
+    expect(valuesOf(buildUpstreamRequest(fakeRequest([]), CLIENT, nobody, VIA).headers, 'via')).toEqual([VIA]);
+    const up = buildUpstreamRequest(fakeRequest(['Via', '1.1 edge']), CLIENT, nobody, VIA);
+    expect(valuesOf(up.headers, 'via')).toEqual([`1.1 edge, ${VIA}`]);
+    expect(up.looped).toBe(false);
+  });
+
+  it('flags a request that already passed through this balancer', () => {
+    expect(buildUpstreamRequest(fakeRequest(['Via', `1.1 edge, ${VIA}`]), CLIENT, nobody, VIA).looped).toBe(true);
+    expect(buildUpstreamRequest(fakeRequest(['Via', '1.1 lb-ffffffff']), CLIENT, nobody, VIA).looped).toBe(false);
+  });
+
+  it('passes Via through untouched when no token is given', () => {
+    const up = buildUpstreamRequest(fakeRequest(['Via', '1.1 edge']), CLIENT, nobody);
+    expect(valuesOf(up.headers, 'via')).toEqual(['1.1 edge']);
+    expect(up.looped).toBe(false);
+  });
+});
