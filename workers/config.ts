@@ -19,7 +19,7 @@ export const workerSettings = {
   },
   WORKER_URL: {
     description: 'address to advertise; default: http://HOST:PORT if HOST is concrete, else the first non-internal IPv4',
-    accepts: 'an http(s) URL with no path, e.g. http://10.0.0.5:8080',
+    accepts: 'an http(s) URL with no path, e.g. http://192.0.2.5:8080',
     schema: httpUrl.optional(),
   },
   WORKER_WEIGHT: { description: 'relative share for weighted strategies', default: '1', accepts: 'an integer 1-1000', schema: z.coerce.number().int().min(1).max(1000) },

@@ -8,7 +8,7 @@ describe('checkWorkerUrl', () => {
     ['https://worker.internal:8443', 'https://worker.internal:8443'],
     ['http://[::1]:9000', 'http://[::1]:9000'],
     ['http://worker1:8080', 'http://worker1:8080'],
-    ['http://10.0.0.5:8080', 'http://10.0.0.5:8080'],
+    ['http://192.0.2.5:8080', 'http://192.0.2.5:8080'],
   ])('accepts %s as %s', (raw, origin) => {
     expect(checkWorkerUrl(raw)).toEqual({ origin });
   });
@@ -67,7 +67,7 @@ describe('checkWorkerUrl', () => {
   });
 
   it('accepts an IPv4-mapped address of an ordinary host', () => {
-    expect(checkWorkerUrl('http://[::ffff:10.0.0.5]:8080')).toEqual({ origin: 'http://[::ffff:a00:5]:8080' });
+    expect(checkWorkerUrl('http://[::ffff:192.0.2.5]:8080')).toEqual({ origin: 'http://[::ffff:c000:205]:8080' });
   });
 });
 

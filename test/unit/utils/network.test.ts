@@ -14,13 +14,13 @@ function v6(address: string, internal = false): NetworkInterfaceInfo {
 const loopbackOnly: Interfaces = { lo: [v4('127.0.0.1', true), v6('::1', true)] };
 const container: Interfaces = {
   lo: [v4('127.0.0.1', true), v6('::1', true)],
-  eth0: [v6('fe80::42:acff:fe11:2'), v6('2001:db8::2'), v4('172.17.0.2')],
+  eth0: [v6('fe80::42:acff:fe11:2'), v6('2001:db8::2'), v4('198.51.100.2')],
   eth1: [v4('10.0.0.9')],
 };
 
 describe('advertisedUrl', () => {
   it('uses WORKER_URL when given, reduced to its origin', () => {
-    expect(advertisedUrl({ workerUrl: 'http://10.0.0.5:8080', host: '0.0.0.0', port: 9000, interfaces: container })).toBe('http://10.0.0.5:8080');
+    expect(advertisedUrl({ workerUrl: 'http://192.0.2.5:8080', host: '0.0.0.0', port: 9000, interfaces: container })).toBe('http://192.0.2.5:8080');
     expect(advertisedUrl({ workerUrl: 'https://Worker.Example:8443/some/path?q=1#f', host: '127.0.0.1', port: 9000 })).toBe('https://worker.example:8443');
   });
 
@@ -39,9 +39,9 @@ describe('advertisedUrl', () => {
   });
 
   it('advertises the first non-internal IPv4 when bound to every interface', () => {
-    expect(advertisedUrl({ host: '0.0.0.0', port: 8080, interfaces: container })).toBe('http://172.17.0.2:8080');
-    expect(advertisedUrl({ host: '::', port: 8080, interfaces: container })).toBe('http://172.17.0.2:8080');
-    expect(advertisedUrl({ host: '', port: 8080, interfaces: container })).toBe('http://172.17.0.2:8080');
+    expect(advertisedUrl({ host: '0.0.0.0', port: 8080, interfaces: container })).toBe('http://198.51.100.2:8080');
+    expect(advertisedUrl({ host: '::', port: 8080, interfaces: container })).toBe('http://198.51.100.2:8080');
+    expect(advertisedUrl({ host: '', port: 8080, interfaces: container })).toBe('http://198.51.100.2:8080');
   });
 
   it('falls back to 127.0.0.1 when only loopback is up', () => {
@@ -52,7 +52,7 @@ describe('advertisedUrl', () => {
 
 describe('firstNonInternalIPv4', () => {
   it('skips internal and IPv6 addresses', () => {
-    expect(firstNonInternalIPv4(container)).toBe('172.17.0.2');
+    expect(firstNonInternalIPv4(container)).toBe('198.51.100.2');
     expect(firstNonInternalIPv4({ eth0: [v6('2001:db8::2'), v6('fe80::1')], eth1: [v4('192.168.1.4')] })).toBe('192.168.1.4');
   });
 

@@ -35,7 +35,7 @@ describe('loadWorkerConfig', () => {
     const config = loadWorkerConfig({
       LOAD_BALANCER_REGISTER: 'http://balancer:8080/register-worker',
       REGISTRATION_SECRET: SECRET,
-      WORKER_URL: 'http://10.0.0.5:8081',
+      WORKER_URL: 'http://192.0.2.5:8081',
       WORKER_WEIGHT: '3',
       WORKER_DELAY_MS: '0',
       NAME: 'w1',
@@ -43,7 +43,7 @@ describe('loadWorkerConfig', () => {
     expect(config).toMatchObject({
       LOAD_BALANCER_REGISTER: 'http://balancer:8080/register-worker',
       REGISTRATION_SECRET: SECRET,
-      WORKER_URL: 'http://10.0.0.5:8081',
+      WORKER_URL: 'http://192.0.2.5:8081',
       WORKER_WEIGHT: 3,
       WORKER_DELAY_MS: 0,
       NAME: 'w1',
@@ -68,7 +68,7 @@ describe('loadWorkerConfig', () => {
   });
 
   it('refuses a LOAD_BALANCER_REGISTER or WORKER_URL that is not http(s)', () => {
-    const error = errorOf({ LOAD_BALANCER_REGISTER: 'balancer:8080', WORKER_URL: 'ftp://10.0.0.5', REGISTRATION_SECRET: SECRET });
+    const error = errorOf({ LOAD_BALANCER_REGISTER: 'balancer:8080', WORKER_URL: 'ftp://192.0.2.5', REGISTRATION_SECRET: SECRET });
     expect(error.problems.map((p) => p.split('=')[0])).toEqual(['LOAD_BALANCER_REGISTER', 'WORKER_URL']);
   });
 
