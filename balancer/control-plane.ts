@@ -61,8 +61,10 @@ export function createControlPlane({ registry, secret, log, replayGuard = new Re
     res.status(refusal.status).json({ error: refusal.error, message: refusal.message });
   };
 
-  app.get('/workers', (_req, res) => {
-    res.json(registry.urls());
+  // The seed's exact shape by default (tools depend on it); ?details=1 adds each worker's state for operators.
+  app.get('/workers', (req, res) => {
+    if (req.query.details === undefined) return res.json(registry.urls());
+    res.json({ panic: registry.inPanic, workers: registry.describe() });
   });
 
   app.post('/register-worker', rawBody, (req, res) => {

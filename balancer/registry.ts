@@ -43,6 +43,23 @@ export class WorkerUnhealthyError extends Error {
   }
 }
 
+/** One worker as GET /workers?details=1 shows it. */
+export interface WorkerState {
+  url: string;
+  name: string;
+  weight: number;
+  inflight: number;
+  /** Whether the strategy may pick it now. */
+  inRotation: boolean;
+  /** Verdict of the active health checks. */
+  healthy: boolean;
+  /** Time left in a passive ejection; 0 when not ejected. */
+  ejectedForMs: number;
+  ejections: number;
+  lastSeenMsAgo: number;
+  registeredAt: string;
+}
+
 export interface Registration {
   url: string;
   name: string;
@@ -176,6 +193,23 @@ export class WorkerRegistry {
 
   get size(): number {
     return this.workers.size;
+  }
+
+  /** For GET /workers?details=1: why each worker is, or is not, getting traffic. */
+  describe(): WorkerState[] {
+    const now = this.now();
+    return [...this.workers.values()].map((w) => ({
+      url: w.url,
+      name: w.name,
+      weight: w.weight,
+      inflight: w.inflight,
+      inRotation: w.inRotation,
+      healthy: w.healthy,
+      ejectedForMs: Math.max(0, w.ejectedUntil - now),
+      ejections: w.ejections,
+      lastSeenMsAgo: now - w.lastSeenAt,
+      registeredAt: new Date(w.registeredAt).toISOString(),
+    }));
   }
 
   /** True while outlier ejections are ignored because too few workers would remain. */

@@ -18,7 +18,7 @@ describe('outlier ejection', () => {
       res.writeHead(broken ? 500 : 200).end(broken ? 'boom' : 'Server: flaky, Request count: 0');
     });
     await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
-    balancer = await startBalancer({ OUTLIER_CONSECUTIVE_FAILURES: '3', OUTLIER_BASE_EJECTION_MS: '1500', LOG_LEVEL: 'info' });
+    balancer = await startBalancer({ OUTLIER_CONSECUTIVE_FAILURES: '3', OUTLIER_BASE_EJECTION_MS: '3000', LOG_LEVEL: 'info' });
     workers = await Promise.all(['a', 'b'].map((n) => startWorker(n, balancer)));
     const flakyUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}`;
     expect((await signedPost(balancer.url, 'register-worker', { url: flakyUrl, name: 'flaky' })).status).toBe(201);
@@ -35,6 +35,13 @@ describe('outlier ejection', () => {
     const early = await runLoad(`${balancer.url}/`, { concurrency: 1, maxRequests: 12, maxMs: 5000 });
     expect(early.filter((o) => o.status === 500).length).toBe(3); // round robin: every third request, until the third 500
     await waitFor(() => /worker ejected after consecutive failures/.test(balancer.output()) || undefined, 'the ejection log line', 2000);
+
+    // The operator's view says why the flaky worker gets no traffic.
+    const details = (await (await fetch(`${balancer.url}/workers?details=1`)).json()) as { panic: boolean; workers: { name: string; inRotation: boolean; healthy: boolean; ejectedForMs: number; ejections: number }[] };
+    expect(details.panic).toBe(false);
+    expect(details.workers.find((w) => w.name === 'flaky')).toMatchObject({ inRotation: false, healthy: true, ejections: 1, ejectedForMs: expect.any(Number) });
+    expect(details.workers.find((w) => w.name === 'flaky')!.ejectedForMs).toBeGreaterThan(0);
+    expect(details.workers.filter((w) => w.inRotation).map((w) => w.name).sort()).toEqual(['a', 'b']);
 
     const ejected = await runLoad(`${balancer.url}/`, { concurrency: 2, maxRequests: 60, maxMs: 1000 });
     expect(ejected.filter((o) => o.status !== 200)).toEqual([]);
