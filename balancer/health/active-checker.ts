@@ -45,8 +45,8 @@ export class ActiveHealthChecker {
     await this.agent.close();
   }
 
-  private schedule(url: string): void {
-    const timer = setTimeout(() => void this.probe(url), this.opts.intervalMs);
+  private schedule(url: string, delayMs = this.opts.intervalMs): void {
+    const timer = setTimeout(() => void this.probe(url), delayMs);
     timer.unref();
     this.timers.set(url, timer);
   }
@@ -59,8 +59,9 @@ export class ActiveHealthChecker {
     let healthy = false;
     let reason: string | undefined;
     try {
-      // The agent's connect, headers and body timeouts bound each phase of the probe.
-      const res = await request(url + this.opts.path, { dispatcher: this.agent });
+      // A precise deadline for the whole probe: undici's own timeouts run on a coarse clock
+      // (about half a second), which would stretch detection of a frozen worker past its budget.
+      const res = await request(url + this.opts.path, { dispatcher: this.agent, signal: AbortSignal.timeout(this.opts.timeoutMs) });
       await res.body.dump();
       healthy = res.statusCode >= 200 && res.statusCode < 300;
       if (!healthy) reason = `status ${res.statusCode}`;
@@ -69,6 +70,8 @@ export class ActiveHealthChecker {
     }
     if (!this.timers.has(url)) return; // unwatched while the probe was in flight
     this.report(url, healthy, reason);
-    if (this.timers.has(url)) this.schedule(url);
+    // After a failure the next probe comes sooner (HAProxy's fastinter), so a frozen worker is out
+    // within the 5 s the defaults promise even when its first probe was skipped for recent traffic.
+    if (this.timers.has(url)) this.schedule(url, healthy ? this.opts.intervalMs : Math.ceil(this.opts.intervalMs / 2));
   }
 }
