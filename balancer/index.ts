@@ -91,10 +91,9 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
   const upgrade = createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs: config.CONNECT_TIMEOUT_MS });
 
   const controlAllow = new TrustPolicy(config.CONTROL_ALLOW);
-  const controlOpen = config.CONTROL_ALLOW.trim() === '';
   const server = createServer((req, res) => {
     if (!CONTROL_PATHS.has(pathOf(req.url))) proxy(req, res);
-    else if (controlOpen || controlAllow.trusts(clientAddress(req.socket.remoteAddress))) control(req, res);
+    else if (controlAllow.isEmpty || controlAllow.trusts(clientAddress(req.socket.remoteAddress))) control(req, res);
     else sendProxyError(res, controlForbidden);
   });
   server.on('upgrade', upgrade);

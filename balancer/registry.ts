@@ -187,10 +187,6 @@ export class WorkerRegistry {
     return [...this.workers.keys()];
   }
 
-  all(): IterableIterator<WorkerRecord> {
-    return this.workers.values();
-  }
-
   get size(): number {
     return this.workers.size;
   }

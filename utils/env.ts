@@ -72,7 +72,6 @@ export const nonNegativeInt = z.coerce.number().int().min(0);
 export const positiveInt = z.coerce.number().int().min(1);
 export const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 export const host = z.string().min(1);
-export const optionalString = z.string().optional();
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 export const httpUrl = z.string().refine((s) => {
   try {

@@ -1,4 +1,4 @@
-import type { PickContext, Strategy } from '../../strategies';
+import type { PickContext, RequestOutcome, Strategy } from '../../strategies';
 import type { WorkerRecord } from '../registry';
 
 export interface SlowStart {
@@ -28,4 +28,19 @@ export function chooseWorker(
   const elsewhere = new Set(avoid);
   elsewhere.add(worker);
   return strategy.pick(ctx, elsewhere) ?? worker;
+}
+
+/**
+ * Counts a request (or an open WebSocket) against its worker, for both the proxy and the upgrade
+ * handler: load-aware strategies read `inflight`, and hear of the start right after it changes.
+ */
+export function claimWorker(strategy: Strategy<WorkerRecord>, worker: WorkerRecord): void {
+  worker.inflight++;
+  strategy.onRequestStart?.(worker);
+}
+
+/** The other half of claimWorker, once per claim, with how the exchange went. */
+export function releaseWorker(strategy: Strategy<WorkerRecord>, worker: WorkerRecord, outcome: RequestOutcome): void {
+  worker.inflight--;
+  strategy.onRequestEnd?.(worker, outcome);
 }

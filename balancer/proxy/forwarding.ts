@@ -7,11 +7,12 @@ import { BlockList, isIP, isIPv4 } from 'node:net';
  */
 export class TrustPolicy {
   private readonly list = new BlockList();
-  private readonly empty: boolean;
+  /** No entries: TRUST_PROXY then trusts no one, CONTROL_ALLOW lets everyone in. */
+  readonly isEmpty: boolean;
 
   constructor(spec: string) {
     const entries = spec.split(',').map((s) => s.trim()).filter(Boolean);
-    this.empty = entries.length === 0;
+    this.isEmpty = entries.length === 0;
     for (const entry of entries) {
       const [address, prefix, extra] = entry.split('/');
       if (extra !== undefined) throw new Error(`${entry} is not an address or CIDR`);
@@ -24,7 +25,7 @@ export class TrustPolicy {
   }
 
   trusts(address: string): boolean {
-    if (this.empty) return false;
+    if (this.isEmpty) return false;
     return this.list.check(address, isIPv4(address) ? 'ipv4' : 'ipv6');
   }
 }

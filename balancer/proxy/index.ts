@@ -3,12 +3,12 @@ import type { PickContext, Strategy } from '../../strategies';
 import { loopDetected, noWorker } from '../errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
-import { chooseWorker, type SlowStart } from './choose-worker';
+import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choose-worker';
 import { clientAddress, type TrustPolicy } from './forwarding';
 import { forward } from './forward';
 import { failExchange, sendProxyError } from './handle-failure';
 import { ResponseRelay } from './relay-response';
-import { readReplayableBody, smallDeclaredLength } from './request-body';
+import { readReplayableBody } from './request-body';
 import { isReplayableRequest, isRetryableError, RetryBudget } from './retry-policy';
 import { buildUpstreamRequest, type UpstreamRequest } from './upstream-request';
 
@@ -59,8 +59,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     const startedAt = now();
     let status = 0;
     let latencyMs = -1;
-    worker.inflight++;
-    strategy.onRequestStart?.(worker);
+    claimWorker(strategy, worker);
     const relay = new ResponseRelay(x.res, {
       onResponseStart(statusCode) {
         status = statusCode;
@@ -68,12 +67,11 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
         latencyMs = now() - startedAt;
       },
       onEnd(err, responseStarted) {
-        worker.inflight--;
         if (x.replayable) worker.waiting.delete(relay);
         const clientGone = (err as { code?: string } | undefined)?.code === 'CLIENT_GONE';
         const failed = (err !== undefined && !clientGone) || status >= 500;
         if (latencyMs < 0) latencyMs = now() - startedAt;
-        strategy.onRequestEnd?.(worker, { ok: !failed, latencyMs });
+        releaseWorker(strategy, worker, { ok: !failed, latencyMs });
         if (!clientGone) recordExchange?.(worker, failed);
         if (logDecisions) logDecision(x, worker, status, latencyMs, err);
         if (err === undefined || clientGone) return;
@@ -125,13 +123,13 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
       return sendProxyError(res, loopDetected);
     }
     const x: Exchange = { req, res, ctx: { req, clientIp }, upstream, replayable: false };
-    if (retry.attempts === 0 || !isReplayableRequest(req)) return attempt(x);
+    if (retry.attempts === 0 || !isReplayableRequest(upstream.method, upstream.idempotencyKey)) return attempt(x);
     if (upstream.body === null) {
       x.replayable = true;
       return attempt(x);
     }
     // A small body is kept so it can be sent again; a large or chunked one streams and is not retried.
-    if (smallDeclaredLength(req, retry.bodyLimit) === undefined) return attempt(x);
+    if (upstream.declaredLength === undefined || !(upstream.declaredLength <= retry.bodyLimit)) return attempt(x);
     readReplayableBody(req, (err, body) => {
       if (err) return; // the client went away mid-upload; there is no one to answer
       x.upstream = { ...upstream, body: body! };

@@ -11,11 +11,3 @@ export function readReplayableBody(req: IncomingMessage, done: (err: Error | und
   req.once('end', () => done(undefined, Buffer.concat(chunks)));
   req.once('error', (err) => done(err));
 }
-
-/** The declared body length when it is known and at most `limit`, else undefined. */
-export function smallDeclaredLength(req: IncomingMessage, limit: number): number | undefined {
-  const header = req.headers['content-length'];
-  if (header === undefined || req.headers['transfer-encoding'] !== undefined) return undefined;
-  const length = Number(header);
-  return Number.isInteger(length) && length >= 0 && length <= limit ? length : undefined;
-}

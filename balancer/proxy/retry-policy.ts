@@ -1,5 +1,3 @@
-import type { IncomingMessage } from 'node:http';
-
 /**
  * When a failed exchange may be tried again on another worker. Only failures before any response byte
  * (the worker never answered) and only requests that are safe to repeat: idempotent methods (RFC 9110
@@ -23,8 +21,8 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'WORKER_UNHEALTHY',
 ]);
 
-export function isReplayableRequest(req: IncomingMessage): boolean {
-  return IDEMPOTENT_METHODS.has(req.method ?? 'GET') || req.headers['idempotency-key'] !== undefined;
+export function isReplayableRequest(method: string, hasIdempotencyKey: boolean): boolean {
+  return IDEMPOTENT_METHODS.has(method) || hasIdempotencyKey;
 }
 
 export function isRetryableError(err: unknown): boolean {

@@ -6,7 +6,7 @@ import type { Strategy } from '../../strategies';
 import { classifyUpstreamError, errorBody, loopDetected, noWorker, type ProxyError } from '../errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
-import { chooseWorker, type SlowStart } from './choose-worker';
+import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choose-worker';
 import { clientAddress, type TrustPolicy } from './forwarding';
 import { HOP_BY_HOP } from './headers';
 import { buildUpstreamRequest } from './upstream-request';
@@ -63,15 +63,13 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
     const startedAt = slowStart.now();
     let latencyMs = -1;
     let open = true;
-    worker.inflight++;
-    strategy.onRequestStart?.(worker);
+    claimWorker(strategy, worker);
     const answered = () => (latencyMs = slowStart.now() - startedAt);
     // Reported when the connection ends (it counted as in flight until then), with the handshake's latency.
     const done = (ok: boolean) => {
       if (!open) return;
       open = false;
-      worker.inflight--;
-      strategy.onRequestEnd?.(worker, { ok, latencyMs: latencyMs >= 0 ? latencyMs : slowStart.now() - startedAt });
+      releaseWorker(strategy, worker, { ok, latencyMs: latencyMs >= 0 ? latencyMs : slowStart.now() - startedAt });
     };
 
     proxyReq.on('upgrade', (res: IncomingMessage, upstreamSocket: Duplex, upstreamHead: Buffer) => {

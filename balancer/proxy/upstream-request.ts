@@ -15,6 +15,10 @@ export interface UpstreamRequest {
   readonly body: IncomingMessage | Buffer | null;
   /** The request already passed through this balancer (its Via carries our token): forwarding it would loop. */
   readonly looped: boolean;
+  /** Content-Length when the body's size is declared (not chunked), for the retry step's replay limit. */
+  readonly declaredLength: number | undefined;
+  /** The client sent an Idempotency-Key, which makes even a POST safe to retry. */
+  readonly idempotencyKey: boolean;
 }
 
 const FORWARDED_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded']);
@@ -39,6 +43,9 @@ export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, tru
   let connection: string | undefined;
   let receivedVia: string | undefined;
   let hasBody = false;
+  let chunked = false;
+  let declaredLength: number | undefined;
+  let idempotencyKey = false;
 
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
@@ -46,7 +53,7 @@ export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, tru
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
-      else if (lower === 'transfer-encoding') hasBody = true;
+      else if (lower === 'transfer-encoding') hasBody = chunked = true;
       continue;
     }
     if (FORWARDED_HEADERS.has(lower)) {
@@ -61,8 +68,13 @@ export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, tru
       receivedVia = receivedVia === undefined ? value : `${receivedVia}, ${value}`;
       continue;
     }
+    // Everything later steps need from the headers is read here, so nothing touches req.headers
+    // (which Node builds lazily, as a second pass over the same raw list).
     if (lower === 'host') host = value;
-    else if (lower === 'content-length' && value !== '0') hasBody = true;
+    else if (lower === 'content-length') {
+      declaredLength = Number(value);
+      if (value !== '0') hasBody = true;
+    } else if (lower === 'idempotency-key') idempotencyKey = true;
     headers.push(name, value);
   }
 
@@ -82,5 +94,13 @@ export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, tru
     upstreamHeaders.push('via', receivedVia);
   }
 
-  return { method: req.method ?? 'GET', path: req.url ?? '/', headers: upstreamHeaders, body: hasBody ? req : null, looped };
+  return {
+    method: req.method ?? 'GET',
+    path: req.url ?? '/',
+    headers: upstreamHeaders,
+    body: hasBody ? req : null,
+    looped,
+    declaredLength: chunked ? undefined : declaredLength,
+    idempotencyKey,
+  };
 }
