@@ -34,8 +34,8 @@ export const loopDetected: ProxyError = {
 const unreachable: ProxyError = { status: 502, code: 'worker_unreachable', message: 'the worker could not be reached or closed the connection' };
 const timeout: ProxyError = { status: 504, code: 'worker_timeout', message: 'the worker did not answer in time' };
 
-/** undici and socket error codes that mean "ran out of time", mapped to 504; everything else is 502. */
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+/** Error codes that mean "ran out of time", mapped to 504; everything else is 502. */
+const TIMEOUT_CODES = new Set(['UPSTREAM_CONNECT_TIMEOUT', 'UPSTREAM_HEADERS_TIMEOUT', 'UPSTREAM_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 export function classifyUpstreamError(err: unknown): ProxyError {
   const code = (err as { code?: string } | null)?.code;

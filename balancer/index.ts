@@ -13,7 +13,7 @@ import { clientAddress, TrustPolicy } from './proxy/forwarding';
 import { sendProxyError } from './proxy/handle-failure';
 import { controlForbidden } from './errors';
 import { WorkerRegistry, type HealthOptions, type WorkerRecord } from './registry';
-import { createUpstreamPool } from './upstream-pool';
+import { UpstreamPool } from './upstream/pool';
 
 export interface Balancer {
   readonly server: Server;
@@ -72,7 +72,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     idleTimeoutMs: config.IDLE_TIMEOUT_MS,
     maxConnections: config.WORKER_MAX_CONNECTIONS,
   };
-  const registry = new WorkerRegistry(strategy, (origin) => createUpstreamPool(origin, poolOptions), log, now, healthOptions(config));
+  const registry = new WorkerRegistry(strategy, (origin) => new UpstreamPool(origin, poolOptions), log, now, healthOptions(config));
   const control = createControlPlane({ registry, secret: config.REGISTRATION_SECRET, log, replayGuard: new ReplayGuard() });
   const trust = new TrustPolicy(config.TRUST_PROXY);
   const slowStart = { windowMs: config.SLOW_START_MS, now, random };

@@ -1,8 +1,8 @@
-import type { Dispatcher } from 'undici';
 import type { Candidate, Strategy } from '../strategies';
 import { ActiveHealthChecker, type ActiveCheckOptions } from './health/active-checker';
 import { recordOutcome, type OutlierOptions, type OutlierState } from './health/outlier-detector';
 import type { Logger } from './logger';
+import type { WorkerPool } from './upstream/pool';
 
 /** A registered worker as the balancer keeps it. Strategies see it through the Candidate fields. */
 export interface WorkerRecord extends Candidate, OutlierState {
@@ -10,7 +10,7 @@ export interface WorkerRecord extends Candidate, OutlierState {
   name: string;
   weight: number;
   inflight: number;
-  readonly pool: Dispatcher;
+  readonly pool: WorkerPool;
   readonly registeredAt: number;
   lastSeenAt: number;
   /** Verdict of the active health checks; a new worker starts healthy (it just proved it is alive). */
@@ -90,7 +90,7 @@ export class WorkerRegistry {
 
   constructor(
     private readonly strategy: Strategy<WorkerRecord>,
-    private readonly createPool: (origin: string) => Dispatcher,
+    private readonly createPool: (origin: string) => WorkerPool,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
     private readonly health: HealthOptions = NO_HEALTH,

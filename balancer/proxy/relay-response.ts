@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { Rescuable } from '../registry';
+import type { ExchangeHandler } from '../upstream/connection';
 import { relayableResponseHeaders } from './headers';
 
-/** Raised into undici when the client goes away, so the worker's request is aborted too. */
+/** Raised into the pool when the client goes away, so the worker's request is aborted too. */
 export class ClientGoneError extends Error {
   readonly code = 'CLIENT_GONE';
   constructor() {
@@ -19,16 +19,13 @@ export interface RelayCallbacks {
 }
 
 /**
- * Streams the worker's response to the client as undici delivers it: status and end-to-end headers,
+ * Streams the worker's response to the client as the pool delivers it: status and end-to-end headers,
  * then the body chunk by chunk with backpressure (the worker's socket pauses while the client's buffer
  * is full). It also ties the client's lifetime to the upstream request: a client that disconnects
  * aborts it.
- * It implements undici's core handler callbacks (onConnect/onHeaders/onData/onComplete/onError), which
- * undici 7 calls directly, rather than the newer controller API, which it reaches through a wrapper
- * that first parses every response header into an object only for us to take it apart again.
  */
-export class ResponseRelay implements Dispatcher.DispatchHandler, Rescuable {
-  private abort: ((err?: Error) => void) | undefined;
+export class ResponseRelay implements ExchangeHandler, Rescuable {
+  private abort: ((err: Error) => void) | undefined;
   private resume: (() => void) | undefined;
   private started = false;
   private finished = false;
@@ -41,12 +38,12 @@ export class ResponseRelay implements Dispatcher.DispatchHandler, Rescuable {
     res.on('close', this.onClientClose);
   }
 
-  onConnect(abort: (err?: Error) => void): void {
+  onConnect(abort: (err: Error) => void): void {
     this.abort = abort;
     if (this.res.destroyed) abort(new ClientGoneError());
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  onHeaders(statusCode: number, rawHeaders: string[], resume: () => void): boolean {
     // 1xx informational responses are not relayed; the final response follows on the same exchange.
     if (statusCode < 200) return true;
     this.started = true;

@@ -11,10 +11,9 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED',
+  'UPSTREAM_CLOSED',
+  'UPSTREAM_CONNECT_TIMEOUT',
+  'UPSTREAM_POOL_CLOSED',
   'EHOSTUNREACH',
   'ENETUNREACH',
   // Not a socket error: the registry called the request off because its worker failed health checks.

@@ -97,7 +97,7 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
       res.once('end', () => done(true));
     });
 
-    proxyReq.on('timeout', () => proxyReq.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })));
+    proxyReq.on('timeout', () => proxyReq.destroy(Object.assign(new Error('connect timeout'), { code: 'UPSTREAM_CONNECT_TIMEOUT' })));
     proxyReq.on('error', (err: NodeJS.ErrnoException) => {
       done(false);
       log.warn({ worker: worker.url, path: req.url, code: err.code ?? err.message }, 'upgrade to worker failed');

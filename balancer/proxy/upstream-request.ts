@@ -1,12 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { connectionTokens, dropNamed, HOP_BY_HOP } from './headers';
 import type { TrustPolicy } from './forwarding';
+import type { OutgoingRequest } from '../upstream/request-head';
 
-/** What the forward step sends: everything undici's dispatch needs but the worker's origin. */
-export interface UpstreamRequest {
+/** What the forward step sends: everything the worker's pool needs, plus what the retry step reads. */
+export interface UpstreamRequest extends OutgoingRequest {
   readonly method: string;
   readonly path: string;
-  /** Flat [name, value, name, value, ...] list, the form undici takes without re-parsing. */
+  /** Flat [name, value, name, value, ...] list, in the client's order and case. */
   readonly headers: string[];
   /**
    * The client's request stream when it carries a body, so the body is streamed, never buffered;
@@ -99,6 +100,7 @@ export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, tru
     path: req.url ?? '/',
     headers: upstreamHeaders,
     body: hasBody ? req : null,
+    chunked,
     looped,
     declaredLength: chunked ? undefined : declaredLength,
     idempotencyKey,

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { proxyMiddleware } from '../../balancer/proxy';
 import { TrustPolicy } from '../../balancer/proxy/forwarding';
 import { WorkerRegistry, type WorkerRecord } from '../../balancer/registry';
-import { createUpstreamPool } from '../../balancer/upstream-pool';
+import { UpstreamPool } from '../../balancer/upstream/pool';
 import { RoundRobin } from '../../strategies/round-robin';
 import { startEchoServer } from '../helpers/registration';
 
@@ -21,7 +21,7 @@ describe('proxyMiddleware', () => {
     const strategy = new RoundRobin<WorkerRecord>();
     const log = pino({ level: 'silent' });
     const pool = { connectTimeoutMs: 2000, responseTimeoutMs: 5000, idleTimeoutMs: 5000, maxConnections: 0 };
-    registry = new WorkerRegistry(strategy, (origin) => createUpstreamPool(origin, pool), log);
+    registry = new WorkerRegistry(strategy, (origin) => new UpstreamPool(origin, pool), log);
     echoes.forEach((e, i) => registry.register({ url: e.url, name: `echo-${i}`, weight: 1 }));
     const host = express();
     host.get('/own', (_req, res) => res.send('the host app answered'));

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import request from 'supertest';
-import type { Dispatcher } from 'undici';
+import type { WorkerPool } from '../../../balancer/upstream/pool';
 import { createControlPlane } from '../../../balancer/control-plane';
 import { WorkerRegistry, type WorkerRecord } from '../../../balancer/registry';
 import type { Strategy } from '../../../strategies';
@@ -38,7 +38,7 @@ beforeEach(async () => {
   let poolsCreated = 0;
   const createPool = () => {
     poolsCreated++;
-    return { close: poolCloses } as unknown as Dispatcher;
+    return { close: poolCloses } as unknown as WorkerPool;
   };
   const log = pino({ level: 'silent' });
   const registry = new WorkerRegistry(strategy, createPool, log, () => NOW);

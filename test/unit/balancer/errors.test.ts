@@ -3,11 +3,11 @@ import { classifyUpstreamError, errorBody, noWorker } from '../../../balancer/er
 const withCode = (code: string) => Object.assign(new Error(code), { code });
 
 describe('classifyUpstreamError', () => {
-  it.each(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT'])('maps %s to 504 worker_timeout', (code) => {
+  it.each(['UPSTREAM_CONNECT_TIMEOUT', 'UPSTREAM_HEADERS_TIMEOUT', 'UPSTREAM_BODY_TIMEOUT', 'ETIMEDOUT'])('maps %s to 504 worker_timeout', (code) => {
     expect(classifyUpstreamError(withCode(code))).toMatchObject({ status: 504, code: 'worker_timeout' });
   });
 
-  it.each(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'SOMETHING_NEW'])('maps %s to 502 worker_unreachable', (code) => {
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'UPSTREAM_CLOSED', 'EPIPE', 'SOMETHING_NEW'])('maps %s to 502 worker_unreachable', (code) => {
     expect(classifyUpstreamError(withCode(code))).toMatchObject({ status: 502, code: 'worker_unreachable' });
   });
 
@@ -21,7 +21,7 @@ describe('classifyUpstreamError', () => {
 
 describe('errorBody', () => {
   it('is JSON with the stable code as error and the message', () => {
-    expect(JSON.parse(errorBody(classifyUpstreamError(withCode('UND_ERR_HEADERS_TIMEOUT'))))).toEqual({
+    expect(JSON.parse(errorBody(classifyUpstreamError(withCode('UPSTREAM_HEADERS_TIMEOUT'))))).toEqual({
       error: 'worker_timeout',
       message: 'the worker did not answer in time',
     });

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import type { Dispatcher } from 'undici';
+import type { WorkerPool } from '../../../balancer/upstream/pool';
 import { WorkerRegistry, type WorkerRecord } from '../../../balancer/registry';
 import type { Strategy } from '../../../strategies';
 
@@ -25,7 +25,7 @@ function setup() {
   const createPool = jest.fn((origin: string) => {
     const pool = { close: jest.fn().mockResolvedValue(undefined) };
     pools.set(origin, pool);
-    return pool as unknown as Dispatcher;
+    return pool as unknown as WorkerPool;
   });
   const registry = new WorkerRegistry(strategy, createPool, pino({ level: 'silent' }), () => clock.now);
   return { registry, calls, clock, pools, createPool };

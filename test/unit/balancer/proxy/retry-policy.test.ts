@@ -16,10 +16,10 @@ describe('isReplayableRequest', () => {
 
 describe('isRetryableError', () => {
   it('retries connection failures that happened before any response', () => {
-    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']) expect(isRetryableError({ code })).toBe(true);
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'UPSTREAM_CLOSED', 'UPSTREAM_CONNECT_TIMEOUT']) expect(isRetryableError({ code })).toBe(true);
   });
   it('does not retry a worker that was slow to answer or an unknown error', () => {
-    expect(isRetryableError({ code: 'UND_ERR_HEADERS_TIMEOUT' })).toBe(false);
+    expect(isRetryableError({ code: 'UPSTREAM_HEADERS_TIMEOUT' })).toBe(false);
     expect(isRetryableError(new Error('boom'))).toBe(false);
     expect(isRetryableError(undefined)).toBe(false);
   });

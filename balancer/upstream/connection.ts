@@ -1,0 +1,245 @@
+import type { IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { UpstreamError } from './errors';
+import { serializeRequestHead, type OutgoingRequest } from './request-head';
+import { ResponseParser, type ResponseEvents } from './response-parser';
+
+/**
+ * What receives one exchange's response, in the shape of undici's core dispatch handler, so the relay
+ * does not care which client sits underneath. Exactly one of onComplete and onError ends an exchange.
+ */
+export interface ExchangeHandler {
+  /** Called before anything is sent (again if the request waited in the pool's queue); `abort` calls the exchange off. */
+  onConnect(abort: (reason: Error) => void): void;
+  /** The final response's status and headers; `resume` restarts a socket paused by onData returning false. */
+  onHeaders(statusCode: number, headers: string[], resume: () => void): boolean;
+  /** A body slice; returning false pauses the worker's socket until `resume` is called. */
+  onData(chunk: Buffer): boolean;
+  onComplete(): void;
+  onError(err: Error): void;
+}
+
+/** The pool, as a connection sees it. */
+export interface ConnectionOwner {
+  /** The exchange ended; `reusable` says whether the socket can carry another request. */
+  release(conn: UpstreamConnection, reusable: boolean): void;
+  /** The socket is gone (closed, failed, destroyed); idempotent. */
+  forget(conn: UpstreamConnection): void;
+}
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  connectTimeoutMs: number;
+  /** Time to the response head. */
+  responseTimeoutMs: number;
+  /** Longest silence inside a response body. */
+  idleTimeoutMs: number;
+}
+
+/**
+ * One keep-alive socket to a worker carrying one exchange at a time: it writes the request head (and
+ * streams the body, with backpressure), feeds the answer through the response parser to the handler,
+ * and gives itself back to the pool when the response ends cleanly. Timeouts are the socket's own
+ * inactivity timer, re-armed by Node on every read and write, so the per-request path sets no timers.
+ */
+export class UpstreamConnection implements ResponseEvents {
+  readonly socket: Socket;
+  /** When it went back to the pool, for the idle sweep. */
+  idleSince = 0;
+  /** How long it may sit idle: the pool's limit, shortened by the worker's Keep-Alive hint. */
+  idleLimitMs: number;
+  private readonly parser = new ResponseParser(this);
+  private handler: ExchangeHandler | null = null;
+  private connected = false;
+  private timeoutMs: number;
+  private body: IncomingMessage | null = null;
+  private bodyChunked = false;
+  private bodySent = true;
+  private gone = false;
+
+  constructor(
+    private readonly owner: ConnectionOwner,
+    private readonly opts: ConnectionOptions,
+    keepAliveMs: number,
+    private readonly hostHeader: string,
+  ) {
+    this.idleLimitMs = keepAliveMs;
+    this.timeoutMs = opts.connectTimeoutMs;
+    const socket = connect({ host: opts.host, port: opts.port, noDelay: true });
+    socket.setTimeout(this.timeoutMs);
+    socket.on('connect', this.onSocketConnect);
+    socket.on('data', this.onSocketData);
+    socket.on('end', this.onSocketEnd);
+    socket.on('error', this.onSocketError);
+    socket.on('close', this.onSocketClose);
+    socket.on('timeout', this.onSocketTimeout);
+    socket.on('drain', this.onSocketDrain);
+    this.socket = socket;
+  }
+
+  /** Sends one request; the socket may still be connecting, in which case Node queues the writes. */
+  send(req: OutgoingRequest, handler: ExchangeHandler): void {
+    this.handler = handler;
+    this.parser.start(req.method === 'HEAD');
+    handler.onConnect((reason) => {
+      if (this.handler === handler) this.fail(reason);
+    });
+    if (this.handler !== handler) return; // aborted at once: the client had already gone
+    if (this.connected) this.setTimeout(this.opts.responseTimeoutMs);
+
+    const head = serializeRequestHead(req, this.hostHeader);
+    const body = req.body;
+    if (body === null) {
+      this.bodySent = true;
+      this.socket.write(head, 'latin1');
+    } else if (Buffer.isBuffer(body)) {
+      this.bodySent = true;
+      this.socket.cork();
+      this.socket.write(head, 'latin1');
+      this.socket.write(body);
+      this.socket.uncork();
+    } else {
+      this.bodySent = false;
+      this.bodyChunked = req.chunked;
+      this.body = body;
+      this.socket.write(head, 'latin1');
+      body.on('data', this.onBodyData);
+      body.on('end', this.onBodyEnd);
+    }
+  }
+
+  destroy(): void {
+    this.gone = true;
+    this.socket.destroy();
+  }
+
+  // Parser events.
+
+  onHead(status: number, headers: string[]): void {
+    // 1xx interim answers (100 Continue, 103 Early Hints) are not relayed: the final response follows.
+    if (status < 200 || this.handler === null) return;
+    this.setTimeout(this.opts.idleTimeoutMs);
+    this.handler.onHeaders(status, headers, this.resume);
+  }
+
+  onBody(chunk: Buffer): void {
+    if (this.handler !== null && !this.handler.onData(chunk)) this.socket.pause();
+  }
+
+  onEnd(keepAlive: boolean): void {
+    const handler = this.handler;
+    if (handler === null) return;
+    this.handler = null;
+    const reusable = keepAlive && this.bodySent && !this.gone;
+    this.detachBody();
+    if (this.socket.isPaused()) this.socket.resume();
+    const hint = this.parser.keepAliveHintMs;
+    // A margin under the worker's own keep-alive timeout, so we never send on a socket it is closing.
+    if (hint > 0 && hint - 1000 < this.idleLimitMs) this.idleLimitMs = Math.max(0, hint - 1000);
+    handler.onComplete();
+    this.owner.release(this, reusable && this.idleLimitMs > 0);
+  }
+
+  private fail(err: Error): void {
+    const handler = this.handler;
+    this.handler = null;
+    this.detachBody();
+    this.destroy();
+    this.owner.forget(this);
+    handler?.onError(err);
+  }
+
+  private setTimeout(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
+  }
+
+  private detachBody(): void {
+    const body = this.body;
+    if (body === null) return;
+    this.body = null;
+    body.off('data', this.onBodyData);
+    body.off('end', this.onBodyEnd);
+    // The upload is abandoned: let it flow so Node can finish reading it off the client's connection.
+    if (body.isPaused()) body.resume();
+  }
+
+  private readonly resume = (): void => {
+    this.socket.resume();
+  };
+
+  private readonly onBodyData = (chunk: Buffer): void => {
+    let ok: boolean;
+    if (!this.bodyChunked) ok = this.socket.write(chunk);
+    else if (chunk.length === 0) return; // a zero-size chunk would end the body
+    else {
+      this.socket.cork();
+      this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      this.socket.write(chunk);
+      ok = this.socket.write('\r\n', 'latin1');
+      this.socket.uncork();
+    }
+    if (!ok) this.body?.pause();
+  };
+
+  private readonly onBodyEnd = (): void => {
+    if (this.bodyChunked) this.socket.write('0\r\n\r\n', 'latin1');
+    this.bodySent = true;
+    this.detachBody();
+  };
+
+  private readonly onSocketDrain = (): void => {
+    this.body?.resume();
+  };
+
+  private readonly onSocketConnect = (): void => {
+    this.connected = true;
+    this.setTimeout(this.opts.responseTimeoutMs);
+  };
+
+  private readonly onSocketData = (chunk: Buffer): void => {
+    if (!this.parser.busy) {
+      // The worker spoke out of turn on an idle connection: nothing it says can be trusted now.
+      this.destroy();
+      this.owner.forget(this);
+      return;
+    }
+    try {
+      this.parser.execute(chunk);
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  };
+
+  private readonly onSocketEnd = (): void => {
+    if (this.parser.busy && this.parser.finish()) return;
+    if (this.handler !== null) this.fail(new UpstreamError('UPSTREAM_CLOSED'));
+    else {
+      this.destroy();
+      this.owner.forget(this);
+    }
+  };
+
+  private readonly onSocketError = (err: Error): void => {
+    if (this.handler !== null) this.fail(err);
+    else this.owner.forget(this);
+  };
+
+  private readonly onSocketClose = (): void => {
+    this.gone = true;
+    if (this.handler !== null) this.fail(new UpstreamError('UPSTREAM_CLOSED'));
+    else this.owner.forget(this);
+  };
+
+  private readonly onSocketTimeout = (): void => {
+    if (this.handler === null) {
+      this.destroy();
+      this.owner.forget(this);
+      return;
+    }
+    const code = !this.connected ? 'UPSTREAM_CONNECT_TIMEOUT' : this.parser.inHead ? 'UPSTREAM_HEADERS_TIMEOUT' : 'UPSTREAM_BODY_TIMEOUT';
+    this.fail(new UpstreamError(code));
+  };
+}

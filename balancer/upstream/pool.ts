@@ -1,0 +1,157 @@
+import { UpstreamConnection, type ConnectionOwner, type ExchangeHandler } from './connection';
+import { UpstreamError } from './errors';
+import type { OutgoingRequest } from './request-head';
+
+export interface PoolOptions {
+  connectTimeoutMs: number;
+  responseTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Most connections open to the worker at once; 0 means no limit. Beyond it, requests queue. */
+  maxConnections: number;
+  /** How long an unused connection is kept; under Node's default 5 s server keep-alive timeout. */
+  keepAliveMs?: number;
+}
+
+/** The part of a pool the registry and the proxy use. */
+export interface WorkerPool {
+  dispatch(req: OutgoingRequest, handler: ExchangeHandler): void;
+  /** Refuses new requests, lets the ones already sent or queued finish, then closes every socket. */
+  close(): Promise<void>;
+}
+
+interface Queued {
+  req: OutgoingRequest;
+  handler: ExchangeHandler;
+}
+
+const DEFAULT_KEEP_ALIVE_MS = 4000;
+
+/**
+ * Keep-alive connections to one worker, made once at registration. The per-request path takes the most
+ * recently used idle socket (the warmest, and the one least likely to have been closed by the worker),
+ * or opens one, or queues when the limit is reached. A sweep closes sockets idle too long, so the
+ * worker's own keep-alive timeout never closes one under a request.
+ */
+export class UpstreamPool implements WorkerPool, ConnectionOwner {
+  private readonly idle: UpstreamConnection[] = [];
+  private readonly queue: Queued[] = [];
+  private readonly open = new Set<UpstreamConnection>();
+  private readonly host: string;
+  private readonly port: number;
+  private readonly hostHeader: string;
+  private readonly keepAliveMs: number;
+  private sweeper: NodeJS.Timeout | undefined;
+  private closing = false;
+  private closed: (() => void) | undefined;
+
+  constructor(
+    origin: string,
+    private readonly opts: PoolOptions,
+  ) {
+    const url = new URL(origin);
+    if (url.protocol !== 'http:') throw new Error(`only http:// workers are supported, not ${url.protocol}`);
+    this.host = url.hostname.replace(/^\[|\]$/g, '');
+    this.port = url.port === '' ? 80 : Number(url.port);
+    this.hostHeader = url.host;
+    this.keepAliveMs = opts.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+  }
+
+  /** Connections open now, busy or idle, and requests waiting for one: for tests and operators. */
+  get stats(): { open: number; idle: number; queued: number } {
+    return { open: this.open.size, idle: this.idle.length, queued: this.queue.length };
+  }
+
+  dispatch(req: OutgoingRequest, handler: ExchangeHandler): void {
+    if (this.closing) {
+      handler.onError(new UpstreamError('UPSTREAM_POOL_CLOSED'));
+      return;
+    }
+    const conn = this.idle.pop() ?? (this.hasRoom() ? this.connect() : undefined);
+    if (conn !== undefined) {
+      conn.send(req, handler);
+      return;
+    }
+    const entry: Queued = { req, handler };
+    this.queue.push(entry);
+    handler.onConnect((reason) => {
+      const at = this.queue.indexOf(entry);
+      if (at < 0) return;
+      this.queue.splice(at, 1);
+      handler.onError(reason);
+    });
+  }
+
+  release(conn: UpstreamConnection, reusable: boolean): void {
+    if (!reusable) {
+      conn.destroy();
+      this.forget(conn);
+      return;
+    }
+    const next = this.queue.shift();
+    if (next !== undefined) return conn.send(next.req, next.handler);
+    if (this.closing) {
+      conn.destroy();
+      this.forget(conn);
+      return;
+    }
+    conn.idleSince = Date.now();
+    this.idle.push(conn);
+    this.sweeper ??= setInterval(this.sweep, Math.min(1000, Math.max(50, this.keepAliveMs / 4))).unref();
+  }
+
+  forget(conn: UpstreamConnection): void {
+    if (!this.open.delete(conn)) return;
+    const at = this.idle.indexOf(conn);
+    if (at >= 0) this.idle.splice(at, 1);
+    while (this.queue.length > 0 && this.hasRoom()) {
+      const next = this.queue.shift()!;
+      this.connect().send(next.req, next.handler);
+    }
+    if (this.closing && this.open.size === 0 && this.queue.length === 0) this.finishClose();
+  }
+
+  close(): Promise<void> {
+    this.closing = true;
+    for (const conn of this.idle.splice(0)) {
+      conn.destroy();
+      this.open.delete(conn);
+    }
+    if (this.open.size === 0 && this.queue.length === 0) {
+      this.finishClose();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.closed = resolve;
+    });
+  }
+
+  private hasRoom(): boolean {
+    return this.opts.maxConnections === 0 || this.open.size < this.opts.maxConnections;
+  }
+
+  private connect(): UpstreamConnection {
+    const conn = new UpstreamConnection(this, { host: this.host, port: this.port, ...this.opts }, this.keepAliveMs, this.hostHeader);
+    this.open.add(conn);
+    return conn;
+  }
+
+  private readonly sweep = (): void => {
+    const now = Date.now();
+    for (const conn of this.idle.filter((c) => now - c.idleSince >= c.idleLimitMs)) {
+      conn.destroy();
+      this.forget(conn);
+    }
+    if (this.idle.length === 0) this.stopSweeper();
+  };
+
+  private stopSweeper(): void {
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  private finishClose(): void {
+    this.stopSweeper();
+    this.closed?.();
+    this.closed = undefined;
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * A strict HTTP/1.1 response parser for the worker side of the proxy (RFC 9112). It reads exactly what
+ * a proxy needs: the status, the header list, and where the body ends (Content-Length, chunked, or the
+ * connection closing), and hands body bytes over as they arrive without copying them.
+ *
+ * Anything ambiguous is an error rather than a guess, because a proxy that frames a response
+ * differently from the worker desynchronises the connection it reuses: differing Content-Lengths, a
+ * malformed header name, obs-fold, bare CR/LF inside a value, a bad chunk size. Transfer-Encoding wins
+ * over Content-Length, and then the connection is not reused (section 6.3).
+ */
+
+export interface ResponseEvents {
+  /** Each response head, informational (1xx) ones included; headers as a flat [name, value, ...] list. */
+  onHead(status: number, headers: string[]): void;
+  /** A slice of the body, de-chunked. The buffer is the socket's; use it before returning or copy it. */
+  onBody(chunk: Buffer): void;
+  /** The response is complete; `keepAlive` says whether the connection may carry another request. */
+  onEnd(keepAlive: boolean): void;
+}
+
+export class ResponseParseError extends Error {
+  readonly code = 'UPSTREAM_BAD_RESPONSE';
+  constructor(detail: string) {
+    super(`the worker sent an invalid HTTP response: ${detail}`);
+  }
+}
+
+const enum State {
+  Idle,
+  Head,
+  Body,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailers,
+  UntilClose,
+}
+
+/** Longest response head (and trailer section) accepted, as Node's own --max-http-header-size default. */
+export const MAX_HEAD_BYTES = 16 * 1024;
+const MAX_CHUNK_LINE = 1024;
+const CRLF = Buffer.from('\r\n');
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+const CONTENT_LENGTH = /^\d{1,15}$/;
+const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/;
+
+export class ResponseParser {
+  private state = State.Idle;
+  /** Bytes of an unfinished line or head, kept until the rest arrives. */
+  private partial: Buffer | null = null;
+  private remaining = 0;
+  private keepAlive = true;
+  private noBody = false;
+  /** Keep-Alive: timeout=N from the last response, in ms; 0 when the worker gave none. */
+  keepAliveHintMs = 0;
+
+  constructor(private readonly events: ResponseEvents) {}
+
+  /** Expects a new response; `isHead` because the answer to a HEAD request has no body whatever it declares. */
+  start(isHead: boolean): void {
+    this.state = State.Head;
+    this.partial = null;
+    this.noBody = isHead;
+    this.keepAlive = true;
+  }
+
+  /** Whether a response is expected or being read. */
+  get busy(): boolean {
+    return this.state !== State.Idle;
+  }
+
+  /** Whether the final response head is still awaited (so a timeout now means the worker never answered). */
+  get inHead(): boolean {
+    return this.state === State.Head;
+  }
+
+  /** Feeds bytes read from the socket. Throws ResponseParseError on a malformed response. */
+  execute(input: Buffer): void {
+    let data = input;
+    if (this.partial !== null) {
+      data = Buffer.concat([this.partial, input]);
+      this.partial = null;
+    }
+    let pos = 0;
+    while (pos < data.length) {
+      switch (this.state) {
+        case State.Idle:
+          // Bytes nobody asked for: the connection's framing can no longer be trusted.
+          throw new ResponseParseError('data after the end of the response');
+        case State.Head:
+          pos = this.readHead(data, pos);
+          break;
+        case State.Body:
+        case State.ChunkData: {
+          const n = Math.min(this.remaining, data.length - pos);
+          this.remaining -= n;
+          const chunk = data.subarray(pos, pos + n);
+          pos += n;
+          if (this.state === State.Body) {
+            if (this.remaining === 0) {
+              this.events.onBody(chunk);
+              this.complete(pos < data.length);
+              return;
+            }
+          } else if (this.remaining === 0) this.state = State.ChunkDataEnd;
+          this.events.onBody(chunk);
+          break;
+        }
+        case State.ChunkSize:
+          pos = this.readChunkSize(data, pos);
+          break;
+        case State.ChunkDataEnd:
+          if (data.length - pos < 2) return this.keep(data, pos, 2);
+          if (data[pos] !== 13 || data[pos + 1] !== 10) throw new ResponseParseError('chunk not followed by CRLF');
+          pos += 2;
+          this.state = State.ChunkSize;
+          break;
+        case State.Trailers: {
+          // Trailer fields are dropped: Node's ServerResponse would need them declared up front.
+          const end = data.indexOf(CRLF, pos);
+          if (end < 0) return this.keep(data, pos, MAX_HEAD_BYTES);
+          if (end - pos > MAX_HEAD_BYTES) throw new ResponseParseError('trailer line too long');
+          const emptyLine = end === pos;
+          pos = end + 2;
+          if (emptyLine) {
+            this.complete(pos < data.length);
+            return;
+          }
+          break;
+        }
+        case State.UntilClose:
+          this.events.onBody(pos === 0 ? data : data.subarray(pos));
+          return;
+      }
+    }
+  }
+
+  /** The worker closed the connection: that ends a close-delimited body, and is an error anywhere else. */
+  finish(): boolean {
+    if (this.state !== State.UntilClose) return false;
+    this.keepAlive = false;
+    this.state = State.Idle;
+    this.events.onEnd(false);
+    return true;
+  }
+
+  /** Keeps an unfinished line; the slack is the line ending's own bytes, so a split read never changes the verdict. */
+  private keep(data: Buffer, pos: number, limit: number): void {
+    if (data.length - pos > limit + 3) throw new ResponseParseError(this.state === State.Head ? 'response head too large' : 'line too long');
+    this.partial = Buffer.from(data.subarray(pos));
+  }
+
+  private readHead(data: Buffer, pos: number): number {
+    const end = data.indexOf(CRLFCRLF, pos);
+    if (end < 0) {
+      this.keep(data, pos, MAX_HEAD_BYTES);
+      return data.length;
+    }
+    if (end - pos > MAX_HEAD_BYTES) throw new ResponseParseError('response head too large');
+    const lines = data.toString('latin1', pos, end).split('\r\n');
+    const status = STATUS_LINE.exec(lines[0]);
+    if (status === null) throw new ResponseParseError('bad status line');
+    const code = Number(status[2]);
+    const http10 = status[1] === '0';
+
+    const headers: string[] = [];
+    let contentLength = -1;
+    let transferEncoding: string | undefined;
+    let connection = '';
+    this.keepAliveHintMs = 0;
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i];
+      const colon = line.indexOf(':');
+      if (colon <= 0) throw new ResponseParseError(line === '' ? 'empty header line' : 'header line without a name');
+      const name = line.slice(0, colon);
+      if (!TOKEN.test(name)) throw new ResponseParseError(`bad header name ${JSON.stringify(name)}`);
+      const value = trimOws(line.slice(colon + 1));
+      if (BAD_VALUE_CHAR.test(value)) throw new ResponseParseError(`bad character in header ${name}`);
+      headers.push(name, value);
+      switch (name.length === 10 || name.length === 14 || name.length === 17 ? name.toLowerCase() : '') {
+        case 'content-length': {
+          if (!CONTENT_LENGTH.test(value)) throw new ResponseParseError('bad Content-Length');
+          const n = Number(value);
+          if (contentLength !== -1 && contentLength !== n) throw new ResponseParseError('conflicting Content-Length headers');
+          contentLength = n;
+          break;
+        }
+        case 'transfer-encoding':
+          transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`;
+          break;
+        case 'connection':
+          connection += `,${value.toLowerCase()}`;
+          break;
+        case 'keep-alive': {
+          const hint = /(?:^|[,\s])timeout=(\d+)/i.exec(value);
+          if (hint) this.keepAliveHintMs = Number(hint[1]) * 1000;
+          break;
+        }
+      }
+    }
+
+    pos = end + 4;
+    if (code < 200) {
+      // 101 would switch protocols on a connection we pool; upgrades never take this path.
+      if (code === 101) throw new ResponseParseError('unexpected 101 Switching Protocols');
+      this.events.onHead(code, headers);
+      return pos;
+    }
+    const tokens = connection.split(',').map((t) => t.trim());
+    this.keepAlive = http10 ? tokens.includes('keep-alive') : !tokens.includes('close');
+    this.events.onHead(code, headers);
+
+    if (this.noBody || code === 204 || code === 304) {
+      this.complete(pos < data.length);
+      return data.length;
+    }
+    if (transferEncoding !== undefined) {
+      // Section 6.1 and 6.3: with Content-Length beside it, or from an HTTP/1.0 peer, the framing is suspect.
+      if (contentLength !== -1 || http10) this.keepAlive = false;
+      const codings = transferEncoding.split(',');
+      if (codings[codings.length - 1].trim().toLowerCase() === 'chunked') this.state = State.ChunkSize;
+      else this.readUntilClose();
+    } else if (contentLength > 0) {
+      this.state = State.Body;
+      this.remaining = contentLength;
+    } else if (contentLength === 0) {
+      this.complete(pos < data.length);
+      return data.length;
+    } else this.readUntilClose();
+    return pos;
+  }
+
+  private readChunkSize(data: Buffer, pos: number): number {
+    const end = data.indexOf(CRLF, pos);
+    if (end < 0) {
+      this.keep(data, pos, MAX_CHUNK_LINE);
+      return data.length;
+    }
+    if (end - pos > MAX_CHUNK_LINE) throw new ResponseParseError('chunk size line too long');
+    const size = CHUNK_SIZE.exec(data.toString('latin1', pos, end));
+    if (size === null) throw new ResponseParseError('bad chunk size');
+    this.remaining = parseInt(size[1], 16);
+    this.state = this.remaining === 0 ? State.Trailers : State.ChunkData;
+    return end + 2;
+  }
+
+  private readUntilClose(): void {
+    this.keepAlive = false;
+    this.state = State.UntilClose;
+  }
+
+  /** Bytes after the end of a response are not relayed, and they make the connection unfit for reuse. */
+  private complete(trailingBytes: boolean): void {
+    this.state = State.Idle;
+    this.events.onEnd(this.keepAlive && !trailingBytes);
+  }
+}
+
+function trimOws(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && (s.charCodeAt(start) === 32 || s.charCodeAt(start) === 9)) start++;
+  while (end > start && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
