@@ -26,13 +26,6 @@ export interface WorkerRecord extends Candidate, OutlierState {
   /** Proxied requests it completed without failure, and the count the last active probe saw. */
   answered: number;
   answeredAtLastProbe: number;
-  /** In-flight requests that could still go elsewhere (replayable, no response yet); see rescueWaiting. */
-  readonly waiting: Set<Rescuable>;
-}
-
-/** An in-flight exchange the registry can call off when its worker is found dead, so it is retried elsewhere. */
-export interface Rescuable {
-  abortIfWaiting(reason: Error): void;
 }
 
 /** The abort reason for requests stuck on a worker the health checks just took out; the proxy retries them. */
@@ -132,7 +125,6 @@ export class WorkerRegistry {
       ejections: 0,
       inRotation: false,
       rotationSince: 0,
-      waiting: new Set(),
       answered: 0,
       answeredAtLastProbe: 0,
     };
@@ -230,11 +222,11 @@ export class WorkerRegistry {
     worker.probeStreak = ok ? Math.max(0, worker.probeStreak) + 1 : Math.min(0, worker.probeStreak) - 1;
     if (worker.healthy && worker.probeStreak <= -active.unhealthyThreshold) {
       worker.healthy = false;
-      this.log.warn({ worker: url, reason, failures: -worker.probeStreak, rescued: worker.waiting.size }, 'worker marked unhealthy by health checks');
       this.reconcile();
       // A frozen worker holds its requests until RESPONSE_TIMEOUT_MS; the ones that can be replayed
       // are called off now and retried on a healthy worker, so clients wait one detection window at most.
-      for (const exchange of [...worker.waiting]) exchange.abortIfWaiting(new WorkerUnhealthyError(url));
+      const rescued = worker.pool.rescueWaiting(new WorkerUnhealthyError(url));
+      this.log.warn({ worker: url, reason, failures: -worker.probeStreak, rescued }, 'worker marked unhealthy by health checks');
     } else if (!worker.healthy && worker.probeStreak >= active.healthyThreshold) {
       worker.healthy = true;
       worker.ejectedUntil = 0;

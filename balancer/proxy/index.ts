@@ -67,7 +67,6 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
         latencyMs = now() - startedAt;
       },
       onEnd(err, responseStarted) {
-        if (x.replayable) worker.waiting.delete(relay);
         const clientGone = (err as { code?: string } | undefined)?.code === 'CLIENT_GONE';
         const failed = (err !== undefined && !clientGone) || status >= 500;
         if (latencyMs < 0) latencyMs = now() - startedAt;
@@ -84,8 +83,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
         }
         reportFailure(x, err, responseStarted);
       },
-    });
-    if (x.replayable) worker.waiting.add(relay);
+    }, x.replayable);
     forward(worker, x.upstream, relay);
   }
 

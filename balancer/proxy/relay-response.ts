@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import type { Rescuable } from '../registry';
 import type { ExchangeHandler } from '../upstream/connection';
 import { relayableResponseHeaders } from './headers';
 
@@ -24,7 +23,7 @@ export interface RelayCallbacks {
  * is full). It also ties the client's lifetime to the upstream request: a client that disconnects
  * aborts it.
  */
-export class ResponseRelay implements ExchangeHandler, Rescuable {
+export class ResponseRelay implements ExchangeHandler {
   private abort: ((err: Error) => void) | undefined;
   private resume: (() => void) | undefined;
   private started = false;
@@ -33,6 +32,8 @@ export class ResponseRelay implements ExchangeHandler, Rescuable {
   constructor(
     private readonly res: ServerResponse,
     private readonly callbacks: RelayCallbacks,
+    /** Safe to call off before the response starts and retry elsewhere (see WorkerPool.rescueWaiting). */
+    readonly rescuable = false,
   ) {
     // on + off rather than once: once wraps the listener in a fresh closure for every request.
     res.on('close', this.onClientClose);
@@ -66,11 +67,6 @@ export class ResponseRelay implements ExchangeHandler, Rescuable {
 
   onError(err: Error): void {
     this.finish(err);
-  }
-
-  /** Called by the registry when the worker is found dead: gives up on it unless the answer has begun. */
-  abortIfWaiting(reason: Error): void {
-    if (!this.started && !this.finished) this.abort?.(reason);
   }
 
   private finish(err: Error | undefined): void {

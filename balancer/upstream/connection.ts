@@ -9,6 +9,8 @@ import { ResponseParser, type ResponseEvents } from './response-parser';
  * does not care which client sits underneath. Exactly one of onComplete and onError ends an exchange.
  */
 export interface ExchangeHandler {
+  /** The request may be called off while it waits for its response head, to be retried on another worker. */
+  readonly rescuable: boolean;
   /** Called before anything is sent (again if the request waited in the pool's queue); `abort` calls the exchange off. */
   onConnect(abort: (reason: Error) => void): void;
   /** The final response's status and headers; `resume` restarts a socket paused by onData returning false. */
@@ -107,6 +109,13 @@ export class UpstreamConnection implements ResponseEvents {
       body.on('data', this.onBodyData);
       body.on('end', this.onBodyEnd);
     }
+  }
+
+  /** Calls the exchange off if it is rescuable and no response has begun; says whether it did. */
+  rescue(reason: Error): boolean {
+    if (this.handler === null || !this.handler.rescuable || !this.parser.inHead) return false;
+    this.fail(reason);
+    return true;
   }
 
   destroy(): void {

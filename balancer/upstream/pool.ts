@@ -17,6 +17,11 @@ export interface WorkerPool {
   dispatch(req: OutgoingRequest, handler: ExchangeHandler): void;
   /** Refuses new requests, lets the ones already sent or queued finish, then closes every socket. */
   close(): Promise<void>;
+  /**
+   * The worker was found dead: calls off every rescuable request still waiting for its response head
+   * (sent or queued), so the proxy retries it elsewhere. Returns how many.
+   */
+  rescueWaiting(reason: Error): number;
 }
 
 interface Queued {
@@ -123,6 +128,17 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
     return new Promise((resolve) => {
       this.closed = resolve;
     });
+  }
+
+  rescueWaiting(reason: Error): number {
+    let rescued = 0;
+    for (const conn of [...this.open]) if (conn.rescue(reason)) rescued++;
+    for (const entry of this.queue.filter((e) => e.handler.rescuable)) {
+      this.queue.splice(this.queue.indexOf(entry), 1);
+      entry.handler.onError(reason);
+      rescued++;
+    }
+    return rescued;
   }
 
   private hasRoom(): boolean {

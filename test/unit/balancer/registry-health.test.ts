@@ -14,11 +14,11 @@ function recordingStrategy() {
   return { strategy, members };
 }
 
-const fakePool = () => ({ close: jest.fn().mockResolvedValue(undefined) }) as never;
+const fakePool = () => ({ close: jest.fn().mockResolvedValue(undefined), rescueWaiting: jest.fn().mockReturnValue(0) }) as never;
 const log = pino({ level: 'silent' });
 
 describe('registry health state', () => {
-  // Only the registry's own timers are faked; undici's shutdown needs real ticks.
+  // Only the registry's own timers are faked; the health checker's shutdown needs real ticks.
   beforeEach(() => jest.useFakeTimers({ now: 1_000_000, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
   afterEach(() => jest.useRealTimers());
 
@@ -43,8 +43,13 @@ describe('registry health state', () => {
     const { registry, members, byName } = setup(['a', 'b']);
     registry.recordProbe(byName('a').url, false);
     expect([...members].sort()).toEqual(['a', 'b']);
+    const rescue = (byName('a').pool as unknown as { rescueWaiting: jest.Mock }).rescueWaiting;
+    expect(rescue).not.toHaveBeenCalled();
     registry.recordProbe(byName('a').url, false);
     expect([...members]).toEqual(['b']);
+    // Its requests still waiting for an answer are called off, to be retried on a healthy worker.
+    expect(rescue).toHaveBeenCalledTimes(1);
+    expect(rescue.mock.calls[0][0]).toMatchObject({ code: 'WORKER_UNHEALTHY' });
     registry.recordProbe(byName('a').url, true);
     registry.recordProbe(byName('a').url, true);
     expect([...members]).toEqual(['b']);
