@@ -17,6 +17,8 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'upgrade',
 ]);
 
+const HOP_BY_HOP_LENGTHS: ReadonlySet<number> = new Set([...HOP_BY_HOP].map((name) => name.length));
+
 /** Tokens of a Connection header other than the ones already in HOP_BY_HOP: extra headers to drop. */
 export function connectionTokens(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
@@ -40,21 +42,24 @@ export function dropNamed(headers: string[], names: string[]): string[] {
 }
 
 /**
- * Response side: the worker's raw headers (undici's Buffer list) as the flat string list
+ * Response side: the worker's headers, as the response parser lists them, as the flat string list
  * ServerResponse.writeHead takes, without hop-by-hop headers or those the Connection header names.
  * Working on the raw list skips building a header object only to take it apart again.
  */
-export function relayableResponseHeaders(raw: Buffer[] | string[]): string[] {
+export function relayableResponseHeaders(raw: string[]): string[] {
   const out: string[] = [];
   let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'connection') connection = connection === undefined ? raw[i + 1].toString('latin1') : `${connection},${raw[i + 1].toString('latin1')}`;
-      continue;
+    const name = raw[i];
+    // Only names as long as a hop-by-hop one can be one: most headers skip the lower-casing.
+    if (HOP_BY_HOP_LENGTHS.has(name.length)) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) {
+        if (lower === 'connection') connection = connection === undefined ? raw[i + 1] : `${connection},${raw[i + 1]}`;
+        continue;
+      }
     }
-    out.push(name, raw[i + 1].toString('latin1'));
+    out.push(name, raw[i + 1]);
   }
   return connection === undefined ? out : dropNamed(out, connectionTokens(connection));
 }

@@ -209,8 +209,11 @@ export class ResponseParser {
       this.events.onHead(code, headers);
       return pos;
     }
-    const tokens = connection.split(',').map((t) => t.trim());
-    this.keepAlive = http10 ? tokens.includes('keep-alive') : !tokens.includes('close');
+    if (connection === '') this.keepAlive = !http10;
+    else {
+      const tokens = connection.split(',').map((t) => t.trim());
+      this.keepAlive = http10 ? tokens.includes('keep-alive') : !tokens.includes('close');
+    }
     this.events.onHead(code, headers);
 
     if (this.noBody || code === 204 || code === 304) {
