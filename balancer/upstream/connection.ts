@@ -243,11 +243,8 @@ export class UpstreamConnection implements ResponseEvents {
   };
 
   private readonly onSocketTimeout = (): void => {
-    if (this.handler === null) {
-      this.destroy();
-      this.owner.forget(this);
-      return;
-    }
+    // Idle in the pool: the body-silence limit does not apply; the pool's sweep closes it after keepAliveMs.
+    if (this.handler === null) return;
     const code = !this.connected ? 'UPSTREAM_CONNECT_TIMEOUT' : this.parser.inHead ? 'UPSTREAM_HEADERS_TIMEOUT' : 'UPSTREAM_BODY_TIMEOUT';
     this.fail(new UpstreamError(code));
   };

@@ -47,7 +47,8 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
   private readonly keepAliveMs: number;
   private sweeper: NodeJS.Timeout | undefined;
   private closing = false;
-  private closed: (() => void) | undefined;
+  private closed: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
 
   constructor(
     origin: string,
@@ -116,28 +117,27 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
   }
 
   close(): Promise<void> {
+    if (this.closed !== undefined) return this.closed;
     this.closing = true;
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
     for (const conn of this.idle.splice(0)) {
       conn.destroy();
       this.open.delete(conn);
     }
-    if (this.open.size === 0 && this.queue.length === 0) {
-      this.finishClose();
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      this.closed = resolve;
-    });
+    if (this.open.size === 0 && this.queue.length === 0) this.finishClose();
+    return this.closed;
   }
 
   rescueWaiting(reason: Error): number {
-    let rescued = 0;
+    // Queued ones first: rescuing a connection frees a slot, which would send the next queued request
+    // to the very worker being given up on.
+    const queued = this.queue.filter((e) => e.handler.rescuable);
+    for (const entry of queued) this.queue.splice(this.queue.indexOf(entry), 1);
+    let rescued = queued.length;
     for (const conn of [...this.open]) if (conn.rescue(reason)) rescued++;
-    for (const entry of this.queue.filter((e) => e.handler.rescuable)) {
-      this.queue.splice(this.queue.indexOf(entry), 1);
-      entry.handler.onError(reason);
-      rescued++;
-    }
+    for (const entry of queued) entry.handler.onError(reason);
     return rescued;
   }
 
@@ -167,7 +167,7 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
 
   private finishClose(): void {
     this.stopSweeper();
-    this.closed?.();
-    this.closed = undefined;
+    this.resolveClosed?.();
+    this.resolveClosed = undefined;
   }
 }
