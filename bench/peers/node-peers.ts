@@ -18,7 +18,7 @@ function nodePeer(name: string, script: string, description: string): PeerDef {
 
 export const oursPeer: PeerDef = {
   name: 'ours',
-  description: 'this balancer: round-robin, NODE_ENV=production, LOG_LEVEL=warn, undici pool per worker',
+  description: 'this balancer: round-robin, NODE_ENV=production, LOG_LEVEL=warn, own keep-alive pool per worker',
   async start({ balancer }) {
     return { url: balancer.url, pid: balancer.proc.pid };
   },
