@@ -35,7 +35,8 @@ export class ResponseRelay implements ExchangeHandler {
     /** Safe to call off before the response starts and retry elsewhere (see WorkerPool.rescueWaiting). */
     readonly rescuable = false,
   ) {
-    // on + off rather than once: once wraps the listener in a fresh closure for every request.
+    // Never removed: the listener ignores a close after the end, and removing it would `delete` a key
+    // of the response's listener table, turning it into a slow dictionary for Node's own emits.
     res.on('close', this.onClientClose);
   }
 
@@ -72,7 +73,6 @@ export class ResponseRelay implements ExchangeHandler {
   private finish(err: Error | undefined): void {
     if (this.finished) return;
     this.finished = true;
-    this.res.off('close', this.onClientClose);
     this.callbacks.onEnd(err, this.started);
   }
 
