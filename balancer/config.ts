@@ -24,13 +24,19 @@ export const balancerSettings = {
     accepts: 'ip, header:<name> or cookie:<name>',
     schema: z.string().regex(/^(ip|header:[A-Za-z0-9-]+|cookie:[^\s=;]+)$/),
   },
-  CONNECT_TIMEOUT_MS: { description: 'time to open a connection to a worker before 502', default: '5000', accepts: 'a positive integer (ms)', schema: positiveMs },
+  CONNECT_TIMEOUT_MS: { description: 'time to open a connection to a worker before 504', default: '5000', accepts: 'a positive integer (ms)', schema: positiveMs },
   RESPONSE_TIMEOUT_MS: { description: 'time to the first response byte before 504', default: '60000', accepts: 'a positive integer (ms)', schema: positiveMs },
   IDLE_TIMEOUT_MS: { description: 'longest silence inside a response body before it is cut', default: '60000', accepts: 'a positive integer (ms)', schema: positiveMs },
   WORKER_MAX_CONNECTIONS: {
     description: 'most keep-alive connections to one worker (0 = no limit); requests beyond it queue',
     default: '0',
     accepts: 'a non-negative integer',
+    schema: nonNegativeInt,
+  },
+  UPSTREAM_KEEPALIVE_MS: {
+    description: "how long an unused connection to a worker is kept; a worker's Keep-Alive: timeout=N hint shortens it to N-1 s",
+    default: '4000',
+    accepts: 'a non-negative integer (ms); 0 closes each connection after its response',
     schema: nonNegativeInt,
   },
   TRUST_PROXY: {

@@ -71,6 +71,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     responseTimeoutMs: config.RESPONSE_TIMEOUT_MS,
     idleTimeoutMs: config.IDLE_TIMEOUT_MS,
     maxConnections: config.WORKER_MAX_CONNECTIONS,
+    keepAliveMs: config.UPSTREAM_KEEPALIVE_MS,
   };
   const registry = new WorkerRegistry(strategy, (origin) => new UpstreamPool(origin, poolOptions), log, now, healthOptions(config));
   const control = createControlPlane({ registry, secret: config.REGISTRATION_SECRET, log, replayGuard: new ReplayGuard() });

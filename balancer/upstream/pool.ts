@@ -45,6 +45,7 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
   private readonly port: number;
   private readonly hostHeader: string;
   private readonly keepAliveMs: number;
+  private readonly sweepEveryMs: number;
   private sweeper: NodeJS.Timeout | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -60,6 +61,7 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
     this.port = url.port === '' ? 80 : Number(url.port);
     this.hostHeader = url.host;
     this.keepAliveMs = opts.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+    this.sweepEveryMs = Math.min(1000, Math.max(50, this.keepAliveMs / 4));
   }
 
   /** Connections open now, busy or idle, and requests waiting for one: for tests and operators. */
@@ -102,7 +104,7 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
     }
     conn.idleSince = Date.now();
     this.idle.push(conn);
-    this.sweeper ??= setInterval(this.sweep, Math.min(1000, Math.max(50, this.keepAliveMs / 4))).unref();
+    this.sweeper ??= setInterval(this.sweep, this.sweepEveryMs).unref();
   }
 
   forget(conn: UpstreamConnection): void {
@@ -153,7 +155,9 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
 
   private readonly sweep = (): void => {
     const now = Date.now();
-    for (const conn of this.idle.filter((c) => now - c.idleSince >= c.idleLimitMs)) {
+    // A sweep early rather than one late: no socket outlives its limit, which sits under the worker's own.
+    const horizon = now + this.sweepEveryMs;
+    for (const conn of this.idle.filter((c) => horizon - c.idleSince >= c.idleLimitMs)) {
       conn.destroy();
       this.forget(conn);
     }
