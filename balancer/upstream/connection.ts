@@ -17,7 +17,8 @@ export interface ExchangeHandler {
   onHeaders(statusCode: number, headers: string[], resume: () => void): boolean;
   /** A body slice; returning false pauses the worker's socket until `resume` is called. */
   onData(chunk: Buffer): boolean;
-  onComplete(): void;
+  /** The response ended; `lastChunk` is its final body slice when that arrived together with the end. */
+  onComplete(lastChunk?: Buffer): void;
   onError(err: Error): void;
 }
 
@@ -136,7 +137,7 @@ export class UpstreamConnection implements ResponseEvents {
     if (this.handler !== null && !this.handler.onData(chunk)) this.socket.pause();
   }
 
-  onEnd(keepAlive: boolean): void {
+  onEnd(keepAlive: boolean, lastChunk?: Buffer): void {
     const handler = this.handler;
     if (handler === null) return;
     this.handler = null;
@@ -146,7 +147,7 @@ export class UpstreamConnection implements ResponseEvents {
     const hint = this.parser.keepAliveHintMs;
     // A margin under the worker's own keep-alive timeout, so we never send on a socket it is closing.
     if (hint > 0 && hint - 1000 < this.idleLimitMs) this.idleLimitMs = Math.max(0, hint - 1000);
-    handler.onComplete();
+    handler.onComplete(lastChunk);
     this.owner.release(this, reusable && this.idleLimitMs > 0);
   }
 

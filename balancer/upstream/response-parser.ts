@@ -14,8 +14,12 @@ export interface ResponseEvents {
   onHead(status: number, headers: string[]): void;
   /** A slice of the body, de-chunked. The buffer is the socket's; use it before returning or copy it. */
   onBody(chunk: Buffer): void;
-  /** The response is complete; `keepAlive` says whether the connection may carry another request. */
-  onEnd(keepAlive: boolean): void;
+  /**
+   * The response is complete; `keepAlive` says whether the connection may carry another request.
+   * `lastChunk` is the body's final slice when it arrived with the end of a Content-Length body, handed
+   * over here rather than through onBody so the relay can finish the client's response in one call.
+   */
+  onEnd(keepAlive: boolean, lastChunk?: Buffer): void;
 }
 
 export class ResponseParseError extends Error {
@@ -43,7 +47,8 @@ const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+/** A control character, or a CR or LF that is not part of a CRLF: one scan over the whole head. */
+const BAD_HEAD_CHAR = /[^\t\r\n\x20-\x7e\x80-\xff]|\r(?!\n)|(?<!\r)\n/;
 const CONTENT_LENGTH = /^\d{1,15}$/;
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/;
 
@@ -101,8 +106,7 @@ export class ResponseParser {
           pos += n;
           if (this.state === State.Body) {
             if (this.remaining === 0) {
-              this.events.onBody(chunk);
-              this.complete(pos < data.length);
+              this.complete(pos < data.length, chunk);
               return;
             }
           } else if (this.remaining === 0) this.state = State.ChunkDataEnd;
@@ -160,7 +164,10 @@ export class ResponseParser {
       return data.length;
     }
     if (end - pos > MAX_HEAD_BYTES) throw new ResponseParseError('response head too large');
-    const lines = data.toString('latin1', pos, end).split('\r\n');
+    const text = data.toString('latin1', pos, end);
+    const bad = BAD_HEAD_CHAR.exec(text);
+    if (bad !== null) throw badCharacterError(text, bad.index);
+    const lines = text.split('\r\n');
     const status = STATUS_LINE.exec(lines[0]);
     if (status === null) throw new ResponseParseError('bad status line');
     const code = Number(status[2]);
@@ -178,7 +185,6 @@ export class ResponseParser {
       const name = line.slice(0, colon);
       if (!TOKEN.test(name)) throw new ResponseParseError(`bad header name ${JSON.stringify(name)}`);
       const value = trimOws(line.slice(colon + 1));
-      if (BAD_VALUE_CHAR.test(value)) throw new ResponseParseError(`bad character in header ${name}`);
       headers.push(name, value);
       switch (name.length === 10 || name.length === 14 || name.length === 17 ? name.toLowerCase() : '') {
         case 'content-length': {
@@ -256,10 +262,19 @@ export class ResponseParser {
   }
 
   /** Bytes after the end of a response are not relayed, and they make the connection unfit for reuse. */
-  private complete(trailingBytes: boolean): void {
+  private complete(trailingBytes: boolean, lastChunk?: Buffer): void {
     this.state = State.Idle;
-    this.events.onEnd(this.keepAlive && !trailingBytes);
+    this.events.onEnd(this.keepAlive && !trailingBytes, lastChunk);
   }
+}
+
+/** Names the line a bad character sits on, found only once the fast whole-head scan has failed. */
+function badCharacterError(head: string, at: number): ResponseParseError {
+  const lineStart = head.lastIndexOf('\r\n', at - 1);
+  if (lineStart < 0) return new ResponseParseError('bad status line');
+  const line = head.slice(lineStart + 2);
+  const colon = line.indexOf(':');
+  return new ResponseParseError(colon > 0 && colon < at - lineStart ? `bad character in header ${line.slice(0, colon)}` : 'header line without a name');
 }
 
 function trimOws(s: string): string {

@@ -72,7 +72,12 @@ class Recorder implements ExchangeHandler {
     return this.opts.onData === undefined ? true : this.opts.onData(chunk, this);
   }
 
-  onComplete(): void {
+  onComplete(lastChunk?: Buffer): void {
+    // The body's last slice may come with the end; recorded as the data it is.
+    if (lastChunk !== undefined) {
+      this.chunks.push(Buffer.from(lastChunk));
+      if (this.calls[this.calls.length - 1] !== 'data') this.calls.push('data');
+    }
     this.endings++;
     this.completed = true;
     this.calls.push('complete');

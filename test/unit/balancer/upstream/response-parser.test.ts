@@ -10,7 +10,11 @@ function recorder(): { parser: ResponseParser; events: Event[] } {
   const parser = new ResponseParser({
     onHead: (status, headers) => events.push({ type: 'head', status, headers: [...headers] }),
     onBody: (chunk) => events.push({ type: 'body', data: chunk.toString('latin1') }),
-    onEnd: (keepAlive) => events.push({ type: 'end', keepAlive }),
+    onEnd: (keepAlive, lastChunk) => {
+      // The final slice of a Content-Length body comes with the end; as data it is one more body event.
+      if (lastChunk !== undefined) events.push({ type: 'body', data: lastChunk.toString('latin1') });
+      events.push({ type: 'end', keepAlive });
+    },
   });
   return { parser, events };
 }
