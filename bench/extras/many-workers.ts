@@ -1,5 +1,6 @@
 import { registerUrls, startOurBalancer, waitForRegistered } from '../fleet';
-import { hasExited, spawnNode, waitFor } from '../processes';
+import { startNginx } from '../peers/nginx';
+import { hasExited, spawnNode, waitFor, which } from '../processes';
 import { progress } from '../progress';
 import { alternatingRounds, type RoundsConfig, type TargetSummary } from '../rounds';
 import { ratio } from '../stats';
@@ -11,7 +12,9 @@ import { ratio } from '../stats';
  * are identical, so the ratio isolates what 1,000 workers cost the balancer: registry, strategy, a
  * pool and a keep-alive connection per worker and, with the default config, one active health probe
  * per worker per HEALTH_CHECK_INTERVAL_MS. A third balancer with health checks off separates the two.
- * Target: within 5%.
+ * Target: within 5%. When nginx is installed, the same pair (2 and 1,000 upstream servers, keepalive
+ * 1,024 so its connection cache covers every server) runs in the same rounds as the reference: what
+ * 1,000 upstream sockets cost a proxy that has no registry at all.
  */
 
 export interface ManyWorkersResult {
@@ -19,6 +22,11 @@ export interface ManyWorkersResult {
   two: TargetSummary;
   thousand: TargetSummary;
   thousandNoChecks: TargetSummary;
+  /** nginx in front of 2 and of all 1,000 ports, when installed. */
+  nginxTwo?: TargetSummary;
+  nginxThousand?: TargetSummary;
+  /** nginx's 1,000-server req/s over its 2-server req/s. */
+  nginxRatio?: number;
   /** 1,000-worker req/s over 2-worker req/s (default config). */
   ratio?: number;
   /** The same with active health checks off on the 1,000-worker balancer. */
@@ -31,7 +39,7 @@ const COUNT = 1000;
 /** The fake workers do not heartbeat, so their registrations must not expire mid-run. */
 const NO_TTL = { REGISTRATION_TTL_MS: '0' };
 
-export async function measureManyWorkers(cfg: RoundsConfig): Promise<ManyWorkersResult> {
+export async function measureManyWorkers(cfg: RoundsConfig, tmpDir: string): Promise<ManyWorkersResult> {
   progress(`1,000 workers: starting one upstream process listening on ${COUNT} ports`);
   const upstream = spawnNode('many-ports', 'bench/servers/many-ports.js', { COUNT: String(COUNT) });
   const ports = await waitFor(
@@ -52,12 +60,16 @@ export async function measureManyWorkers(cfg: RoundsConfig): Promise<ManyWorkers
   await registerUrls(big, urls);
   await registerUrls(bigNoChecks, urls);
   await Promise.all([waitForRegistered(small, urls.slice(0, 2)), waitForRegistered(big, urls), waitForRegistered(bigNoChecks, urls)]);
+  const nginx = which('nginx')
+    ? await Promise.all([startNginx('nginx-2-servers', tmpDir, urls.slice(0, 2), 1024), startNginx('nginx-1000-servers', tmpDir, urls, 1024)])
+    : [];
   try {
-    const [two, thousand, thousandNoChecks] = await alternatingRounds(
+    const [two, thousand, thousandNoChecks, nginxTwo, nginxThousand] = await alternatingRounds(
       [
         { name: '2 workers', url: small.url, pid: small.proc.pid },
         { name: '1,000 workers', url: big.url, pid: big.proc.pid },
         { name: '1,000 workers, health checks off', url: bigNoChecks.url, pid: bigNoChecks.proc.pid },
+        ...nginx.map((n, i) => ({ name: i === 0 ? 'nginx, 2 servers' : 'nginx, 1,000 servers', url: n.url, pid: n.proc.pid })),
       ],
       cfg,
       '1,000 workers',
@@ -70,9 +82,12 @@ export async function measureManyWorkers(cfg: RoundsConfig): Promise<ManyWorkers
       thousandNoChecks,
       ratio: ratio(thousand.rps, two.rps),
       ratioNoChecks: ratio(thousandNoChecks.rps, two.rps),
+      nginxTwo,
+      nginxThousand,
+      nginxRatio: nginxTwo && nginxThousand ? ratio(nginxThousand.rps, nginxTwo.rps) : undefined,
       registeredAfter,
     };
   } finally {
-    await Promise.all([small.proc.stop(), big.proc.stop(), bigNoChecks.proc.stop(), upstream.stop()]);
+    await Promise.all([small.proc.stop(), big.proc.stop(), bigNoChecks.proc.stop(), upstream.stop(), ...nginx.map((n) => n.proc.stop())]);
   }
 }

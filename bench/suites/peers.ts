@@ -118,19 +118,20 @@ function formatExtras(x: NonNullable<PeersResults['extras']>): string {
     out.push(
       `1,000 registered workers (one upstream process on ${m.upstreamPorts} ports; still registered after the run: ${m.registeredAfter.join(' and ')}):\n\n` +
         table(
-          ['balancer with', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', 'vs 2 workers', 'other CPU'],
-          [m.two, m.thousand, m.thousandNoChecks].map((t) => [
+          ['proxy with', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', 'vs its 2-worker row', 'other CPU'],
+          [m.two, m.thousand, m.thousandNoChecks, m.nginxTwo, m.nginxThousand].filter((t) => t !== undefined).map((t) => [
             t.name,
             fmtRps(t.rps),
             fmtMs(t.p50Ms),
             fmtMs(t.p99Ms),
             t.errors,
             fmtMb(t.peakRssKb),
-            fmtRatio(ratio(t.rps, m.two.rps)),
+            fmtRatio(ratio(t.rps, t.name.startsWith('nginx') ? m.nginxTwo?.rps : m.two.rps)),
             fmtWorstPct(t.otherCpuPct, DISTURBED_PCT),
           ]),
         ) +
-        '\n\nTarget: 1,000 workers within 5% of 2 workers (>= 0.95x). Active health checks (default 1 probe per worker per second) are part of the default row.',
+        '\n\nTarget: 1,000 workers within 5% of 2 workers (>= 0.95x). Active health checks (default 1 probe per worker per second) are part of the default row.' +
+        (m.nginxRatio === undefined ? '' : ` nginx rows: its own 1,000-server figure over its 2-server one (keepalive 1024), the same sockets with no registry: ${fmtRatio(m.nginxRatio)}.`),
     );
   }
   const c = x.connectionsRss;
@@ -201,7 +202,7 @@ export async function runPeersSuite(opts: BenchOptions): Promise<PeersResults> {
 
   if (opts.extras) {
     results.extras = {};
-    results.extras.manyWorkers = await extra('1,000 workers', () => measureManyWorkers(cfg));
+    results.extras.manyWorkers = await extra('1,000 workers', () => measureManyWorkers(cfg, tmpDir));
     results.extras.connectionsRss = await extra('1,000 connections', () => measureConnectionsRss(generator, Math.max(5, cfg.roundS)));
     results.extras.bigBody = [];
     for (const mib of BIG_BODIES_MIB) {
