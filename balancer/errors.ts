@@ -31,7 +31,7 @@ export const loopDetected: ProxyError = {
   message: 'this request already passed through this balancer (see its Via header); a worker is registered at the balancer address',
 };
 
-const unreachable: ProxyError = { status: 502, code: 'worker_unreachable', message: 'the worker could not be reached or closed the connection' };
+const unreachable: ProxyError = { status: 502, code: 'worker_unreachable', message: 'the worker could not be reached, closed the connection, or sent a malformed response' };
 const timeout: ProxyError = { status: 504, code: 'worker_timeout', message: 'the worker did not answer in time' };
 
 /** Error codes that mean "ran out of time", mapped to 504; everything else is 502. */
