@@ -138,7 +138,7 @@ export class WorkerRegistry {
   /**
    * Called by POST /deregister-worker and when a heartbeat expires: the worker gets no new requests
    * from this moment, and its pool closes once the requests already sent to it have finished
-   * (undici's close() waits for them). Upgraded connections are detached from the pool and run on.
+   * (the pool's close() waits for them). Upgraded connections are detached from the pool and run on.
    */
   deregister(url: string, reason = 'deregistered'): boolean {
     const worker = this.workers.get(url);

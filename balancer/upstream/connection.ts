@@ -5,8 +5,8 @@ import { serializeRequestHead, type OutgoingRequest } from './request-head';
 import { ResponseParser, type ResponseEvents } from './response-parser';
 
 /**
- * What receives one exchange's response, in the shape of undici's core dispatch handler, so the relay
- * does not care which client sits underneath. Exactly one of onComplete and onError ends an exchange.
+ * What receives one exchange's response. Its shape is undici's core dispatch handler, which the relay
+ * was first written against. Exactly one of onComplete and onError ends an exchange.
  */
 export interface ExchangeHandler {
   /** The request may be called off while it waits for its response head, to be retried on another worker. */
