@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import type { AddressInfo, Server } from 'node:net';
 import { createStrategy } from '../strategies';
 import { ReplayGuard } from '../utils/auth';
 import type { BalancerConfig } from './config';
@@ -14,8 +14,10 @@ import { sendProxyError } from './proxy/handle-failure';
 import { controlForbidden } from './errors';
 import { WorkerRegistry, type HealthOptions, type WorkerRecord } from './registry';
 import { UpstreamPool } from './upstream/pool';
+import { createListener } from './listener';
 
 export interface Balancer {
+  /** The listening socket (see balancer/listener). */
   readonly server: Server;
   readonly registry: WorkerRegistry;
   readonly log: Logger;
@@ -92,17 +94,27 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
   const upgrade = createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs: config.CONNECT_TIMEOUT_MS });
 
   const controlAllow = new TrustPolicy(config.CONTROL_ALLOW);
-  const server = createServer((req, res) => {
+  // node:http serves what the listener hands over: the control paths, upgrades and any request
+  // outside the listener's plain HTTP/1.1 subset (which it proxies through the same data plane).
+  const fallback = createServer((req, res) => {
     if (!CONTROL_PATHS.has(pathOf(req.url))) proxy(req, res);
     else if (controlAllow.isEmpty || controlAllow.trusts(clientAddress(req.socket.remoteAddress))) control(req, res);
     else sendProxyError(res, controlForbidden);
   });
-  server.on('upgrade', upgrade);
+  fallback.on('upgrade', upgrade);
   // A broken client socket is an expected event: answer 400 if we still can, never crash.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+  fallback.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (err.code !== 'ECONNRESET' && socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
+  const listener = createListener({
+    proxy,
+    fallback,
+    isProxied: (url) => !CONTROL_PATHS.has(pathOf(url)),
+    keepAliveTimeoutMs: fallback.keepAliveTimeout,
+    headersTimeoutMs: fallback.headersTimeout,
+  });
+  const server = listener.server;
 
   return {
     server,
@@ -117,14 +129,16 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
         });
       }),
     close: async () => {
-      // close() waits for in-flight requests; keep-alive sockets that go idle after their last
-      // response would hold it open until their timeout, so they are closed as they appear.
-      const reaper = setInterval(() => server.closeIdleConnections(), 100);
+      // close() waits for every connection; keep-alive ones that go idle after their last response
+      // would hold it open until their timeout, so they are closed as they appear.
+      const reaper = setInterval(() => fallback.closeIdleConnections(), 100);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      listener.shutdown();
+      fallback.closeIdleConnections();
       await registry.close();
       await closed;
       clearInterval(reaper);
+      fallback.close(() => {}); // stops node:http's connection checker; it never listened, so no error matters
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /** What a strategy may know about a worker. The registry owns the real object and keeps these fields current. */
 export interface Candidate {
@@ -12,7 +12,8 @@ export interface Candidate {
 
 /** What a pick may look at: the request (for hashing strategies) and the client address. */
 export interface PickContext {
-  readonly req: IncomingMessage;
+  /** Node's IncomingMessage or the listener's own request: both give the headers by lower-case name. */
+  readonly req: { readonly headers: IncomingHttpHeaders };
   readonly clientIp: string;
 }
 

@@ -1,8 +1,8 @@
-import type { ServerResponse } from 'node:http';
+import type { ProxyResponse } from './client-types';
 import { classifyUpstreamError, errorBody, type ProxyError } from '../errors';
 
 /** Sends one of the gateway's own errors as JSON, with Retry-After on 503. */
-export function sendProxyError(res: ServerResponse, error: ProxyError): void {
+export function sendProxyError(res: ProxyResponse, error: ProxyError): void {
   if (res.headersSent || res.destroyed) return;
   const body = errorBody(error);
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
@@ -15,7 +15,7 @@ export function sendProxyError(res: ServerResponse, error: ProxyError): void {
  * What the client gets when the exchange with a worker failed. Before the response started, a proper
  * 502/504; after, the status line is gone, so the only honest signal left is cutting the connection.
  */
-export function failExchange(res: ServerResponse, err: Error, responseStarted: boolean): ProxyError {
+export function failExchange(res: ProxyResponse, err: Error, responseStarted: boolean): ProxyError {
   const error = classifyUpstreamError(err);
   if (responseStarted || res.headersSent) res.destroy();
   else sendProxyError(res, error);

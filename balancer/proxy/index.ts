@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from './client-types';
 import type { PickContext, Strategy } from '../../strategies';
 import { loopDetected, noWorker } from '../errors';
 import type { Logger } from '../logger';
@@ -33,7 +34,7 @@ export interface ProxyDeps {
   now?: () => number;
 }
 
-export type ProxyHandler = (req: IncomingMessage, res: ServerResponse) => void;
+export type ProxyHandler = (req: ProxyRequest, res: ProxyResponse) => void;
 
 const NO_RETRY: RetryOptions = { attempts: 0, budget: new RetryBudget(0, 0), bodyLimit: 0 };
 
@@ -139,8 +140,8 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
 
 /** One client request's journey through the pipeline, across retries. */
 interface Exchange {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: ProxyRequest;
+  readonly res: ProxyResponse;
   readonly ctx: PickContext;
   upstream: UpstreamRequest;
   /** Whether this request may be sent again: safe to repeat, and its body (if any) was kept. */

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { ProxyResponse } from './client-types';
 import type { ExchangeHandler } from '../upstream/connection';
 import { relayableResponseHeaders } from './headers';
 
@@ -30,7 +30,7 @@ export class ResponseRelay implements ExchangeHandler {
   private finished = false;
 
   constructor(
-    private readonly res: ServerResponse,
+    private readonly res: ProxyResponse,
     private readonly callbacks: RelayCallbacks,
     /** Safe to call off before the response starts and retry elsewhere (see WorkerPool.rescueWaiting). */
     readonly rescuable = false,

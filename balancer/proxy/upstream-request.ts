@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { ProxyRequest } from './client-types';
 import { connectionTokens, dropNamed, HOP_BY_HOP } from './headers';
 import type { TrustPolicy } from './forwarding';
 import type { OutgoingRequest } from '../upstream/request-head';
@@ -13,7 +14,7 @@ export interface UpstreamRequest extends OutgoingRequest {
    * The client's request stream when it carries a body, so the body is streamed, never buffered;
    * a Buffer when the proxy kept a small body to be able to replay it on a retry.
    */
-  readonly body: IncomingMessage | Buffer | null;
+  readonly body: Readable | Buffer | null;
   /** The request already passed through this balancer (its Via carries our token): forwarding it would loop. */
   readonly looped: boolean;
   /** Content-Length when the body's size is declared (not chunked), for the retry step's replay limit. */
@@ -33,7 +34,7 @@ const FORWARDED_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-fo
  * 7.6.3 asks of proxies, and flags a request that already carries it: a worker registered at the
  * balancer's own address would otherwise bounce each request back to it forever.
  */
-export function buildUpstreamRequest(req: IncomingMessage, clientIp: string, trust: TrustPolicy, via?: string): UpstreamRequest {
+export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust: TrustPolicy, via?: string): UpstreamRequest {
   const raw = req.rawHeaders;
   const headers: string[] = [];
   const trusted = trust.trusts(clientIp);

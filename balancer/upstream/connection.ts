@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { UpstreamError } from './errors';
 import { serializeRequestHead, type OutgoingRequest } from './request-head';
 import { ResponseParser, type ResponseEvents } from './response-parser';
@@ -56,7 +56,7 @@ export class UpstreamConnection implements ResponseEvents {
   private handler: ExchangeHandler | null = null;
   private connected = false;
   private timeoutMs: number;
-  private body: IncomingMessage | null = null;
+  private body: Readable | null = null;
   private bodyChunked = false;
   private bodySent = true;
   private gone = false;

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 
 /** What the pool sends to a worker: the proxy's rewritten request. */
 export interface OutgoingRequest {
@@ -7,7 +7,7 @@ export interface OutgoingRequest {
   /** Flat [name, value, ...] list, already free of hop-by-hop headers. */
   readonly headers: string[];
   /** A stream is sent as it arrives; a Buffer is a kept body, sent whole. */
-  readonly body: IncomingMessage | Buffer | null;
+  readonly body: Readable | Buffer | null;
   /** The client's body had no declared length, so it is re-framed as chunked on the way to the worker. */
   readonly chunked: boolean;
 }

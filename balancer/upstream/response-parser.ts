@@ -1,3 +1,5 @@
+import { BAD_HEAD_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, TOKEN, trimOws } from '../http-syntax';
+
 /**
  * A strict HTTP/1.1 response parser for the worker side of the proxy (RFC 9112). It reads exactly what
  * a proxy needs: the status, the header list, and where the body ends (Content-Length, chunked, or the
@@ -43,13 +45,7 @@ const enum State {
 /** Longest response head (and trailer section) accepted, as Node's own --max-http-header-size default. */
 export const MAX_HEAD_BYTES = 16 * 1024;
 const MAX_CHUNK_LINE = 1024;
-const CRLF = Buffer.from('\r\n');
-const CRLFCRLF = Buffer.from('\r\n\r\n');
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** A control character, or a CR or LF that is not part of a CRLF: one scan over the whole head. */
-const BAD_HEAD_CHAR = /[^\t\r\n\x20-\x7e\x80-\xff]|\r(?!\n)|(?<!\r)\n/;
-const CONTENT_LENGTH = /^\d{1,15}$/;
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/;
 
 export class ResponseParser {
@@ -275,12 +271,4 @@ function badCharacterError(head: string, at: number): ResponseParseError {
   const line = head.slice(lineStart + 2);
   const colon = line.indexOf(':');
   return new ResponseParseError(colon > 0 && colon < at - lineStart ? `bad character in header ${line.slice(0, colon)}` : 'header line without a name');
-}
-
-function trimOws(s: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && (s.charCodeAt(start) === 32 || s.charCodeAt(start) === 9)) start++;
-  while (end > start && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--;
-  return start === 0 && end === s.length ? s : s.slice(start, end);
 }

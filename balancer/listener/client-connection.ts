@@ -1,0 +1,182 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Socket } from 'node:net';
+import { CRLFCRLF } from '../http-syntax';
+import type { ProxyHandler } from '../proxy';
+import { ClientRequest } from './client-request';
+import { ClientResponse, type ResponseOwner } from './client-response';
+import { parseRequestHead, type RequestHead } from './request-head';
+
+export interface ConnectionDeps {
+  proxy: ProxyHandler;
+  /** Takes over a connection whose request is outside the listener's subset, or for a control path. */
+  fallback: HttpServer;
+  /** Whether a request target belongs to the data plane (everything but the control paths). */
+  isProxied(url: string): boolean;
+  /** Idle time allowed between requests, and the longest silence while a head arrives. */
+  keepAliveTimeoutMs: number;
+  /** Longest time to receive one complete request head (slow-header attacks). */
+  headersTimeoutMs: number;
+  /** The connection closed or was handed over: the listener stops tracking it. */
+  released(conn: ClientConnection): void;
+}
+
+/** Node's own default --max-http-header-size; a longer head goes to node:http, which answers 431. */
+const MAX_HEAD_BYTES = 16 * 1024;
+/** Pipelined bytes kept while a response is in flight before the socket is paused. */
+const MAX_PIPELINED_BYTES = 64 * 1024;
+
+/**
+ * One client connection read by the listener: heads through the strict parser, one exchange at a time
+ * (pipelined requests wait their turn, as HTTP/1.1 requires answers in order), a Content-Length body
+ * streamed into the request with backpressure. At the first request it does not serve itself, it
+ * hands the whole connection, with the bytes already read, to node:http, which keeps it from then on.
+ */
+export class ClientConnection implements ResponseOwner {
+  private buffered: Buffer | null = null;
+  private request: ClientRequest | null = null;
+  private bodyRemaining = 0;
+  private response: ClientResponse | null = null;
+  private headStartedAt = 0;
+  private closing = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly deps: ConnectionDeps,
+  ) {
+    // Armed once: Node re-arms it on every read and write, and a timeout during an exchange is ignored.
+    socket.setTimeout(deps.keepAliveTimeoutMs);
+    socket.on('data', this.onData);
+    socket.on('timeout', this.onTimeout);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
+  }
+
+  /** At shutdown: closes now when idle, otherwise after the response in flight. */
+  shutdown(): void {
+    this.closing = true;
+    if (this.response === null && this.bodyRemaining === 0) this.socket.end();
+  }
+
+  responseEnded(res: ClientResponse): void {
+    if (this.response !== res) return;
+    this.response = null;
+    if (!res.keepAlive || this.closing || this.bodyRemaining > 0) {
+      // Connection: close, shutdown, or the worker answered before the upload ended (node would read
+      // and drop the rest; closing is as correct and costs the client one reconnect).
+      this.abandonBody();
+      this.socket.end();
+      return;
+    }
+    if (this.socket.isPaused()) this.socket.resume();
+    this.readRequests();
+  }
+
+  private readRequests(): void {
+    while (this.buffered !== null && this.response === null && this.bodyRemaining === 0) {
+      const data = this.buffered;
+      const end = data.indexOf(CRLFCRLF);
+      if (end < 0 || end > MAX_HEAD_BYTES) {
+        if (end > MAX_HEAD_BYTES || data.length > MAX_HEAD_BYTES) return this.handOver();
+        const now = Date.now();
+        if (this.headStartedAt === 0) this.headStartedAt = now;
+        else if (now - this.headStartedAt > this.deps.headersTimeoutMs) this.socket.destroy();
+        return;
+      }
+      this.headStartedAt = 0;
+      const head = parseRequestHead(data.toString('latin1', 0, end));
+      if (typeof head === 'string' || !this.deps.isProxied(head.url)) return this.handOver();
+      this.buffered = end + 4 < data.length ? data.subarray(end + 4) : null;
+      this.start(head);
+    }
+    if (this.buffered !== null && this.buffered.length > MAX_PIPELINED_BYTES) this.socket.pause();
+  }
+
+  private start(head: RequestHead): void {
+    const req = new ClientRequest(head, this.socket, this.resumeBody);
+    const res = new ClientResponse(this.socket, this, head.method === 'HEAD', head.keepAlive && !this.closing);
+    this.response = res;
+    if (head.contentLength > 0) {
+      this.request = req;
+      this.bodyRemaining = head.contentLength;
+      const pending = this.buffered;
+      this.buffered = pending === null ? null : this.feedBody(pending);
+    } else req.push(null);
+    this.deps.proxy(req, res);
+  }
+
+  /** Pushes the body's share of `chunk` into the request; returns what follows the body, if anything. */
+  private feedBody(chunk: Buffer): Buffer | null {
+    const n = Math.min(chunk.length, this.bodyRemaining);
+    this.bodyRemaining -= n;
+    const req = this.request!;
+    const wantsMore = req.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    if (this.bodyRemaining === 0) {
+      req.push(null);
+      this.request = null;
+    } else if (!wantsMore) this.socket.pause();
+    return n < chunk.length ? chunk.subarray(n) : null;
+  }
+
+  private abandonBody(): void {
+    this.request?.destroy();
+    this.request = null;
+    this.bodyRemaining = 0;
+  }
+
+  /**
+   * Gives the connection to node:http as if it had just been accepted there, replaying the bytes read
+   * so far into its parser. It answers whatever it is: a control path, an upgrade, a chunked upload,
+   * HTTP/1.0, or a request it refuses with 400/431.
+   */
+  private handOver(): void {
+    const socket = this.socket;
+    socket.off('data', this.onData);
+    socket.off('timeout', this.onTimeout);
+    socket.off('error', this.onError);
+    socket.off('close', this.onClose);
+    socket.off('drain', this.onDrain);
+    socket.setTimeout(0);
+    const pending = this.buffered;
+    this.buffered = null;
+    this.deps.released(this);
+    this.deps.fallback.emit('connection', socket);
+    if (pending !== null) socket.emit('data', pending);
+    if (socket.isPaused()) socket.resume();
+  }
+
+  private readonly resumeBody = (): void => {
+    if (this.bodyRemaining > 0) this.socket.resume();
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    let rest: Buffer | null = chunk;
+    if (this.bodyRemaining > 0) rest = this.feedBody(chunk);
+    if (rest === null) return;
+    this.buffered = this.buffered === null ? rest : Buffer.concat([this.buffered, rest]);
+    this.readRequests();
+  };
+
+  private readonly onTimeout = (): void => {
+    // During an exchange the worker's timeouts apply; between requests the client has had its time.
+    if (this.response === null) this.socket.destroy();
+  };
+
+  // A reset or broken pipe is an expected event; 'close' follows and does the cleanup.
+  private readonly onError = (): void => {};
+
+  private readonly onClose = (): void => {
+    const res = this.response;
+    this.response = null;
+    this.abandonBody();
+    if (res !== null && !res.finished) {
+      res.destroyed = true;
+      res.emit('close');
+    }
+    this.deps.released(this);
+  };
+
+  private readonly onDrain = (): void => {
+    this.response?.emit('drain');
+  };
+}

@@ -1,0 +1,116 @@
+import { EventEmitter } from 'node:events';
+import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ProxyResponse } from '../proxy/client-types';
+
+/** What the response tells its connection. */
+export interface ResponseOwner {
+  responseEnded(res: ClientResponse): void;
+}
+
+/**
+ * The response to a request the listener read itself: the subset of ServerResponse the data plane
+ * uses, written straight to the socket. The head is kept until the first body bytes (or the end) so
+ * head and body leave in one write. Framing: a Content-Length from the worker is kept; without one
+ * the body is chunked, as HTTP/1.1 allows; HEAD, 204 and 304 carry none. Emits 'close' when the client
+ * goes away before the end, and 'drain' when a full socket buffer empties.
+ */
+export class ClientResponse extends EventEmitter implements ProxyResponse {
+  headersSent = false;
+  destroyed = false;
+  finished = false;
+  private head: string | null = null;
+  private chunked = false;
+  private bodyless: boolean;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly owner: ResponseOwner,
+    isHead: boolean,
+    /** False adds Connection: close, and the connection ends after this response. */
+    readonly keepAlive: boolean,
+  ) {
+    super();
+    this.bodyless = isHead;
+  }
+
+  writeHead(statusCode: number, headers: OutgoingHttpHeaders | string[]): this {
+    let head = `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}\r\n`;
+    let hasLength = false;
+    let hasDate = false;
+    const add = (name: string, value: unknown) => {
+      if (name.length === 14 && name.toLowerCase() === 'content-length') hasLength = true;
+      else if (name.length === 4 && name.toLowerCase() === 'date') hasDate = true;
+      head += `${name}: ${String(value)}\r\n`;
+    };
+    if (Array.isArray(headers)) for (let i = 0; i < headers.length; i += 2) add(headers[i], headers[i + 1]);
+    else for (const [name, value] of Object.entries(headers)) if (value !== undefined) add(name, value);
+    if (statusCode === 204 || statusCode === 304) this.bodyless = true;
+    if (!this.bodyless && !hasLength) {
+      this.chunked = true;
+      head += 'Transfer-Encoding: chunked\r\n';
+    }
+    if (!hasDate) head += `Date: ${utcDate()}\r\n`;
+    if (!this.keepAlive) head += 'Connection: close\r\n';
+    this.head = `${head}\r\n`;
+    this.headersSent = true;
+    return this;
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.destroyed || this.finished) return false;
+    this.socket.cork();
+    const ok = this.writeBody(chunk);
+    this.socket.uncork();
+    return ok;
+  }
+
+  end(chunk?: Buffer | string): this {
+    if (this.finished || this.destroyed) return this;
+    this.finished = true;
+    if (!this.headersSent) this.writeHead(200, []);
+    this.socket.cork();
+    if (chunk !== undefined) this.writeBody(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    else this.flushHead();
+    if (this.chunked) this.socket.write('0\r\n\r\n', 'latin1');
+    this.socket.uncork();
+    this.owner.responseEnded(this);
+    return this;
+  }
+
+  destroy(): this {
+    if (!this.destroyed) {
+      this.destroyed = true;
+      this.socket.destroy();
+    }
+    return this;
+  }
+
+  private flushHead(): void {
+    if (this.head === null) return;
+    this.socket.write(this.head, 'latin1');
+    this.head = null;
+  }
+
+  private writeBody(chunk: Buffer): boolean {
+    this.flushHead();
+    if (this.bodyless || chunk.length === 0) return true;
+    if (!this.chunked) return this.socket.write(chunk);
+    this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+    this.socket.write(chunk);
+    return this.socket.write('\r\n', 'latin1');
+  }
+}
+
+let cachedDate = '';
+let cachedSecond = -1;
+
+/** The Date header for responses the balancer makes itself (workers send their own), recomputed once a second. */
+function utcDate(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedDate = new Date(second * 1000).toUTCString();
+  }
+  return cachedDate;
+}

@@ -1,0 +1,28 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+
+/**
+ * The client's request as the data plane reads it: node's IncomingMessage satisfies it, and so does
+ * the listener's own request for connections it reads itself. The request is its own body stream.
+ */
+export interface ProxyRequest extends Readable {
+  readonly method?: string;
+  readonly url?: string;
+  /** Flat [name, value, ...] list in the client's order and case. */
+  readonly rawHeaders: string[];
+  /** By lower-case name; built on first use (only hashing strategies and logs read it). */
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: { readonly remoteAddress?: string; readonly encrypted?: boolean };
+}
+
+/** The response to the client as the data plane writes it: node's ServerResponse or the listener's own. */
+export interface ProxyResponse {
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  writeHead(statusCode: number, headers: OutgoingHttpHeaders | string[]): unknown;
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer | string): unknown;
+  destroy(): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  once(event: 'drain', listener: () => void): unknown;
+}
