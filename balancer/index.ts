@@ -102,10 +102,11 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     else sendProxyError(res, controlForbidden);
   });
   fallback.on('upgrade', upgrade);
-  // A broken client socket is an expected event: answer 400 if we still can, never crash.
+  // A broken client socket or a request node refuses is an expected event: answer if we still can, never crash.
   fallback.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code !== 'ECONNRESET' && socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+    if (err.code === 'ECONNRESET' || !socket.writable) socket.destroy();
+    else if (err.code === 'HPE_HEADER_OVERFLOW') socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n');
+    else socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
   });
   const listener = createListener({
     proxy,

@@ -38,6 +38,8 @@ export class ClientConnection implements ResponseOwner {
   private response: ClientResponse | null = null;
   private headStartedAt = 0;
   private closing = false;
+  /** The connection is ending: nothing more it receives is a request (RFC 9112 section 9.6). */
+  private done = false;
 
   constructor(
     private readonly socket: Socket,
@@ -55,16 +57,27 @@ export class ClientConnection implements ResponseOwner {
   /** At shutdown: closes now when idle, otherwise after the response in flight. */
   shutdown(): void {
     this.closing = true;
-    if (this.response === null && this.bodyRemaining === 0) this.socket.end();
+    if (this.response === null && this.bodyRemaining === 0) {
+      this.done = true;
+      this.socket.end();
+    }
+  }
+
+  /** Whether the request's declared body has not all arrived: a response now must close the connection. */
+  get bodyPending(): boolean {
+    return this.bodyRemaining > 0;
   }
 
   responseEnded(res: ClientResponse): void {
     if (this.response !== res) return;
     this.response = null;
     if (!res.keepAlive || this.closing || this.bodyRemaining > 0) {
-      // Connection: close, shutdown, or the worker answered before the upload ended (node would read
-      // and drop the rest; closing is as correct and costs the client one reconnect).
+      // Connection: close, shutdown, or the worker answered before the upload ended. Whatever the
+      // client sends from here is discarded, never parsed: the rest of a declared body is body, and
+      // reading requests out of it would let a client smuggle one past an early 401 or 413.
+      this.done = true;
       this.abandonBody();
+      this.buffered = null;
       this.socket.end();
       return;
     }
@@ -150,6 +163,7 @@ export class ClientConnection implements ResponseOwner {
   };
 
   private readonly onData = (chunk: Buffer): void => {
+    if (this.done) return;
     let rest: Buffer | null = chunk;
     if (this.bodyRemaining > 0) rest = this.feedBody(chunk);
     if (rest === null) return;

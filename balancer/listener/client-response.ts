@@ -5,6 +5,8 @@ import type { ProxyResponse } from '../proxy/client-types';
 
 /** What the response tells its connection. */
 export interface ResponseOwner {
+  /** The request's declared body has not all arrived (the worker answered early). */
+  readonly bodyPending: boolean;
   responseEnded(res: ClientResponse): void;
 }
 
@@ -28,7 +30,7 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     private readonly owner: ResponseOwner,
     isHead: boolean,
     /** False adds Connection: close, and the connection ends after this response. */
-    readonly keepAlive: boolean,
+    public keepAlive: boolean,
   ) {
     super();
     this.bodyless = isHead;
@@ -51,6 +53,8 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
       head += 'Transfer-Encoding: chunked\r\n';
     }
     if (!hasDate) head += `Date: ${utcDate()}\r\n`;
+    // An answer before the whole upload arrived ends the connection: the rest is read as nothing else.
+    if (this.owner.bodyPending) this.keepAlive = false;
     if (!this.keepAlive) head += 'Connection: close\r\n';
     this.head = `${head}\r\n`;
     this.headersSent = true;
