@@ -18,6 +18,8 @@ export interface ConnectionDeps {
   headersTimeoutMs: number;
   /** The connection closed or was handed over: the listener stops tracking it. */
   released(conn: ClientConnection): void;
+  /** `Keep-Alive: timeout=N\r\n`, made once from keepAliveTimeoutMs. */
+  keepAliveLine: string;
 }
 
 /** Node's own default --max-http-header-size; a longer head goes to node:http, which answers 431. */
@@ -61,6 +63,10 @@ export class ClientConnection implements ResponseOwner {
       this.done = true;
       this.socket.end();
     }
+  }
+
+  get keepAliveLine(): string {
+    return this.deps.keepAliveLine;
   }
 
   /** Whether the request's declared body has not all arrived: a response now must close the connection. */

@@ -5,6 +5,8 @@ import type { ProxyResponse } from '../proxy/client-types';
 
 /** What the response tells its connection. */
 export interface ResponseOwner {
+  /** The Keep-Alive header line for responses that keep the connection (how long it stays open idle). */
+  readonly keepAliveLine: string;
   /** The request's declared body has not all arrived (the worker answered early). */
   readonly bodyPending: boolean;
   responseEnded(res: ClientResponse): void;
@@ -55,7 +57,8 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     if (!hasDate) head += `Date: ${utcDate()}\r\n`;
     // An answer before the whole upload arrived ends the connection: the rest is read as nothing else.
     if (this.owner.bodyPending) this.keepAlive = false;
-    if (!this.keepAlive) head += 'Connection: close\r\n';
+    // As node:http does: the idle timeout announced, so a client never reuses a socket being closed.
+    head += this.keepAlive ? this.owner.keepAliveLine : 'Connection: close\r\n';
     this.head = `${head}\r\n`;
     this.headersSent = true;
     return this;

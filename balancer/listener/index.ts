@@ -14,14 +14,15 @@ export interface Listener {
  * with the bytes already read, to node:http (`deps.fallback`): the control plane, upgrades, chunked
  * uploads, HTTP/1.0 and anything unusual are served there exactly as before.
  */
-export function createListener(deps: Omit<ConnectionDeps, 'released'>): Listener {
+export function createListener(deps: Omit<ConnectionDeps, 'released' | 'keepAliveLine'>): Listener {
   const connections = new Set<ClientConnection>();
   const released = (conn: ClientConnection) => void connections.delete(conn);
+  const keepAliveLine = `Keep-Alive: timeout=${Math.floor(deps.keepAliveTimeoutMs / 1000)}\r\n`;
   // node:http starts tracking connections (for its headers and request timeouts, and for
   // closeIdleConnections) when it starts listening; this one never listens itself, only adopts sockets.
   deps.fallback.emit('listening');
   const server = createNetServer({ noDelay: true }, (socket) => {
-    connections.add(new ClientConnection(socket, { ...deps, released }));
+    connections.add(new ClientConnection(socket, { ...deps, released, keepAliveLine }));
   });
   return {
     server,
