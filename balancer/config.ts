@@ -26,7 +26,7 @@ export const balancerSettings = {
   },
   CONNECT_TIMEOUT_MS: { description: 'time to open a connection to a worker before 504', default: '5000', accepts: 'a positive integer (ms)', schema: positiveMs },
   RESPONSE_TIMEOUT_MS: { description: 'time to the first response byte before 504', default: '60000', accepts: 'a positive integer (ms)', schema: positiveMs },
-  IDLE_TIMEOUT_MS: { description: 'longest silence inside a response body before it is cut', default: '60000', accepts: 'a positive integer (ms)', schema: positiveMs },
+  IDLE_TIMEOUT_MS: { description: 'longest silence inside a request or response body before it is cut', default: '60000', accepts: 'a positive integer (ms)', schema: positiveMs },
   WORKER_MAX_CONNECTIONS: {
     description: 'most keep-alive connections to one worker (0 = no limit); requests beyond it queue',
     default: '0',

@@ -3,8 +3,8 @@
  * metrics label) and a message a client can act on. The proxy never throws these; it sends them.
  */
 export interface ProxyError {
-  readonly status: 403 | 502 | 503 | 504 | 508;
-  readonly code: 'control_forbidden' | 'loop_detected' | 'no_worker' | 'worker_unreachable' | 'worker_timeout';
+  readonly status: 403 | 408 | 502 | 503 | 504 | 508;
+  readonly code: 'control_forbidden' | 'request_timeout' | 'loop_detected' | 'no_worker' | 'worker_unreachable' | 'worker_timeout';
   readonly message: string;
   /** Seconds, for 503's Retry-After. */
   readonly retryAfter?: number;
@@ -22,6 +22,13 @@ export const controlForbidden: ProxyError = {
   status: 403,
   code: 'control_forbidden',
   message: 'the control plane is not open to this address (CONTROL_ALLOW)',
+};
+
+/** The client stopped sending in the middle of its request body for longer than IDLE_TIMEOUT_MS. */
+export const requestTimeout: ProxyError = {
+  status: 408,
+  code: 'request_timeout',
+  message: 'the request body stopped arriving (IDLE_TIMEOUT_MS)',
 };
 
 /** The request came back to the balancer it left: a worker is registered at the balancer's own address. */

@@ -113,6 +113,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     fallback,
     isProxied: (url) => !CONTROL_PATHS.has(pathOf(url)),
     keepAliveTimeoutMs: fallback.keepAliveTimeout,
+    bodyIdleTimeoutMs: config.IDLE_TIMEOUT_MS,
     headersTimeoutMs: fallback.headersTimeout,
   });
   const server = listener.server;

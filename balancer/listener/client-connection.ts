@@ -1,6 +1,8 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
+import { requestTimeout } from '../errors';
 import { CRLFCRLF } from '../http-syntax';
+import { sendProxyError } from '../proxy/handle-failure';
 import type { ProxyHandler } from '../proxy';
 import { ClientRequest } from './client-request';
 import { ClientResponse, type ResponseOwner } from './client-response';
@@ -16,6 +18,8 @@ export interface ConnectionDeps {
   keepAliveTimeoutMs: number;
   /** Longest time to receive one complete request head (slow-header attacks). */
   headersTimeoutMs: number;
+  /** Longest silence inside a request body (nginx's client_body_timeout); IDLE_TIMEOUT_MS. */
+  bodyIdleTimeoutMs: number;
   /** The connection closed or was handed over: the listener stops tracking it. */
   released(conn: ClientConnection): void;
   /** `Keep-Alive: timeout=N\r\n`, made once from keepAliveTimeoutMs. */
@@ -39,16 +43,21 @@ export class ClientConnection implements ResponseOwner {
   private bodyRemaining = 0;
   private response: ClientResponse | null = null;
   private headStartedAt = 0;
-  private closing = false;
+  private closingDown = false;
   /** The connection is ending: nothing more it receives is a request (RFC 9112 section 9.6). */
   private done = false;
+  /** Set while readRequests runs: a response that ends synchronously (a 503) must not re-enter it. */
+  private reading = false;
+  /** The client is not reading its responses: no further request is started until the socket drains. */
+  private awaitingDrain = false;
+  private lastBodyAt = 0;
 
   constructor(
     private readonly socket: Socket,
     private readonly deps: ConnectionDeps,
   ) {
     // Armed once: Node re-arms it on every read and write, and a timeout during an exchange is ignored.
-    socket.setTimeout(deps.keepAliveTimeoutMs);
+    socket.setTimeout(Math.min(deps.keepAliveTimeoutMs, deps.bodyIdleTimeoutMs));
     socket.on('data', this.onData);
     socket.on('timeout', this.onTimeout);
     socket.on('error', this.onError);
@@ -58,11 +67,16 @@ export class ClientConnection implements ResponseOwner {
 
   /** At shutdown: closes now when idle, otherwise after the response in flight. */
   shutdown(): void {
-    this.closing = true;
+    this.closingDown = true;
     if (this.response === null && this.bodyRemaining === 0) {
       this.done = true;
       this.socket.end();
     }
+  }
+
+  /** Shutting down: the response being written is the connection's last. */
+  get closing(): boolean {
+    return this.closingDown;
   }
 
   get keepAliveLine(): string {
@@ -77,7 +91,7 @@ export class ClientConnection implements ResponseOwner {
   responseEnded(res: ClientResponse): void {
     if (this.response !== res) return;
     this.response = null;
-    if (!res.keepAlive || this.closing || this.bodyRemaining > 0) {
+    if (!res.keepAlive || this.closingDown || this.bodyRemaining > 0) {
       // Connection: close, shutdown, or the worker answered before the upload ended. Whatever the
       // client sends from here is discarded, never parsed: the rest of a declared body is body, and
       // reading requests out of it would let a client smuggle one past an early 401 or 413.
@@ -87,12 +101,28 @@ export class ClientConnection implements ResponseOwner {
       this.socket.end();
       return;
     }
+    // A client that does not read its answers gets no more of them until it does: pipelined requests
+    // would otherwise pile their responses up in memory.
+    if (this.socket.writableNeedDrain) {
+      this.awaitingDrain = true;
+      return;
+    }
     if (this.socket.isPaused()) this.socket.resume();
     this.readRequests();
   }
 
   private readRequests(): void {
-    while (this.buffered !== null && this.response === null && this.bodyRemaining === 0) {
+    if (this.reading) return;
+    this.reading = true;
+    try {
+      this.readBufferedRequests();
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private readBufferedRequests(): void {
+    while (this.buffered !== null && this.response === null && this.bodyRemaining === 0 && !this.awaitingDrain && !this.done) {
       const data = this.buffered;
       const end = data.indexOf(CRLFCRLF);
       if (end < 0 || end > MAX_HEAD_BYTES) {
@@ -113,11 +143,12 @@ export class ClientConnection implements ResponseOwner {
 
   private start(head: RequestHead): void {
     const req = new ClientRequest(head, this.socket, this.resumeBody);
-    const res = new ClientResponse(this.socket, this, head.method === 'HEAD', head.keepAlive && !this.closing);
+    const res = new ClientResponse(this.socket, this, head.method === 'HEAD', head.keepAlive && !this.closingDown);
     this.response = res;
     if (head.contentLength > 0) {
       this.request = req;
       this.bodyRemaining = head.contentLength;
+      this.lastBodyAt = Date.now();
       const pending = this.buffered;
       this.buffered = pending === null ? null : this.feedBody(pending);
     } else req.push(null);
@@ -126,6 +157,7 @@ export class ClientConnection implements ResponseOwner {
 
   /** Pushes the body's share of `chunk` into the request; returns what follows the body, if anything. */
   private feedBody(chunk: Buffer): Buffer | null {
+    this.lastBodyAt = Date.now();
     const n = Math.min(chunk.length, this.bodyRemaining);
     this.bodyRemaining -= n;
     const req = this.request!;
@@ -178,12 +210,27 @@ export class ClientConnection implements ResponseOwner {
   };
 
   private readonly onTimeout = (): void => {
-    // During an exchange the worker's timeouts apply; between requests the client has had its time.
-    if (this.response === null) this.socket.destroy();
+    // Between requests the client has had its time.
+    if (this.response === null) return void this.socket.destroy();
+    // Mid-upload, a client that stopped sending (not one we paused) is cut after the body idle limit:
+    // a replayable body is read whole before any worker is asked, so no worker timeout covers it.
+    if (this.bodyRemaining > 0 && !this.socket.isPaused()) {
+      if (Date.now() - this.lastBodyAt >= this.deps.bodyIdleTimeoutMs) return this.giveUpOnBody();
+      this.socket.setTimeout(Math.min(this.deps.keepAliveTimeoutMs, this.deps.bodyIdleTimeoutMs));
+    }
+    // Otherwise an exchange is under way and the worker's timeouts apply.
   };
 
   // A reset or broken pipe is an expected event; 'close' follows and does the cleanup.
   private readonly onError = (): void => {};
+
+  /** 408 as nginx's client_body_timeout: the exchange is called off first (as if the client had gone), then answered. */
+  private giveUpOnBody(): void {
+    const res = this.response;
+    if (res === null || res.headersSent) return void this.socket.destroy();
+    res.emit('close');
+    sendProxyError(res, requestTimeout);
+  }
 
   private readonly onClose = (): void => {
     const res = this.response;
@@ -198,5 +245,10 @@ export class ClientConnection implements ResponseOwner {
 
   private readonly onDrain = (): void => {
     this.response?.emit('drain');
+    if (this.awaitingDrain) {
+      this.awaitingDrain = false;
+      if (this.socket.isPaused()) this.socket.resume();
+      this.readRequests();
+    }
   };
 }

@@ -9,6 +9,8 @@ export interface ResponseOwner {
   readonly keepAliveLine: string;
   /** The request's declared body has not all arrived (the worker answered early). */
   readonly bodyPending: boolean;
+  /** The balancer is shutting down: this response is the connection's last. */
+  readonly closing: boolean;
   responseEnded(res: ClientResponse): void;
 }
 
@@ -56,7 +58,7 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     }
     if (!hasDate) head += `Date: ${utcDate()}\r\n`;
     // An answer before the whole upload arrived ends the connection: the rest is read as nothing else.
-    if (this.owner.bodyPending) this.keepAlive = false;
+    if (this.owner.bodyPending || this.owner.closing) this.keepAlive = false;
     // As node:http does: the idle timeout announced, so a client never reuses a socket being closed.
     head += this.keepAlive ? this.owner.keepAliveLine : 'Connection: close\r\n';
     this.head = `${head}\r\n`;

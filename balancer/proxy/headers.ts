@@ -19,6 +19,12 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 
 const HOP_BY_HOP_LENGTHS: ReadonlySet<number> = new Set([...HOP_BY_HOP].map((name) => name.length));
 
+/**
+ * Names a Connection header may not remove: the message's framing and its target. Honouring
+ * `Connection: content-length` would send a body with no length, the rest of it read as a new request.
+ */
+const NEVER_CONNECTION_SCOPED: ReadonlySet<string> = new Set(['content-length', 'host']);
+
 /** Tokens of a Connection header other than the ones already in HOP_BY_HOP: extra headers to drop. */
 export function connectionTokens(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
@@ -26,7 +32,7 @@ export function connectionTokens(value: string | string[] | undefined): string[]
   const tokens: string[] = [];
   for (const token of joined.split(',')) {
     const name = token.trim().toLowerCase();
-    if (name && !HOP_BY_HOP.has(name)) tokens.push(name);
+    if (name && !HOP_BY_HOP.has(name) && !NEVER_CONNECTION_SCOPED.has(name)) tokens.push(name);
   }
   return tokens;
 }

@@ -216,7 +216,9 @@ export class ResponseParser {
       const tokens = connection.split(',').map((t) => t.trim());
       this.keepAlive = http10 ? tokens.includes('keep-alive') : !tokens.includes('close');
     }
-    this.events.onHead(code, headers);
+    // Section 6.3: Transfer-Encoding overrides Content-Length, and a proxy must not forward the latter;
+    // relayed beside a de-chunked body, it would let a worker end the body early and append a response.
+    this.events.onHead(code, transferEncoding !== undefined && contentLength !== -1 ? withoutContentLength(headers) : headers);
 
     if (this.noBody || code === 204 || code === 304) {
       this.complete(pos < data.length);
@@ -262,6 +264,12 @@ export class ResponseParser {
     this.state = State.Idle;
     this.events.onEnd(this.keepAlive && !trailingBytes, lastChunk);
   }
+}
+
+function withoutContentLength(headers: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (headers[i].toLowerCase() !== 'content-length') out.push(headers[i], headers[i + 1]);
+  return out;
 }
 
 /** Names the line a bad character sits on, found only once the fast whole-head scan has failed. */

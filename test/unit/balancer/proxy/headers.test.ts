@@ -13,6 +13,10 @@ describe('connectionTokens', () => {
     expect(connectionTokens(undefined)).toEqual([]);
   });
 
+  it('never names Content-Length or Host: removing the framing would smuggle the body as a request', () => {
+    expect(connectionTokens('Content-Length, HOST, x-private')).toEqual(['x-private']);
+  });
+
   it('lower-cases and trims the named headers, skipping ones already hop-by-hop', () => {
     expect(connectionTokens('Keep-Alive, X-Secret ,  x-other,upgrade')).toEqual(['x-secret', 'x-other']);
   });
