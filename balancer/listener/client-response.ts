@@ -66,6 +66,13 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     return this;
   }
 
+  writeEarlyHints(hints: Record<string, string | string[]>): void {
+    if (this.headersSent || this.finished || this.destroyed) return;
+    let head = 'HTTP/1.1 103 Early Hints\r\n';
+    for (const [name, value] of Object.entries(hints)) head += `${name}: ${Array.isArray(value) ? value.join(', ') : value}\r\n`;
+    this.socket.write(`${head}\r\n`, 'latin1');
+  }
+
   write(chunk: Buffer): boolean {
     if (this.destroyed || this.finished) return false;
     this.socket.cork();

@@ -10,6 +10,8 @@ export interface ProxyRequest extends Readable {
   readonly url?: string;
   /** Flat [name, value, ...] list in the client's order and case. */
   readonly rawHeaders: string[];
+  /** 0 for an HTTP/1.0 request (node's IncomingMessage); the listener's requests are all HTTP/1.1. */
+  readonly httpVersionMinor?: number;
   /** By lower-case name; built on first use (only hashing strategies and logs read it). */
   readonly headers: IncomingHttpHeaders;
   readonly socket: { readonly remoteAddress?: string; readonly encrypted?: boolean };
@@ -20,6 +22,8 @@ export interface ProxyResponse {
   readonly headersSent: boolean;
   readonly destroyed: boolean;
   writeHead(statusCode: number, headers: OutgoingHttpHeaders | string[]): unknown;
+  /** Sends a 103 Early Hints ahead of the response; node's takes only objects with a Link header. */
+  writeEarlyHints(hints: Record<string, string | string[]>): void;
   write(chunk: Buffer): boolean;
   end(chunk?: Buffer | string): unknown;
   destroy(): unknown;

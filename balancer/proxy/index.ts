@@ -84,7 +84,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
         }
         reportFailure(x, err, responseStarted);
       },
-    }, x.replayable);
+    }, x.replayable, x.req.httpVersionMinor !== 0);
     forward(worker, x.upstream, relay);
   }
 

@@ -34,6 +34,8 @@ export class ResponseRelay implements ExchangeHandler {
     private readonly callbacks: RelayCallbacks,
     /** Safe to call off before the response starts and retry elsewhere (see WorkerPool.rescueWaiting). */
     readonly rescuable = false,
+    /** Whether 1xx answers may be sent to this client: never to an HTTP/1.0 one (RFC 9110 section 15.2). */
+    private readonly interimAllowed = true,
   ) {
     // Never removed: the listener ignores a close after the end, and removing it would `delete` a key
     // of the response's listener table, turning it into a slow dictionary for Node's own emits.
@@ -43,6 +45,21 @@ export class ResponseRelay implements ExchangeHandler {
   onConnect(abort: (err: Error) => void): void {
     this.abort = abort;
     if (this.res.destroyed) abort(new ClientGoneError());
+  }
+
+  onEarlyHints(rawHeaders: string[]): void {
+    if (!this.interimAllowed || this.started || this.res.headersSent) return;
+    const hints: Record<string, string> = {};
+    const headers = relayableResponseHeaders(rawHeaders);
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i].toLowerCase();
+      hints[name] = name in hints ? `${hints[name]}, ${headers[i + 1]}` : headers[i + 1];
+    }
+    try {
+      this.res.writeEarlyHints(hints);
+    } catch {
+      // Node refuses hints whose Link it cannot validate; they are only hints, the response follows.
+    }
   }
 
   onHeaders(statusCode: number, rawHeaders: string[], resume: () => void): boolean {

@@ -13,6 +13,8 @@ export interface ExchangeHandler {
   readonly rescuable: boolean;
   /** Called before anything is sent (again if the request waited in the pool's queue); `abort` calls the exchange off. */
   onConnect(abort: (reason: Error) => void): void;
+  /** A 103 Early Hints from the worker, before the final response (its Link headers let a browser start early). */
+  onEarlyHints?(headers: string[]): void;
   /** The final response's status and headers; `resume` restarts a socket paused by onData returning false. */
   onHeaders(statusCode: number, headers: string[], resume: () => void): boolean;
   /** A body slice; returning false pauses the worker's socket until `resume` is called. */
@@ -127,8 +129,13 @@ export class UpstreamConnection implements ResponseEvents {
   // Parser events.
 
   onHead(status: number, headers: string[]): void {
-    // 1xx interim answers (100 Continue, 103 Early Hints) are not relayed: the final response follows.
-    if (status < 200 || this.handler === null) return;
+    if (this.handler === null) return;
+    // Interim answers: 103 is passed on; 100 Continue is the balancer's own business with its client
+    // (it answers Expect itself), and 102 Processing is deprecated.
+    if (status < 200) {
+      if (status === 103) this.handler.onEarlyHints?.(headers);
+      return;
+    }
     this.setTimeout(this.opts.idleTimeoutMs);
     this.handler.onHeaders(status, headers, this.resume);
   }

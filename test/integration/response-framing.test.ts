@@ -292,6 +292,29 @@ describe('response framing', () => {
     expect(await res.text()).toBe('final reply');
   });
 
+  it('passes the 103 Early Hints on to an HTTP/1.1 client (RFC 9110 section 15.2), before the final response', async () => {
+    const hints: { status: number; link: unknown }[] = [];
+    const reply = await new Promise<ClientReply>((resolve, reject) => {
+      const req = request(`${balancer.url}/early-hints`, { agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), reusedSocket: false }));
+      });
+      req.on('information', (info) => hints.push({ status: info.statusCode, link: info.headers.link }));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(hints).toEqual([{ status: 103, link: '</style.css>; rel=preload; as=style' }]);
+    expect(reply.status).toBe(200);
+    expect(reply.body.toString()).toBe('final reply');
+  });
+
+  it('sends no 1xx to an HTTP/1.0 client', async () => {
+    const raw = (await rawExchange(balancer.port, 'GET /early-hints HTTP/1.0\r\nHost: framing.test\r\n\r\n')).toString('latin1');
+    expect(raw).toMatch(/^HTTP\/1\.1 200 /);
+    expect(raw).not.toContain('103');
+  });
+
   it('keeps the case and order of end-to-end response headers and drops hop-by-hop ones', async () => {
     const raw = (await rawExchange(balancer.port, 'GET /headers HTTP/1.1\r\nHost: framing.test\r\nConnection: close\r\n\r\n')).toString('latin1');
     const [head, body] = raw.split('\r\n\r\n');
