@@ -133,13 +133,15 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     close: async () => {
       // close() waits for every connection; keep-alive ones that go idle after their last response
       // would hold it open until their timeout, so they are closed as they appear.
+      // Workers stay in rotation until every client connection has finished its exchange: a request
+      // still uploading when the signal came (a PUT read whole before a worker is picked) is served.
       const reaper = setInterval(() => fallback.closeIdleConnections(), 100);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       listener.shutdown();
       fallback.closeIdleConnections();
-      await registry.close();
       await closed;
       clearInterval(reaper);
+      await registry.close();
       fallback.close(() => {}); // stops node:http's connection checker; it never listened, so no error matters
     },
   };

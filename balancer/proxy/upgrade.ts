@@ -94,7 +94,12 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
       answered();
       socket.write(`HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n${headerBlock(res.rawHeaders, (h) => HOP_BY_HOP.has(h))}connection: close\r\n\r\n`);
       res.pipe(socket);
-      res.once('end', () => done(true));
+      // 'close' comes however the answer ends: complete, cut by the worker, or called off because the
+      // client left. A cut answer cuts the client too, so it never waits for the rest.
+      res.once('close', () => {
+        if (!res.complete) socket.destroy();
+        done(res.complete);
+      });
     });
 
     proxyReq.on('timeout', () => proxyReq.destroy(Object.assign(new Error('connect timeout'), { code: 'UPSTREAM_CONNECT_TIMEOUT' })));

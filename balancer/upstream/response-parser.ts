@@ -221,6 +221,11 @@ export class ResponseParser {
     this.events.onHead(code, transferEncoding !== undefined && contentLength !== -1 ? withoutContentLength(headers) : headers);
 
     if (this.noBody || code === 204 || code === 304) {
+      // A worker that sends a body anyway (some answer HEAD like GET) may send it in a later read,
+      // where it would pass for the next response on this socket. Where that is possible, the
+      // connection is not reused: after every HEAD (as undici does), and after a 204 or 304 that
+      // declares a body.
+      if (this.noBody || transferEncoding !== undefined || (code === 204 && contentLength > 0)) this.keepAlive = false;
       this.complete(pos < data.length);
       return data.length;
     }

@@ -403,7 +403,7 @@ describe('UpstreamPool exchanges', () => {
     expect(p.stats).toEqual({ open: 1, idle: 1, queued: 0 });
   });
 
-  it('completes a HEAD answer at its head, whatever Content-Length says, and reuses the socket', async () => {
+  it('completes a HEAD answer at its head, whatever Content-Length says, and does not reuse the socket', async () => {
     const worker = await httpWorker((req, res) => {
       res.writeHead(200, { 'Content-Length': '5', 'Content-Type': 'text/plain' });
       res.end(req.method === 'HEAD' ? undefined : 'hello');
@@ -417,14 +417,15 @@ describe('UpstreamPool exchanges', () => {
     expect(head.status).toBe(200);
     expect(headerValue(head.headers, 'Content-Length')).toBe('5');
     expect(head.chunks).toEqual([]);
-    expect(p.stats).toEqual({ open: 1, idle: 1, queued: 0 });
+    // A worker may send a body after a HEAD head anyway, where it would pass for the next response.
+    expect(p.stats).toEqual({ open: 0, idle: 0, queued: 0 });
 
     const after = new Recorder();
     p.dispatch(get('/'), after);
     await after.done;
     expectCompleted(after);
     expect(after.body.toString()).toBe('hello');
-    expect(worker.connections).toBe(1);
+    expect(worker.connections).toBe(2);
   });
 
   it('skips a 100 Continue and delivers the final response once', async () => {
