@@ -93,6 +93,8 @@ export class ResponseRelay implements ExchangeHandler {
   private finish(err: Error | undefined): void {
     if (this.finished) return;
     this.finished = true;
+    // The worker's socket may carry another exchange by now: a late 'drain' must not resume it.
+    this.resume = undefined;
     this.callbacks.onEnd(err, this.started);
   }
 
