@@ -237,13 +237,14 @@ describe('listener review: a client that goes silent in the middle of an upload'
       req.on('end', () => res.end('ok'));
     });
     await listenLocal(upstream);
-    // Every balancer timeout short; node:http's keep-alive timeout (5 s) is the listener's idle limit.
+    // The body idle limit short, the worker's response timeout long: the client's silence, not the
+    // worker's, is what must end these exchanges (with equal limits the two would race).
     balancer = await startBalancer({
       HEALTH_CHECK_INTERVAL_MS: '0',
       REGISTRATION_TTL_MS: '0',
       OUTLIER_CONSECUTIVE_FAILURES: '0',
       CONNECT_TIMEOUT_MS: '1000',
-      RESPONSE_TIMEOUT_MS: '1000',
+      RESPONSE_TIMEOUT_MS: '30000',
       IDLE_TIMEOUT_MS: '1000',
     });
     expect((await signedPost(balancer.url, 'register-worker', { url: urlOf(upstream), name: 'upload' })).status).toBe(201);
