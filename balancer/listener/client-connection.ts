@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { requestTimeout } from '../errors';
-import { CRLFCRLF } from '../http-syntax';
+import { CRLFCRLF, MAX_HEAD_BYTES } from '../http-syntax';
 import { sendProxyError } from '../proxy/handle-failure';
 import type { ProxyHandler } from '../proxy';
 import { ClientRequest } from './client-request';
@@ -26,8 +26,6 @@ export interface ConnectionDeps {
   keepAliveLine: string;
 }
 
-/** Node's own default --max-http-header-size; a longer head goes to node:http, which answers 431. */
-const MAX_HEAD_BYTES = 16 * 1024;
 /** Pipelined bytes kept while a response is in flight before the socket is paused. */
 const MAX_PIPELINED_BYTES = 64 * 1024;
 
@@ -125,6 +123,7 @@ export class ClientConnection implements ResponseOwner {
     while (this.buffered !== null && this.response === null && this.bodyRemaining === 0 && !this.awaitingDrain && !this.done) {
       const data = this.buffered;
       const end = data.indexOf(CRLFCRLF);
+      // A longer head goes to node:http, which answers 431.
       if (end < 0 || end > MAX_HEAD_BYTES) {
         if (end > MAX_HEAD_BYTES || data.length > MAX_HEAD_BYTES) return this.handOver();
         const now = Date.now();

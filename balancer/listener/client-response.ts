@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { LAST_CHUNK, writeChunk } from '../http-syntax';
 import type { ProxyResponse } from '../proxy/client-types';
 
 /** What the response tells its connection. */
@@ -44,13 +45,14 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     let head = `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}\r\n`;
     let hasLength = false;
     let hasDate = false;
-    const add = (name: string, value: unknown) => {
+    // An object only comes from the balancer's own answers (errors); relayed ones are already flat.
+    const flat = Array.isArray(headers) ? headers : Object.entries(headers).flatMap(([name, value]) => (value === undefined ? [] : [name, String(value)]));
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = flat[i];
       if (name.length === 14 && name.toLowerCase() === 'content-length') hasLength = true;
       else if (name.length === 4 && name.toLowerCase() === 'date') hasDate = true;
-      head += `${name}: ${String(value)}\r\n`;
-    };
-    if (Array.isArray(headers)) for (let i = 0; i < headers.length; i += 2) add(headers[i], headers[i + 1]);
-    else for (const [name, value] of Object.entries(headers)) if (value !== undefined) add(name, value);
+      head += `${name}: ${flat[i + 1]}\r\n`;
+    }
     if (statusCode === 204 || statusCode === 304) this.bodyless = true;
     if (!this.bodyless && !hasLength) {
       this.chunked = true;
@@ -88,7 +90,7 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     this.socket.cork();
     if (chunk !== undefined) this.writeBody(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     else this.flushHead();
-    if (this.chunked) this.socket.write('0\r\n\r\n', 'latin1');
+    if (this.chunked) this.socket.write(LAST_CHUNK, 'latin1');
     this.socket.uncork();
     this.owner.responseEnded(this);
     return this;
@@ -111,10 +113,7 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
   private writeBody(chunk: Buffer): boolean {
     this.flushHead();
     if (this.bodyless || chunk.length === 0) return true;
-    if (!this.chunked) return this.socket.write(chunk);
-    this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-    this.socket.write(chunk);
-    return this.socket.write('\r\n', 'latin1');
+    return this.chunked ? writeChunk(this.socket, chunk) : this.socket.write(chunk);
   }
 }
 

@@ -1,4 +1,4 @@
-import { BAD_HEAD_CHAR, CONTENT_LENGTH, TOKEN, trimOws } from '../http-syntax';
+import { BAD_HEAD_CHAR, CONTENT_LENGTH, hasToken, TOKEN, trimOws } from '../http-syntax';
 
 /** A request the listener serves itself: the plain HTTP/1.1 case, with no body or a Content-Length one. */
 export interface RequestHead {
@@ -57,12 +57,10 @@ export function parseRequestHead(text: string): RequestHead | string {
         return 'Upgrade';
       case 'expect':
         return 'Expect';
-      case 'connection': {
-        const tokens = value.toLowerCase();
-        if (tokens.includes('upgrade')) return 'Connection: upgrade';
-        if (/(?:^|[\s,])close(?:$|[\s,])/.test(tokens)) keepAlive = false;
+      case 'connection':
+        if (hasToken(value, 'upgrade')) return 'Connection: upgrade';
+        if (hasToken(value, 'close')) keepAlive = false;
         break;
-      }
     }
   }
   if (hosts !== 1) return 'missing or repeated Host';

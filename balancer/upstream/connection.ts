@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { LAST_CHUNK, writeChunk } from '../http-syntax';
 import { UpstreamError } from './errors';
 import { serializeRequestHead, type OutgoingRequest } from './request-head';
 import { ResponseParser, type ResponseEvents } from './response-parser';
@@ -61,7 +62,6 @@ export class UpstreamConnection implements ResponseEvents {
   private body: Readable | null = null;
   private bodyChunked = false;
   private bodySent = true;
-  private gone = false;
 
   constructor(
     private readonly owner: ConnectionOwner,
@@ -122,7 +122,6 @@ export class UpstreamConnection implements ResponseEvents {
   }
 
   destroy(): void {
-    this.gone = true;
     this.socket.destroy();
   }
 
@@ -148,7 +147,7 @@ export class UpstreamConnection implements ResponseEvents {
     const handler = this.handler;
     if (handler === null) return;
     this.handler = null;
-    const reusable = keepAlive && this.bodySent && !this.gone;
+    const reusable = keepAlive && this.bodySent && !this.socket.destroyed;
     this.detachBody();
     if (this.socket.isPaused()) this.socket.resume();
     const hint = this.parser.keepAliveHintMs;
@@ -188,21 +187,12 @@ export class UpstreamConnection implements ResponseEvents {
   };
 
   private readonly onBodyData = (chunk: Buffer): void => {
-    let ok: boolean;
-    if (!this.bodyChunked) ok = this.socket.write(chunk);
-    else if (chunk.length === 0) return; // a zero-size chunk would end the body
-    else {
-      this.socket.cork();
-      this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      this.socket.write(chunk);
-      ok = this.socket.write('\r\n', 'latin1');
-      this.socket.uncork();
-    }
+    const ok = this.bodyChunked ? writeChunk(this.socket, chunk) : this.socket.write(chunk);
     if (!ok) this.body?.pause();
   };
 
   private readonly onBodyEnd = (): void => {
-    if (this.bodyChunked) this.socket.write('0\r\n\r\n', 'latin1');
+    if (this.bodyChunked) this.socket.write(LAST_CHUNK, 'latin1');
     this.bodySent = true;
     this.detachBody();
   };
@@ -245,7 +235,6 @@ export class UpstreamConnection implements ResponseEvents {
   };
 
   private readonly onSocketClose = (): void => {
-    this.gone = true;
     if (this.handler !== null) this.fail(new UpstreamError('UPSTREAM_CLOSED'));
     else this.owner.forget(this);
   };

@@ -47,7 +47,7 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
   private readonly keepAliveMs: number;
   private readonly sweepEveryMs: number;
   private sweeper: NodeJS.Timeout | undefined;
-  private closing = false;
+  /** Set by close(): from then on new requests are refused, and it resolves once the last socket is gone. */
   private closed: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
 
@@ -70,7 +70,7 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
   }
 
   dispatch(req: OutgoingRequest, handler: ExchangeHandler): void {
-    if (this.closing) {
+    if (this.closed !== undefined) {
       handler.onError(new UpstreamError('UPSTREAM_POOL_CLOSED'));
       return;
     }
@@ -97,7 +97,7 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
     }
     const next = this.queue.shift();
     if (next !== undefined) return conn.send(next.req, next.handler);
-    if (this.closing) {
+    if (this.closed !== undefined) {
       conn.destroy();
       this.forget(conn);
       return;
@@ -115,12 +115,11 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
       const next = this.queue.shift()!;
       this.connect().send(next.req, next.handler);
     }
-    if (this.closing && this.open.size === 0 && this.queue.length === 0) this.finishClose();
+    if (this.closed !== undefined && this.open.size === 0 && this.queue.length === 0) this.finishClose();
   }
 
   close(): Promise<void> {
     if (this.closed !== undefined) return this.closed;
-    this.closing = true;
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });

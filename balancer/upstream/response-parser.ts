@@ -1,4 +1,4 @@
-import { BAD_HEAD_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, TOKEN, trimOws } from '../http-syntax';
+import { BAD_HEAD_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, hasToken, MAX_HEAD_BYTES, TOKEN, trimOws } from '../http-syntax';
 
 /**
  * A strict HTTP/1.1 response parser for the worker side of the proxy (RFC 9112). It reads exactly what
@@ -42,8 +42,8 @@ const enum State {
   UntilClose,
 }
 
-/** Longest response head (and trailer section) accepted, as Node's own --max-http-header-size default. */
-export const MAX_HEAD_BYTES = 16 * 1024;
+// The limit for a response head, and for the trailer section.
+export { MAX_HEAD_BYTES };
 const MAX_CHUNK_LINE = 1024;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/;
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/;
@@ -194,7 +194,7 @@ export class ResponseParser {
           transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`;
           break;
         case 'connection':
-          connection += `,${value.toLowerCase()}`;
+          connection += `,${value}`;
           break;
         case 'keep-alive': {
           const hint = /(?:^|[,\s])timeout=(\d+)/i.exec(value);
@@ -212,10 +212,7 @@ export class ResponseParser {
       return pos;
     }
     if (connection === '') this.keepAlive = !http10;
-    else {
-      const tokens = connection.split(',').map((t) => t.trim());
-      this.keepAlive = http10 ? tokens.includes('keep-alive') : !tokens.includes('close');
-    }
+    else this.keepAlive = http10 ? hasToken(connection, 'keep-alive') : !hasToken(connection, 'close');
     // Section 6.3: Transfer-Encoding overrides Content-Length, and a proxy must not forward the latter;
     // relayed beside a de-chunked body, it would let a worker end the body early and append a response.
     this.events.onHead(code, transferEncoding !== undefined && contentLength !== -1 ? withoutContentLength(headers) : headers);
