@@ -87,8 +87,16 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     if (this.finished || this.destroyed) return this;
     this.finished = true;
     if (!this.headersSent) this.writeHead(200, []);
+    const body = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (this.head !== null && (body === undefined || body.length <= ONE_WRITE_BODY_BYTES)) {
+      // The common small answer leaves as one string in one write(): no cork, no writev of parts.
+      this.socket.write(this.head + this.framedBody(body), 'latin1');
+      this.head = null;
+      this.owner.responseEnded(this);
+      return this;
+    }
     this.socket.cork();
-    if (chunk !== undefined) this.writeBody(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    if (body !== undefined) this.writeBody(body);
     else this.flushHead();
     if (this.chunked) this.socket.write(LAST_CHUNK, 'latin1');
     this.socket.uncork();
@@ -104,6 +112,13 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     return this;
   }
 
+  /** The whole of a small body as latin1 text (byte for byte), framed, with the end of a chunked body. */
+  private framedBody(body: Buffer | undefined): string {
+    const bytes = this.bodyless || body === undefined || body.length === 0 ? '' : body.toString('latin1');
+    if (!this.chunked) return bytes;
+    return bytes === '' ? LAST_CHUNK : `${body!.length.toString(16)}\r\n${bytes}\r\n${LAST_CHUNK}`;
+  }
+
   private flushHead(): void {
     if (this.head === null) return;
     this.socket.write(this.head, 'latin1');
@@ -116,6 +131,9 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     return this.chunked ? writeChunk(this.socket, chunk) : this.socket.write(chunk);
   }
 }
+
+/** Up to this size, head and body are joined into one string and written once; larger bodies are not copied. */
+const ONE_WRITE_BODY_BYTES = 8 * 1024;
 
 let cachedDate = '';
 let cachedSecond = -1;

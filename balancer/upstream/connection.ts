@@ -18,9 +18,9 @@ export interface ExchangeHandler {
   onEarlyHints?(headers: string[]): void;
   /** The final response's status and headers; `resume` restarts a socket paused by onData returning false. */
   onHeaders(statusCode: number, headers: string[], resume: () => void): boolean;
-  /** A body slice; returning false pauses the worker's socket until `resume` is called. */
+  /** A body slice, the handler's to keep; returning false pauses the worker's socket until `resume` is called. */
   onData(chunk: Buffer): boolean;
-  /** The response ended; `lastChunk` is its final body slice when that arrived together with the end. */
+  /** The response ended; `lastChunk` (the handler's to keep) is its final body slice when that arrived together with the end. */
   onComplete(lastChunk?: Buffer): void;
   onError(err: Error): void;
 }
@@ -42,6 +42,13 @@ export interface ConnectionOptions {
   /** Longest silence inside a response body. */
   idleTimeoutMs: number;
 }
+
+/**
+ * Every worker socket reads into this one buffer (Node's `onread`), so a read allocates nothing and
+ * skips the Readable stream machinery. Reads are handled one at a time on this thread, and whatever
+ * outlives a read (an unfinished line in the parser, body bytes handed to the relay) is copied out.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /**
  * One keep-alive socket to a worker carrying one exchange at a time: it writes the request head (and
@@ -71,10 +78,9 @@ export class UpstreamConnection implements ResponseEvents {
   ) {
     this.idleLimitMs = keepAliveMs;
     this.timeoutMs = opts.connectTimeoutMs;
-    const socket = connect({ host: opts.host, port: opts.port, noDelay: true });
+    const socket = connect({ host: opts.host, port: opts.port, noDelay: true, onread: { buffer: READ_BUFFER, callback: this.onSocketRead } });
     socket.setTimeout(this.timeoutMs);
     socket.on('connect', this.onSocketConnect);
-    socket.on('data', this.onSocketData);
     socket.on('end', this.onSocketEnd);
     socket.on('error', this.onSocketError);
     socket.on('close', this.onSocketClose);
@@ -140,7 +146,8 @@ export class UpstreamConnection implements ResponseEvents {
   }
 
   onBody(chunk: Buffer): void {
-    if (this.handler !== null && !this.handler.onData(chunk)) this.socket.pause();
+    // A copy: the relay may queue it on the client's socket, and the next read overwrites READ_BUFFER.
+    if (this.handler !== null && !this.handler.onData(Buffer.from(chunk))) this.socket.pause();
   }
 
   onEnd(keepAlive: boolean, lastChunk?: Buffer): void {
@@ -153,7 +160,7 @@ export class UpstreamConnection implements ResponseEvents {
     const hint = this.parser.keepAliveHintMs;
     // A margin under the worker's own keep-alive timeout, so we never send on a socket it is closing.
     if (hint > 0 && hint - 1000 < this.idleLimitMs) this.idleLimitMs = Math.max(0, hint - 1000);
-    handler.onComplete(lastChunk);
+    handler.onComplete(lastChunk === undefined ? undefined : Buffer.from(lastChunk));
     this.owner.release(this, reusable && this.idleLimitMs > 0);
   }
 
@@ -206,18 +213,20 @@ export class UpstreamConnection implements ResponseEvents {
     this.setTimeout(this.opts.responseTimeoutMs);
   };
 
-  private readonly onSocketData = (chunk: Buffer): void => {
+  /** Node's onread callback; returning false would pause the socket, which onBody does itself. */
+  private readonly onSocketRead = (bytes: number): boolean => {
     if (!this.parser.busy) {
       // The worker spoke out of turn on an idle connection: nothing it says can be trusted now.
       this.destroy();
       this.owner.forget(this);
-      return;
+      return true;
     }
     try {
-      this.parser.execute(chunk);
+      this.parser.execute(READ_BUFFER.subarray(0, bytes));
     } catch (err) {
       this.fail(err as Error);
     }
+    return true;
   };
 
   private readonly onSocketEnd = (): void => {
