@@ -23,6 +23,9 @@ const bytes = (...parts: (string | Buffer)[]): Behaviour => (_req, socket) => {
 };
 
 const LARGE = randomBytes(2 * 1024 * 1024);
+/** Larger than loopback's socket buffers on both sides, so a client that stops reading makes the balancer queue. */
+const BIG_A = randomBytes(24 * 1024 * 1024);
+const BIG_B = randomBytes(8 * 1024 * 1024);
 const CLOSE_DELIMITED_BODY = 'framed by the end of the connection, '.repeat(200);
 
 /** Response heads whose header order and case the balancer must keep (end-to-end) or drop (hop-by-hop). */
@@ -73,11 +76,17 @@ const UPSTREAM: Record<string, Behaviour> = {
     'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nfinal reply',
   ),
   '/headers': bytes(`HTTP/1.1 200 OK\r\n${[...END_TO_END.slice(0, 3), HOP_BY_HOP[0], ...END_TO_END.slice(3, 6), HOP_BY_HOP[1], HOP_BY_HOP[2], ...END_TO_END.slice(6)].join('\r\n')}\r\n\r\nok`),
-  '/large': (_req, socket) => {
-    socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ${LARGE.length}\r\n\r\n`);
-    for (let at = 0; at < LARGE.length; at += 64 * 1024) socket.write(LARGE.subarray(at, at + 64 * 1024));
-  },
+  '/large': sendBody(LARGE),
+  '/big-a': sendBody(BIG_A),
+  '/big-b': sendBody(BIG_B),
 };
+
+function sendBody(body: Buffer): Behaviour {
+  return (_req, socket) => {
+    socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n`);
+    for (let at = 0; at < body.length; at += 64 * 1024) socket.write(body.subarray(at, at + 64 * 1024));
+  };
+}
 
 /**
  * A hand-written HTTP/1.1 server on 127.0.0.1 over node:net: parses requests (Content-Length bodies
@@ -334,5 +343,30 @@ describe('response framing', () => {
     const received = Buffer.from(await res.arrayBuffer());
     expect(received.length).toBe(LARGE.length);
     expect(sha256(received)).toBe(sha256(LARGE));
+  });
+
+  it("keeps a stalled client's body intact while other responses stream through", async () => {
+    // The balancer reads every worker socket into one shared buffer. Body bytes it has to queue for a
+    // client that is not reading must be its own copy, or the next read (here: other downloads) overwrites them.
+    const socket = connect(balancer.port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', resolve);
+      socket.on('error', reject);
+    });
+    socket.write('GET /big-a HTTP/1.1\r\nHost: framing.test\r\nConnection: close\r\n\r\n');
+    socket.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    const others = await Promise.all([1, 2, 3].map(async () => Buffer.from(await (await fetch(`${balancer.url}/big-b`)).arrayBuffer())));
+    for (const body of others) expect(sha256(body)).toBe(sha256(BIG_B));
+    socket.resume();
+    await ended;
+    const raw = Buffer.concat(chunks);
+    const headEnd = raw.indexOf('\r\n\r\n');
+    expect(raw.subarray(0, headEnd).toString('latin1')).toMatch(/^HTTP\/1\.1 200 /);
+    const body = raw.subarray(headEnd + 4);
+    expect(body.length).toBe(BIG_A.length);
+    expect(sha256(body)).toBe(sha256(BIG_A));
   });
 });
