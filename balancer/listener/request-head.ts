@@ -1,4 +1,4 @@
-import { BAD_HEAD_CHAR, CONTENT_LENGTH, hasToken, TOKEN, trimOws } from '../http-syntax';
+import { BAD_LINE_CHAR, CONTENT_LENGTH, hasToken, lineEnd, TOKEN, trimOws } from '../http-syntax';
 
 /** A request the listener serves itself: the plain HTTP/1.1 case, with no body or a Content-Length one. */
 export interface RequestHead {
@@ -11,6 +11,8 @@ export interface RequestHead {
   /** False when the client sent Connection: close. */
   readonly keepAlive: boolean;
 }
+
+const BAD_CHARACTER = 'control character or bare CR/LF';
 
 /** origin-form only: absolute-form, authority-form (CONNECT) and asterisk-form (OPTIONS *) go to node:http. */
 const REQUEST_LINE = /^([A-Z]{1,20}) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
@@ -26,16 +28,20 @@ const REQUEST_LINE = /^([A-Z]{1,20}) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
  * which is what keeps request smuggling out: the worker is sent the same framing, re-serialised.
  */
 export function parseRequestHead(text: string): RequestHead | string {
-  if (BAD_HEAD_CHAR.test(text)) return 'control character or bare CR/LF';
-  const lines = text.split('\r\n');
-  const requestLine = REQUEST_LINE.exec(lines[0]);
+  let at = lineEnd(text, 0);
+  const firstLine = text.slice(0, at);
+  if (BAD_LINE_CHAR.test(firstLine)) return BAD_CHARACTER;
+  const requestLine = REQUEST_LINE.exec(firstLine);
   if (requestLine === null) return 'not an origin-form HTTP/1.1 request line';
   const rawHeaders: string[] = [];
   let hosts = 0;
   let contentLength = -1;
   let keepAlive = true;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
+  while (at < text.length) {
+    const start = at + 2;
+    at = lineEnd(text, start);
+    const line = text.slice(start, at);
+    if (BAD_LINE_CHAR.test(line)) return BAD_CHARACTER;
     const colon = line.indexOf(':');
     if (colon <= 0) return 'header line without a name';
     const name = line.slice(0, colon);

@@ -30,7 +30,8 @@ export function connectionTokens(value: string | string[] | undefined): string[]
   if (value === undefined) return [];
   const joined = Array.isArray(value) ? value.join(',') : value;
   const tokens: string[] = [];
-  for (const token of joined.split(',')) {
+  // The usual value is one token ("keep-alive", "close"): no list to split.
+  for (const token of joined.includes(',') ? joined.split(',') : [joined]) {
     const name = token.trim().toLowerCase();
     if (name && !HOP_BY_HOP.has(name) && !NEVER_CONNECTION_SCOPED.has(name)) tokens.push(name);
   }

@@ -1,4 +1,4 @@
-import { BAD_HEAD_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, hasToken, MAX_HEAD_BYTES, TOKEN, trimOws } from '../http-syntax';
+import { BAD_LINE_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, hasToken, lineEnd, MAX_HEAD_BYTES, TOKEN, trimOws } from '../http-syntax';
 
 /**
  * A strict HTTP/1.1 response parser for the worker side of the proxy (RFC 9112). It reads exactly what
@@ -161,10 +161,9 @@ export class ResponseParser {
     }
     if (end - pos > MAX_HEAD_BYTES) throw new ResponseParseError('response head too large');
     const text = data.toString('latin1', pos, end);
-    const bad = BAD_HEAD_CHAR.exec(text);
-    if (bad !== null) throw badCharacterError(text, bad.index);
-    const lines = text.split('\r\n');
-    const status = STATUS_LINE.exec(lines[0]);
+    let at = lineEnd(text, 0);
+    const statusLine = text.slice(0, at);
+    const status = BAD_LINE_CHAR.test(statusLine) ? null : STATUS_LINE.exec(statusLine);
     if (status === null) throw new ResponseParseError('bad status line');
     const code = Number(status[2]);
     const http10 = status[1] === '0';
@@ -174,9 +173,12 @@ export class ResponseParser {
     let transferEncoding: string | undefined;
     let connection = '';
     this.keepAliveHintMs = 0;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
+    while (at < text.length) {
+      const start = at + 2;
+      at = lineEnd(text, start);
+      const line = text.slice(start, at);
       const colon = line.indexOf(':');
+      if (BAD_LINE_CHAR.test(line)) throw badCharacterError(line, colon);
       if (colon <= 0) throw new ResponseParseError(line === '' ? 'empty header line' : 'header line without a name');
       const name = line.slice(0, colon);
       if (!TOKEN.test(name)) throw new ResponseParseError(`bad header name ${JSON.stringify(name)}`);
@@ -194,7 +196,7 @@ export class ResponseParser {
           transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`;
           break;
         case 'connection':
-          connection += `,${value}`;
+          connection = connection === '' ? value : `${connection},${value}`;
           break;
         case 'keep-alive': {
           const hint = /(?:^|[,\s])timeout=(\d+)/i.exec(value);
@@ -274,11 +276,7 @@ function withoutContentLength(headers: string[]): string[] {
   return out;
 }
 
-/** Names the line a bad character sits on, found only once the fast whole-head scan has failed. */
-function badCharacterError(head: string, at: number): ResponseParseError {
-  const lineStart = head.lastIndexOf('\r\n', at - 1);
-  if (lineStart < 0) return new ResponseParseError('bad status line');
-  const line = head.slice(lineStart + 2);
-  const colon = line.indexOf(':');
-  return new ResponseParseError(colon > 0 && colon < at - lineStart ? `bad character in header ${line.slice(0, colon)}` : 'header line without a name');
+/** Names the header a bad character sits in, when it sits in a value; found only once the line's test failed. */
+function badCharacterError(line: string, colon: number): ResponseParseError {
+  return new ResponseParseError(colon > 0 && colon < line.search(BAD_LINE_CHAR) ? `bad character in header ${line.slice(0, colon)}` : 'header line without a name');
 }
