@@ -141,16 +141,17 @@ export class ClientConnection implements ResponseOwner {
   }
 
   private start(head: RequestHead): void {
-    const req = new ClientRequest(head, this.socket, this.resumeBody);
+    const hasBody = head.contentLength > 0;
+    const req = new ClientRequest(head, this.socket, hasBody ? this.resumeBody : null);
     const res = new ClientResponse(this.socket, this, head.method === 'HEAD', head.keepAlive && !this.closingDown);
     this.response = res;
-    if (head.contentLength > 0) {
+    if (hasBody) {
       this.request = req;
       this.bodyRemaining = head.contentLength;
       this.lastBodyAt = Date.now();
       const pending = this.buffered;
       this.buffered = pending === null ? null : this.feedBody(pending);
-    } else req.push(null);
+    }
     this.deps.proxy(req, res);
   }
 

@@ -18,7 +18,8 @@ export class ClientRequest extends Readable implements ProxyRequest {
   constructor(
     head: RequestHead,
     readonly socket: Socket,
-    private readonly onDemand: () => void,
+    /** Asks the connection for more body; null when the request has none. */
+    private readonly onDemand: (() => void) | null,
   ) {
     super();
     this.method = head.method;
@@ -41,6 +42,9 @@ export class ClientRequest extends Readable implements ProxyRequest {
   }
 
   override _read(): void {
-    this.onDemand();
+    // A request without a body ends when first read, not when made: ending a stream nobody reads
+    // still schedules a tick, and the data plane never reads a GET's.
+    if (this.onDemand === null) this.push(null);
+    else this.onDemand();
   }
 }
