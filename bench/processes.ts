@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -174,6 +174,22 @@ export function sampleRss(pid: number, everyMs = 200): RssSampler {
       return peak;
     },
   };
+}
+
+/** Clock ticks per second, the unit of CPU times in /proc/<pid>/stat. */
+let clockTicks: number | undefined;
+
+/** User + system CPU time a process has used so far, in microseconds; undefined when /proc has no such process. */
+export function cpuTimeUs(pid: number): number | undefined {
+  try {
+    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    // The command name (field 2) may hold spaces; utime and stime are fields 14 and 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicks;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ export type Cell = string | number | undefined;
 export function table(headers: string[], rows: Cell[][]): string {
   const text = rows.map((row) => row.map((c) => (c === undefined ? '-' : String(c))));
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => r[i]?.length ?? 0)));
-  const numeric = headers.map((_, i) => rows.every((r) => r[i] === undefined || typeof r[i] === 'number' || /^-?[\d.,]+(x|%| ms| MB)?( \(\d+ of \d+\))?$/.test(String(r[i]))));
+  const numeric = headers.map((_, i) => rows.every((r) => r[i] === undefined || typeof r[i] === 'number' || /^-?[\d.,]+(x|%| ms| MB| µs)?( \(\d+ of \d+\))?$/.test(String(r[i]))));
   const pad = (s: string, i: number) => (numeric[i] ? s.padStart(widths[i]) : s.padEnd(widths[i]));
   const line = (cells: string[]) => `| ${cells.map(pad).join(' | ')} |`;
   const separator = `|${widths.map((w, i) => (numeric[i] ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`;
@@ -24,6 +24,10 @@ export function fmtRps(rps: number | undefined): string | undefined {
 export function fmtMs(ms: number | undefined): string | undefined {
   if (ms === undefined || !Number.isFinite(ms)) return undefined;
   return ms >= 100 ? `${Math.round(ms)} ms` : ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(2)} ms`;
+}
+
+export function fmtUs(us: number | undefined): string | undefined {
+  return us === undefined ? undefined : `${us.toFixed(1)} µs`;
 }
 
 export function fmtRatio(r: number | undefined): string | undefined {

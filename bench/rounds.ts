@@ -1,8 +1,8 @@
 import { runLoad, type GeneratorName, type LoadResult } from './load';
 import { startNoiseMeter } from './noise';
-import { sampleRss } from './processes';
+import { cpuTimeUs, sampleRss } from './processes';
 import { progress } from './progress';
-import { fmtMb, fmtMs, fmtPct, fmtRps } from './report';
+import { fmtMb, fmtMs, fmtPct, fmtRps, fmtUs } from './report';
 import { median } from './stats';
 
 /**
@@ -40,6 +40,11 @@ export interface TargetSummary {
   requests: number;
   /** Highest VmRSS of the target's process seen while it was measured, in kB. */
   peakRssKb?: number;
+  /**
+   * CPU time (user + system) the target's process used per response, in microseconds, median of the
+   * measured rounds: what each request costs the proxy itself, whatever the shared machine did to req/s.
+   */
+  cpuUsPerRequest?: number;
   /** Per measured round: % of all CPU time used by processes outside this benchmark (see noise.ts). */
   otherCpuPct: (number | undefined)[];
   /** Rounds measured again because other processes disturbed them (not in the medians). */
@@ -60,20 +65,24 @@ interface Measured {
   result: LoadResult;
   other?: number;
   peak?: number;
+  cpuUsPerRequest?: number;
 }
 
 async function measureRound(t: Target, cfg: RoundsConfig): Promise<Measured> {
   const sampler = sampleRss(t.pid);
   const noise = startNoiseMeter();
+  const cpuBefore = cpuTimeUs(t.pid);
   const result = await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.roundS, countShares: cfg.countShares });
+  const cpuAfter = cpuTimeUs(t.pid);
   const other = noise.stop();
   const peak = sampler.stop();
-  return { result, other, peak };
+  const cpuUsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && result.requests > 0 ? (cpuAfter - cpuBefore) / result.requests : undefined;
+  return { result, other, peak, cpuUsPerRequest };
 }
 
 export async function alternatingRounds(targets: readonly Target[], cfg: RoundsConfig, label: string): Promise<TargetSummary[]> {
-  const results = new Map<string, { rounds: LoadResult[]; other: (number | undefined)[]; discarded: Measured[]; peak?: number }>(
-    targets.map((t) => [t.name, { rounds: [], other: [], discarded: [] }]),
+  const results = new Map<string, { rounds: LoadResult[]; other: (number | undefined)[]; cpu: number[]; discarded: Measured[]; peak?: number }>(
+    targets.map((t) => [t.name, { rounds: [], other: [], cpu: [], discarded: [] }]),
   );
   let repeats = cfg.repeatBudget ?? targets.length;
   if (cfg.warmupS > 0) {
@@ -101,11 +110,12 @@ export async function alternatingRounds(targets: readonly Target[], cfg: RoundsC
     }
     entry.rounds.push(m.result);
     entry.other.push(m.other);
+    if (m.cpuUsPerRequest !== undefined) entry.cpu.push(m.cpuUsPerRequest);
     if (m.peak !== undefined) entry.peak = Math.max(entry.peak ?? 0, m.peak);
-    progress(`${where}: ${fmtRps(m.result.rps)} req/s, p99 ${fmtMs(m.result.p99Ms)}, ${m.result.errors} errors, RSS ${fmtMb(m.peak)}, other CPU ${fmtPct(m.other)}`);
+    progress(`${where}: ${fmtRps(m.result.rps)} req/s, p99 ${fmtMs(m.result.p99Ms)}, ${m.result.errors} errors, RSS ${fmtMb(m.peak)}, CPU ${fmtUs(m.cpuUsPerRequest)}/request, other CPU ${fmtPct(m.other)}`);
   }
   return targets.map((t) => {
-    const { rounds, other, discarded, peak } = results.get(t.name)!;
+    const { rounds, other, cpu, discarded, peak } = results.get(t.name)!;
     const shares: Record<string, number> = {};
     for (const round of rounds) for (const [name, n] of Object.entries(round.shares ?? {})) shares[name] = (shares[name] ?? 0) + n;
     return {
@@ -119,6 +129,7 @@ export async function alternatingRounds(targets: readonly Target[], cfg: RoundsC
       otherCpuPct: other,
       discarded: discarded.map((d) => ({ ...d.result, otherCpuPct: d.other })),
       ...(peak !== undefined ? { peakRssKb: peak } : {}),
+      ...(cpu.length > 0 ? { cpuUsPerRequest: median(cpu) } : {}),
       ...(cfg.countShares ? { shares } : {}),
     };
   });

@@ -11,7 +11,7 @@ import { defaultGenerator, type GeneratorName } from '../load';
 import { BASELINES, PEERS, type PeerContext, type PeerDef } from '../peers';
 import { stopAll, which } from '../processes';
 import { progress } from '../progress';
-import { fmtMb, fmtMs, fmtPct, fmtRatio, fmtRps, fmtShares, fmtWorstPct, table } from '../report';
+import { fmtMb, fmtMs, fmtPct, fmtRatio, fmtRps, fmtShares, fmtUs, fmtWorstPct, table } from '../report';
 import { alternatingRounds, DISTURBED_PCT, type RoundsConfig, type Target, type TargetSummary } from '../rounds';
 import { ratio } from '../stats';
 import { groupedBarChart } from '../svg';
@@ -103,11 +103,12 @@ export function formatPeers(results: PeersResults): string {
     fmtMs(p.p99Ms),
     p.errors,
     fmtMb(p.peakRssKb),
+    fmtUs(p.cpuUsPerRequest),
     ...BASELINES.map((b) => fmtRatio(p.vs[b])),
     fmtShares(p.split),
     fmtWorstPct(p.otherCpuPct, DISTURBED_PCT),
   ]);
-  return table(['peer', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', ...BASELINES.map((b) => `vs ${b}`), `split of ${SPLIT_REQUESTS}`, 'other CPU'], rows);
+  return table(['peer', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', 'CPU/request', ...BASELINES.map((b) => `vs ${b}`), `split of ${SPLIT_REQUESTS}`, 'other CPU'], rows);
 }
 
 function formatExtras(x: NonNullable<PeersResults['extras']>): string {
@@ -118,7 +119,7 @@ function formatExtras(x: NonNullable<PeersResults['extras']>): string {
     out.push(
       `1,000 registered workers (one upstream process on ${m.upstreamPorts} ports; still registered after the run: ${m.registeredAfter.join(' and ')}):\n\n` +
         table(
-          ['proxy with', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', 'vs its 2-worker row', 'other CPU'],
+          ['proxy with', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', 'CPU/request', 'vs its 2-worker row', 'CPU/request vs 2', 'other CPU'],
           [m.two, m.thousand, m.thousandNoChecks, m.nginxTwo, m.nginxThousand].filter((t) => t !== undefined).map((t) => [
             t.name,
             fmtRps(t.rps),
@@ -126,7 +127,9 @@ function formatExtras(x: NonNullable<PeersResults['extras']>): string {
             fmtMs(t.p99Ms),
             t.errors,
             fmtMb(t.peakRssKb),
+            fmtUs(t.cpuUsPerRequest),
             fmtRatio(ratio(t.rps, t.name.startsWith('nginx') ? m.nginxTwo?.rps : m.two.rps)),
+            fmtRatio(ratio(t.cpuUsPerRequest, t.name.startsWith('nginx') ? m.nginxTwo?.cpuUsPerRequest : m.two.cpuUsPerRequest)),
             fmtWorstPct(t.otherCpuPct, DISTURBED_PCT),
           ]),
         ) +
@@ -222,6 +225,7 @@ export async function runPeersSuite(opts: BenchOptions): Promise<PeersResults> {
   process.stdout.write(`${formatPeers(results)}\n\n`);
   process.stdout.write(
     'errors = non-2xx + socket errors + timeouts over all rounds. "vs X" = req/s of the row / req/s of X.\n' +
+      '"CPU/request" = user + system CPU time of the peer\'s own process (from /proc) over the responses it served, median of the rounds.\n' +
       `"other CPU" = the highest share of the machine used by processes outside this benchmark during a kept round, and how many\n` +
       `kept rounds were above ${DISTURBED_PCT}%. Such a round is measured again at the end while the repeat budget lasts (one repeat\n` +
       'per target); the median tolerates one disturbed round of three, more means: re-run on a quiet machine.\n',
