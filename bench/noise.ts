@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { procStatFields } from './processes';
 
 /**
  * How much of the machine something other than this benchmark used during a measurement. On a shared
@@ -28,9 +29,7 @@ function readProcesses(): Map<number, { ppid: number; ticks: number }> {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The command name is in parentheses and may itself contain spaces or parentheses.
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const rest = procStatFields(entry);
       out.set(Number(entry), { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]) });
     } catch {
       // exited while we looked

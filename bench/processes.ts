@@ -179,13 +179,21 @@ export function sampleRss(pid: number, everyMs = 200): RssSampler {
 /** Clock ticks per second, the unit of CPU times in /proc/<pid>/stat. */
 let clockTicks: number | undefined;
 
+/**
+ * The fields of /proc/<pid>/stat from field 3 (state) on, so field N is at index N - 3: utime and
+ * stime (14, 15) at 11 and 12. The command name before them is in parentheses and may itself hold
+ * spaces or parentheses. Throws when there is no such process.
+ */
+export function procStatFields(pid: number | string): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** User + system CPU time a process has used so far, in microseconds; undefined when /proc has no such process. */
 export function cpuTimeUs(pid: number): number | undefined {
   try {
     clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    // The command name (field 2) may hold spaces; utime and stime are fields 14 and 15.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = procStatFields(pid);
     return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicks;
   } catch {
     return undefined;

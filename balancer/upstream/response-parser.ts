@@ -120,9 +120,8 @@ export class ResponseParser {
           break;
         case State.Trailers: {
           // Trailer fields are dropped: Node's ServerResponse would need them declared up front.
-          const end = data.indexOf(CRLF, pos);
-          if (end < 0) return this.keep(data, pos, MAX_HEAD_BYTES);
-          if (end - pos > MAX_HEAD_BYTES) throw new ResponseParseError('trailer line too long');
+          const end = this.endOf(data, pos, CRLF, MAX_HEAD_BYTES, 'trailer line too long');
+          if (end < 0) return;
           const emptyLine = end === pos;
           pos = end + 2;
           if (emptyLine) {
@@ -153,13 +152,20 @@ export class ResponseParser {
     this.partial = Buffer.from(data.subarray(pos));
   }
 
+  /**
+   * Where the line (or head) starting at `pos` ends, at `delimiter`; -1 when its end has not arrived
+   * yet, its start then kept for the next read. Longer than `limit` is an error either way.
+   */
+  private endOf(data: Buffer, pos: number, delimiter: Buffer, limit: number, tooLong: string): number {
+    const end = data.indexOf(delimiter, pos);
+    if (end < 0) this.keep(data, pos, limit);
+    else if (end - pos > limit) throw new ResponseParseError(tooLong);
+    return end;
+  }
+
   private readHead(data: Buffer, pos: number): number {
-    const end = data.indexOf(CRLFCRLF, pos);
-    if (end < 0) {
-      this.keep(data, pos, MAX_HEAD_BYTES);
-      return data.length;
-    }
-    if (end - pos > MAX_HEAD_BYTES) throw new ResponseParseError('response head too large');
+    const end = this.endOf(data, pos, CRLFCRLF, MAX_HEAD_BYTES, 'response head too large');
+    if (end < 0) return data.length;
     const text = data.toString('latin1', pos, end);
     let at = lineEnd(text, 0);
     const statusLine = text.slice(0, at);
@@ -245,12 +251,8 @@ export class ResponseParser {
   }
 
   private readChunkSize(data: Buffer, pos: number): number {
-    const end = data.indexOf(CRLF, pos);
-    if (end < 0) {
-      this.keep(data, pos, MAX_CHUNK_LINE);
-      return data.length;
-    }
-    if (end - pos > MAX_CHUNK_LINE) throw new ResponseParseError('chunk size line too long');
+    const end = this.endOf(data, pos, CRLF, MAX_CHUNK_LINE, 'chunk size line too long');
+    if (end < 0) return data.length;
     const size = CHUNK_SIZE.exec(data.toString('latin1', pos, end));
     if (size === null) throw new ResponseParseError('bad chunk size');
     this.remaining = parseInt(size[1], 16);

@@ -2,7 +2,18 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sign, signedPayload } from '../../utils/auth';
-import { TEST_SECRET } from './processes';
+import { startBalancer, TEST_SECRET, type RunningProcess } from './processes';
+
+/**
+ * A balancer fronting one upstream registered by hand, which stays registered whatever the tests do to
+ * it: no active probes, no heartbeat expiry, no outlier ejection (a test's deliberate 502 would take it
+ * out). The upstream sees only the tests' requests.
+ */
+export async function startBalancerFronting(url: string, name: string): Promise<RunningProcess> {
+  const balancer = await startBalancer({ HEALTH_CHECK_INTERVAL_MS: '0', REGISTRATION_TTL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '0' });
+  expect((await signedPost(balancer.url, 'register-worker', { url, name })).status).toBe(201);
+  return balancer;
+}
 
 /** Sends a signed registration (or deregistration) the way a worker would; returns the status and JSON body. */
 export async function signedPost(balancerUrl: string, route: 'register-worker' | 'deregister-worker', fields: Record<string, unknown>, secret = TEST_SECRET) {

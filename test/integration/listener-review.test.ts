@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { startBalancer, waitFor, type RunningProcess } from '../helpers/processes';
-import { signedPost } from '../helpers/registration';
+import { signedPost, startBalancerFronting } from '../helpers/registration';
 
 /**
  * Defects found reviewing the listener (balancer/listener), the own upstream client (balancer/upstream)
@@ -111,8 +111,7 @@ describe('listener review: request framing to the worker', () => {
       });
     });
     await listenLocal(upstream);
-    balancer = await startBalancer({ HEALTH_CHECK_INTERVAL_MS: '0', REGISTRATION_TTL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '0' });
-    expect((await signedPost(balancer.url, 'register-worker', { url: urlOf(upstream), name: 'framing' })).status).toBe(201);
+    balancer = await startBalancerFronting(urlOf(upstream), 'framing');
   });
   afterAll(async () => {
     await balancer?.stop();
@@ -159,8 +158,7 @@ describe('listener review: response framing to the client', () => {
       });
     });
     await listenLocal(upstream);
-    balancer = await startBalancer({ HEALTH_CHECK_INTERVAL_MS: '0', REGISTRATION_TTL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '0' });
-    expect((await signedPost(balancer.url, 'register-worker', { url: urlOf(upstream), name: 'te-cl' })).status).toBe(201);
+    balancer = await startBalancerFronting(urlOf(upstream), 'te-cl');
   });
   afterAll(async () => {
     await balancer?.stop();
@@ -196,8 +194,7 @@ describe('listener review: pipelined requests from a client that does not read',
       res.end(body);
     });
     await listenLocal(upstream);
-    balancer = await startBalancer({ HEALTH_CHECK_INTERVAL_MS: '0', REGISTRATION_TTL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '0' });
-    expect((await signedPost(balancer.url, 'register-worker', { url: urlOf(upstream), name: 'bulk' })).status).toBe(201);
+    balancer = await startBalancerFronting(urlOf(upstream), 'bulk');
   });
   afterAll(async () => {
     await balancer?.stop();

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { startBalancer, waitFor, type RunningProcess } from '../helpers/processes';
-import { signedPost } from '../helpers/registration';
+import { waitFor, type RunningProcess } from '../helpers/processes';
+import { startBalancerFronting } from '../helpers/registration';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -268,8 +268,7 @@ describe('listener', () => {
     upstream = await startUpstream();
     // No active probes, no heartbeat expiry, no ejection: the upstream sees only the tests' requests
     // and stays registered whatever they do to it.
-    balancer = await startBalancer({ HEALTH_CHECK_INTERVAL_MS: '0', REGISTRATION_TTL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '0' });
-    expect((await signedPost(balancer.url, 'register-worker', { url: upstream.url, name: 'echo' })).status).toBe(201);
+    balancer = await startBalancerFronting(upstream.url, 'echo');
   });
   afterAll(async () => {
     for (const client of clients) client.destroy();

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { startBalancer, waitFor, type RunningProcess } from '../helpers/processes';
-import { signedPost } from '../helpers/registration';
+import { waitFor, type RunningProcess } from '../helpers/processes';
+import { startBalancerFronting } from '../helpers/registration';
 
 /** One request as the raw upstream parsed it, with the number of the connection it arrived on. */
 interface SeenRequest {
@@ -200,8 +200,7 @@ describe('response framing', () => {
     upstream = await startRawUpstream();
     // No active probes or heartbeat expiry: the upstream sees only proxied requests, so its connection
     // count is ours to read; no outlier ejection, so the deliberate 502 cannot take the worker out.
-    balancer = await startBalancer({ HEALTH_CHECK_INTERVAL_MS: '0', REGISTRATION_TTL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '0' });
-    expect((await signedPost(balancer.url, 'register-worker', { url: upstream.url, name: 'raw' })).status).toBe(201);
+    balancer = await startBalancerFronting(upstream.url, 'raw');
   });
   afterAll(async () => {
     for (const agent of agents) agent.destroy();

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { startBalancer, waitFor, type RunningProcess } from '../helpers/processes';
-import { signedPost } from '../helpers/registration';
+import { signedPost, startBalancerFronting } from '../helpers/registration';
 
 /**
  * Second review: how the new parts (own upstream pool, listener, retries with kept bodies) meet the older
@@ -141,8 +141,7 @@ describe('review 2: an upgrade the worker declines, with a response that does no
     upstream = await startRawUpstream((_method, _path, socket) => {
       socket.write('HTTP/1.1 426 Upgrade Required\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\npartial');
     });
-    balancer = await startBalancer({ HEALTH_CHECK_INTERVAL_MS: '0', REGISTRATION_TTL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '0' });
-    expect((await signedPost(balancer.url, 'register-worker', { url: upstream.url, name: 'raw' })).status).toBe(201);
+    balancer = await startBalancerFronting(upstream.url, 'raw');
   });
   afterAll(async () => {
     for (const c of clients) c.socket.destroy();
