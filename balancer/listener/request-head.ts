@@ -1,4 +1,4 @@
-import { BAD_LINE_CHAR, CONTENT_LENGTH, hasToken, lineEnd, TOKEN, trimOws } from '../http-syntax';
+import { BAD_LINE_CHAR, CONTENT_LENGTH, FIELD_LINES, hasToken, lineEnd, TOKEN, trimOws } from '../http-syntax';
 
 /** A request the listener serves itself: the plain HTTP/1.1 case, with no body or a Content-Length one. */
 export interface RequestHead {
@@ -15,7 +15,8 @@ export interface RequestHead {
 const BAD_CHARACTER = 'control character or bare CR/LF';
 
 /** origin-form only: absolute-form, authority-form (CONNECT) and asterisk-form (OPTIONS *) go to node:http. */
-const REQUEST_LINE = /^([A-Z]{1,20}) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
+const REQUEST_LINE = /^[A-Z]{1,20} \/[\x21-\x7e]* HTTP\/1\.1$/;
+const WELL_FORMED_HEAD = new RegExp(`^[A-Z]{1,20} \\/[\\x21-\\x7e]* HTTP\\/1\\.1${FIELD_LINES}$`);
 
 /**
  * Reads a request head (the text before the blank line) when it is within the strict subset the
@@ -28,25 +29,27 @@ const REQUEST_LINE = /^([A-Z]{1,20}) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
  * which is what keeps request smuggling out: the worker is sent the same framing, re-serialised.
  */
 export function parseRequestHead(text: string): RequestHead | string {
-  let at = lineEnd(text, 0);
-  const firstLine = text.slice(0, at);
-  if (BAD_LINE_CHAR.test(firstLine)) return BAD_CHARACTER;
-  const requestLine = REQUEST_LINE.exec(firstLine);
-  if (requestLine === null) return 'not an origin-form HTTP/1.1 request line';
+  const wellFormed = WELL_FORMED_HEAD.test(text);
+  const requestLineEnd = lineEnd(text, 0);
+  if (!wellFormed) {
+    const problem = requestLineProblem(text.slice(0, requestLineEnd));
+    if (problem !== undefined) return problem;
+  }
   const rawHeaders: string[] = [];
   let hosts = 0;
   let contentLength = -1;
   let keepAlive = true;
+  let at = requestLineEnd;
   while (at < text.length) {
     const start = at + 2;
     at = lineEnd(text, start);
-    const line = text.slice(start, at);
-    if (BAD_LINE_CHAR.test(line)) return BAD_CHARACTER;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return 'header line without a name';
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return 'malformed header name';
-    const value = trimOws(line.slice(colon + 1));
+    if (!wellFormed) {
+      const problem = fieldLineProblem(text.slice(start, at));
+      if (problem !== undefined) return problem;
+    }
+    const colon = text.indexOf(':', start);
+    const name = text.slice(start, colon);
+    const value = trimOws(text, colon + 1, at);
     rawHeaders.push(name, value);
     // Only names as long as one of these can be one of them: most headers skip the lower-casing.
     switch (name.length === 4 || name.length === 6 || name.length === 7 || name.length === 10 || name.length === 14 || name.length === 17 ? name.toLowerCase() : '') {
@@ -70,5 +73,23 @@ export function parseRequestHead(text: string): RequestHead | string {
     }
   }
   if (hosts !== 1) return 'missing or repeated Host';
-  return { method: requestLine[1], url: requestLine[2], rawHeaders, contentLength: Math.max(0, contentLength), keepAlive };
+  // "METHOD /target HTTP/1.1": the method ends at the first space, the target before the last 9 characters.
+  const space = text.indexOf(' ');
+  return { method: text.slice(0, space), url: text.slice(space + 1, requestLineEnd - 9), rawHeaders, contentLength: Math.max(0, contentLength), keepAlive };
+}
+
+// A head that failed WELL_FORMED_HEAD is checked line by line, in order, for the first thing wrong.
+
+function requestLineProblem(line: string): string | undefined {
+  if (BAD_LINE_CHAR.test(line)) return BAD_CHARACTER;
+  if (!REQUEST_LINE.test(line)) return 'not an origin-form HTTP/1.1 request line';
+  return undefined;
+}
+
+function fieldLineProblem(line: string): string | undefined {
+  if (BAD_LINE_CHAR.test(line)) return BAD_CHARACTER;
+  const colon = line.indexOf(':');
+  if (colon <= 0) return 'header line without a name';
+  if (!TOKEN.test(line.slice(0, colon))) return 'malformed header name';
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { BAD_LINE_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, hasToken, lineEnd, MAX_HEAD_BYTES, TOKEN, trimOws } from '../http-syntax';
+import { BAD_LINE_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, FIELD_CHAR, FIELD_LINES, hasToken, lineEnd, MAX_HEAD_BYTES, TOKEN, trimOws } from '../http-syntax';
 
 /**
  * A strict HTTP/1.1 response parser for the worker side of the proxy (RFC 9112). It reads exactly what
@@ -45,7 +45,9 @@ const enum State {
 // The limit for a response head, and for the trailer section.
 export { MAX_HEAD_BYTES };
 const MAX_CHUNK_LINE = 1024;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/;
+const STATUS_LINE = /^HTTP\/1\.[01] [1-9]\d\d(?: [^\r\n]*)?$/;
+const WELL_FORMED_HEAD = new RegExp(`^HTTP\\/1\\.[01] [1-9]\\d\\d(?: ${FIELD_CHAR}*)?${FIELD_LINES}$`);
+const KEEP_ALIVE_TIMEOUT = /(?:^|[,\s])timeout=(\d+)/i;
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/;
 
 export class ResponseParser {
@@ -167,12 +169,12 @@ export class ResponseParser {
     const end = this.endOf(data, pos, CRLFCRLF, MAX_HEAD_BYTES, 'response head too large');
     if (end < 0) return data.length;
     const text = data.toString('latin1', pos, end);
+    const wellFormed = WELL_FORMED_HEAD.test(text);
     let at = lineEnd(text, 0);
-    const statusLine = text.slice(0, at);
-    const status = BAD_LINE_CHAR.test(statusLine) ? null : STATUS_LINE.exec(statusLine);
-    if (status === null) throw new ResponseParseError('bad status line');
-    const code = Number(status[2]);
-    const http10 = status[1] === '0';
+    if (!wellFormed) checkStatusLine(text.slice(0, at));
+    // "HTTP/1.x NNN": the minor version and the status code sit at fixed places.
+    const http10 = text.charCodeAt(7) === 48;
+    const code = Number(text.slice(9, 12));
 
     const headers: string[] = [];
     let contentLength = -1;
@@ -182,13 +184,10 @@ export class ResponseParser {
     while (at < text.length) {
       const start = at + 2;
       at = lineEnd(text, start);
-      const line = text.slice(start, at);
-      const colon = line.indexOf(':');
-      if (BAD_LINE_CHAR.test(line)) throw badCharacterError(line, colon);
-      if (colon <= 0) throw new ResponseParseError(line === '' ? 'empty header line' : 'header line without a name');
-      const name = line.slice(0, colon);
-      if (!TOKEN.test(name)) throw new ResponseParseError(`bad header name ${JSON.stringify(name)}`);
-      const value = trimOws(line.slice(colon + 1));
+      if (!wellFormed) checkFieldLine(text.slice(start, at));
+      const colon = text.indexOf(':', start);
+      const name = text.slice(start, colon);
+      const value = trimOws(text, colon + 1, at);
       headers.push(name, value);
       switch (name.length === 10 || name.length === 14 || name.length === 17 ? name.toLowerCase() : '') {
         case 'content-length': {
@@ -205,7 +204,7 @@ export class ResponseParser {
           connection = connection === '' ? value : `${connection},${value}`;
           break;
         case 'keep-alive': {
-          const hint = /(?:^|[,\s])timeout=(\d+)/i.exec(value);
+          const hint = KEEP_ALIVE_TIMEOUT.exec(value);
           if (hint) this.keepAliveHintMs = Number(hint[1]) * 1000;
           break;
         }
@@ -278,7 +277,21 @@ function withoutContentLength(headers: string[]): string[] {
   return out;
 }
 
-/** Names the header a bad character sits in, when it sits in a value; found only once the line's test failed. */
+// A head that failed WELL_FORMED_HEAD is checked line by line, in order, for the first thing wrong.
+
+function checkStatusLine(line: string): void {
+  if (BAD_LINE_CHAR.test(line) || !STATUS_LINE.test(line)) throw new ResponseParseError('bad status line');
+}
+
+function checkFieldLine(line: string): void {
+  const colon = line.indexOf(':');
+  if (BAD_LINE_CHAR.test(line)) throw badCharacterError(line, colon);
+  if (colon <= 0) throw new ResponseParseError(line === '' ? 'empty header line' : 'header line without a name');
+  const name = line.slice(0, colon);
+  if (!TOKEN.test(name)) throw new ResponseParseError(`bad header name ${JSON.stringify(name)}`);
+}
+
+/** Names the header a bad character sits in, when it sits in a value. */
 function badCharacterError(line: string, colon: number): ResponseParseError {
   return new ResponseParseError(colon > 0 && colon < line.search(BAD_LINE_CHAR) ? `bad character in header ${line.slice(0, colon)}` : 'header line without a name');
 }
