@@ -56,13 +56,14 @@ export const LAST_CHUNK = '0\r\n\r\n';
 
 /**
  * Writes one chunk of a chunked body (size line, data, CRLF) in one corked write; returns the
- * socket's backpressure verdict. An empty chunk is skipped: written, it would end the body.
+ * socket's backpressure verdict. A string is latin1, one character per byte. An empty chunk is
+ * skipped: written, it would end the body.
  */
-export function writeChunk(socket: Writable, chunk: Buffer): boolean {
+export function writeChunk(socket: Writable, chunk: Buffer | string): boolean {
   if (chunk.length === 0) return true;
   socket.cork();
   socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-  socket.write(chunk);
+  socket.write(chunk, 'latin1');
   const ok = socket.write('\r\n', 'latin1');
   socket.uncork();
   return ok;

@@ -83,11 +83,12 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     return ok;
   }
 
-  end(chunk?: Buffer | string): this {
+  end(chunk?: Buffer | string, encoding: 'utf8' | 'latin1' = 'utf8'): this {
     if (this.finished || this.destroyed) return this;
     this.finished = true;
     if (!this.headersSent) this.writeHead(200, []);
-    const body = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    // From here a string body is latin1, its own bytes: the relay's always is, other text is encoded once.
+    const body = typeof chunk === 'string' && encoding !== 'latin1' ? Buffer.from(chunk, encoding) : chunk;
     if (this.head !== null && (body === undefined || body.length <= ONE_WRITE_BODY_BYTES)) {
       // The common small answer leaves as one string in one write(): no cork, no writev of parts.
       this.socket.write(this.head + this.framedBody(body), 'latin1');
@@ -113,10 +114,10 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
   }
 
   /** The whole of a small body as latin1 text (byte for byte), framed, with the end of a chunked body. */
-  private framedBody(body: Buffer | undefined): string {
-    const bytes = this.bodyless || body === undefined || body.length === 0 ? '' : body.toString('latin1');
+  private framedBody(body: Buffer | string | undefined): string {
+    const bytes = this.bodyless || body === undefined ? '' : typeof body === 'string' ? body : body.toString('latin1');
     if (!this.chunked) return bytes;
-    return bytes === '' ? LAST_CHUNK : `${body!.length.toString(16)}\r\n${bytes}\r\n${LAST_CHUNK}`;
+    return bytes === '' ? LAST_CHUNK : `${bytes.length.toString(16)}\r\n${bytes}\r\n${LAST_CHUNK}`;
   }
 
   private flushHead(): void {
@@ -125,10 +126,11 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     this.head = null;
   }
 
-  private writeBody(chunk: Buffer): boolean {
+  /** `chunk` as a string is latin1. */
+  private writeBody(chunk: Buffer | string): boolean {
     this.flushHead();
     if (this.bodyless || chunk.length === 0) return true;
-    return this.chunked ? writeChunk(this.socket, chunk) : this.socket.write(chunk);
+    return this.chunked ? writeChunk(this.socket, chunk) : this.socket.write(chunk, 'latin1');
   }
 }
 

@@ -26,6 +26,8 @@ export interface ProxyResponse {
   writeEarlyHints(hints: Record<string, string | string[]>): void;
   write(chunk: Buffer): boolean;
   end(chunk?: Buffer | string): unknown;
+  /** Relayed bodies come as latin1 text, one character per byte. */
+  end(chunk: string, encoding: 'latin1'): unknown;
   destroy(): unknown;
   on(event: 'close', listener: () => void): unknown;
   once(event: 'drain', listener: () => void): unknown;

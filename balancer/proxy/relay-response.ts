@@ -78,11 +78,11 @@ export class ResponseRelay implements ExchangeHandler {
     return false;
   }
 
-  onComplete(lastChunk?: Buffer): void {
+  onComplete(lastChunk?: string): void {
     // One end(chunk) rather than write + end: Node then writes head, body and end in one go, with no
     // extra uncork tick.
     if (lastChunk === undefined) this.res.end();
-    else this.res.end(lastChunk);
+    else this.res.end(lastChunk, 'latin1');
     this.finish(undefined);
   }
 

@@ -20,8 +20,8 @@ export interface ExchangeHandler {
   onHeaders(statusCode: number, headers: string[], resume: () => void): boolean;
   /** A body slice, the handler's to keep; returning false pauses the worker's socket until `resume` is called. */
   onData(chunk: Buffer): boolean;
-  /** The response ended; `lastChunk` (the handler's to keep) is its final body slice when that arrived together with the end. */
-  onComplete(lastChunk?: Buffer): void;
+  /** The response ended; `lastChunk` is its final body slice, as latin1 text, when that arrived together with the end. */
+  onComplete(lastChunk?: string): void;
   onError(err: Error): void;
 }
 
@@ -150,7 +150,7 @@ export class UpstreamConnection implements ResponseEvents {
     if (this.handler !== null && !this.handler.onData(Buffer.from(chunk))) this.socket.pause();
   }
 
-  onEnd(keepAlive: boolean, lastChunk?: Buffer): void {
+  onEnd(keepAlive: boolean, lastChunk?: string): void {
     const handler = this.handler;
     if (handler === null) return;
     this.handler = null;
@@ -160,7 +160,7 @@ export class UpstreamConnection implements ResponseEvents {
     const hint = this.parser.keepAliveHintMs;
     // A margin under the worker's own keep-alive timeout, so we never send on a socket it is closing.
     if (hint > 0 && hint - 1000 < this.idleLimitMs) this.idleLimitMs = Math.max(0, hint - 1000);
-    handler.onComplete(lastChunk === undefined ? undefined : Buffer.from(lastChunk));
+    handler.onComplete(lastChunk);
     this.owner.release(this, reusable && this.idleLimitMs > 0);
   }
 

@@ -20,8 +20,10 @@ export interface ResponseEvents {
    * The response is complete; `keepAlive` says whether the connection may carry another request.
    * `lastChunk` is the body's final slice when it arrived with the end of a Content-Length body, handed
    * over here rather than through onBody so the relay can finish the client's response in one call.
+   * It is latin1 text, one character per byte: a copy out of the socket's buffer that a small answer's
+   * one write to the client takes as it is.
    */
-  onEnd(keepAlive: boolean, lastChunk?: Buffer): void;
+  onEnd(keepAlive: boolean, lastChunk?: string): void;
 }
 
 export class ResponseParseError extends Error {
@@ -100,15 +102,15 @@ export class ResponseParser {
         case State.ChunkData: {
           const n = Math.min(this.remaining, data.length - pos);
           this.remaining -= n;
-          const chunk = data.subarray(pos, pos + n);
+          const start = pos;
           pos += n;
           if (this.state === State.Body) {
             if (this.remaining === 0) {
-              this.complete(pos < data.length, chunk);
+              this.complete(pos < data.length, data.toString('latin1', start, pos));
               return;
             }
           } else if (this.remaining === 0) this.state = State.ChunkDataEnd;
-          this.events.onBody(chunk);
+          this.events.onBody(data.subarray(start, pos));
           break;
         }
         case State.ChunkSize:
@@ -265,7 +267,7 @@ export class ResponseParser {
   }
 
   /** Bytes after the end of a response are not relayed, and they make the connection unfit for reuse. */
-  private complete(trailingBytes: boolean, lastChunk?: Buffer): void {
+  private complete(trailingBytes: boolean, lastChunk?: string): void {
     this.state = State.Idle;
     this.events.onEnd(this.keepAlive && !trailingBytes, lastChunk);
   }

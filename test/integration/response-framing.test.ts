@@ -26,6 +26,10 @@ const LARGE = randomBytes(2 * 1024 * 1024);
 /** Larger than loopback's socket buffers on both sides, so a client that stops reading makes the balancer queue. */
 const BIG_A = randomBytes(24 * 1024 * 1024);
 const BIG_B = randomBytes(8 * 1024 * 1024);
+/** Every byte value, 16 times over: small enough to be relayed in one write with its head. */
+const ALL_BYTES = Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 256));
+/** The same, split so the last read holds the end of the body and the start of nothing else. */
+const SPLIT_BYTES = randomBytes(7000);
 const CLOSE_DELIMITED_BODY = 'framed by the end of the connection, '.repeat(200);
 
 /** Response heads whose header order and case the balancer must keep (end-to-end) or drop (hop-by-hop). */
@@ -76,6 +80,12 @@ const UPSTREAM: Record<string, Behaviour> = {
     'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nfinal reply',
   ),
   '/headers': bytes(`HTTP/1.1 200 OK\r\n${[...END_TO_END.slice(0, 3), HOP_BY_HOP[0], ...END_TO_END.slice(3, 6), HOP_BY_HOP[1], HOP_BY_HOP[2], ...END_TO_END.slice(6)].join('\r\n')}\r\n\r\nok`),
+  '/all-bytes': sendBody(ALL_BYTES),
+  '/split-bytes': (_req, socket) => {
+    socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${SPLIT_BYTES.length}\r\n\r\n`);
+    socket.write(SPLIT_BYTES.subarray(0, 3000));
+    setTimeout(() => socket.write(SPLIT_BYTES.subarray(3000)), 20);
+  },
   '/large': sendBody(LARGE),
   '/big-a': sendBody(BIG_A),
   '/big-b': sendBody(BIG_B),
@@ -333,6 +343,17 @@ describe('response framing', () => {
     expect(lines.filter((l) => /^connection:/i.test(l))).toEqual(['Connection: close']);
     expect(lines.filter((l) => !/^connection:/i.test(l))).toEqual(END_TO_END);
     expect(raw).not.toMatch(/keep-alive|x-hop-private|drop me/i);
+  });
+
+  it.each([
+    ['every byte value, with the head in one read', '/all-bytes', ALL_BYTES],
+    ['random bytes whose end arrives in a later read', '/split-bytes', SPLIT_BYTES],
+  ])('relays a small binary body byte-identical: %s', async (_name, path, expected) => {
+    // A small body's last slice travels as latin1 text and leaves with the head in one string write.
+    const res = await fetch(`${balancer.url}${path}`);
+    expect(res.status).toBe(200);
+    const received = Buffer.from(await res.arrayBuffer());
+    expect(received.equals(expected)).toBe(true);
   });
 
   it('streams a 2 MB Content-Length response byte-identical', async () => {

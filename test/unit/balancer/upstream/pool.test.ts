@@ -72,10 +72,10 @@ class Recorder implements ExchangeHandler {
     return this.opts.onData === undefined ? true : this.opts.onData(chunk, this);
   }
 
-  onComplete(lastChunk?: Buffer): void {
-    // The body's last slice may come with the end; recorded as the data it is.
+  onComplete(lastChunk?: string): void {
+    // The body's last slice may come with the end, as latin1 text; recorded as the bytes it is.
     if (lastChunk !== undefined) {
-      this.chunks.push(Buffer.from(lastChunk));
+      this.chunks.push(Buffer.from(lastChunk, 'latin1'));
       if (this.calls[this.calls.length - 1] !== 'data') this.calls.push('data');
     }
     this.endings++;

@@ -12,7 +12,7 @@ function recorder(): { parser: ResponseParser; events: Event[] } {
     onBody: (chunk) => events.push({ type: 'body', data: chunk.toString('latin1') }),
     onEnd: (keepAlive, lastChunk) => {
       // The final slice of a Content-Length body comes with the end; as data it is one more body event.
-      if (lastChunk !== undefined) events.push({ type: 'body', data: lastChunk.toString('latin1') });
+      if (lastChunk !== undefined) events.push({ type: 'body', data: lastChunk });
       events.push({ type: 'end', keepAlive });
     },
   });
