@@ -1,6 +1,5 @@
 import type { ProxyResponse } from './client-types';
 import type { ExchangeHandler } from '../upstream/connection';
-import { relayableResponseHeaders } from './headers';
 
 /** Raised into the pool when the client goes away, so the worker's request is aborted too. */
 export class ClientGoneError extends Error {
@@ -47,10 +46,9 @@ export class ResponseRelay implements ExchangeHandler {
     if (this.res.destroyed) abort(new ClientGoneError());
   }
 
-  onEarlyHints(rawHeaders: string[]): void {
+  onEarlyHints(headers: string[]): void {
     if (!this.interimAllowed || this.started || this.res.headersSent) return;
     const hints: Record<string, string> = {};
-    const headers = relayableResponseHeaders(rawHeaders);
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i].toLowerCase();
       hints[name] = name in hints ? `${hints[name]}, ${headers[i + 1]}` : headers[i + 1];
@@ -62,13 +60,13 @@ export class ResponseRelay implements ExchangeHandler {
     }
   }
 
-  onHeaders(statusCode: number, rawHeaders: string[], resume: () => void): boolean {
+  onHeaders(statusCode: number, headers: string[], resume: () => void): boolean {
     // 1xx informational responses are not relayed; the final response follows on the same exchange.
     if (statusCode < 200) return true;
     this.started = true;
     this.resume = resume;
     this.callbacks.onResponseStart(statusCode);
-    this.res.writeHead(statusCode, relayableResponseHeaders(rawHeaders));
+    this.res.writeHead(statusCode, headers);
     return true;
   }
 

@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
 import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choose-worker';
 import { clientAddress, type TrustPolicy } from './forwarding';
-import { HOP_BY_HOP } from './headers';
+import { HOP_BY_HOP } from '../hop-by-hop';
 import { buildUpstreamRequest } from './upstream-request';
 
 export interface UpgradeDeps {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ProxyRequest } from './client-types';
-import { connectionTokens, dropNamed, HOP_BY_HOP } from './headers';
+import { connectionTokens, dropNamed, HOP_BY_HOP } from '../hop-by-hop';
 import type { TrustPolicy } from './forwarding';
 import type { OutgoingRequest } from '../upstream/request-head';
 

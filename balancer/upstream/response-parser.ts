@@ -1,3 +1,4 @@
+import { connectionTokens, dropNamed, HOP_BY_HOP } from '../hop-by-hop';
 import { BAD_LINE_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, FIELD_CHAR, FIELD_LINES, hasToken, lineEnd, MAX_HEAD_BYTES, TOKEN, trimOws } from '../http-syntax';
 
 /**
@@ -12,7 +13,11 @@ import { BAD_LINE_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, FIELD_CHAR, FIELD_LINES,
  */
 
 export interface ResponseEvents {
-  /** Each response head, informational (1xx) ones included; headers as a flat [name, value, ...] list. */
+  /**
+   * Each response head, informational (1xx) ones included. The headers are the end-to-end ones, as a
+   * flat [name, value, ...] list in the worker's order and case: what a proxy relays. Hop-by-hop headers
+   * and those the Connection header names are read here (framing, keep-alive) and left out.
+   */
   onHead(status: number, headers: string[]): void;
   /** A slice of the body, de-chunked. The buffer is the socket's; use it before returning or copy it. */
   onBody(chunk: Buffer): void;
@@ -49,6 +54,12 @@ export { MAX_HEAD_BYTES };
 const MAX_CHUNK_LINE = 1024;
 const STATUS_LINE = /^HTTP\/1\.[01] [1-9]\d\d(?: [^\r\n]*)?$/;
 const WELL_FORMED_HEAD = new RegExp(`^HTTP\\/1\\.[01] [1-9]\\d\\d(?: ${FIELD_CHAR}*)?${FIELD_LINES}$`);
+/** By name length: whether a name may be hop-by-hop or Content-Length, and so is worth lower-casing. */
+const LOOKED_AT_LENGTHS: readonly boolean[] = (() => {
+  const lengths: boolean[] = [];
+  for (const name of [...HOP_BY_HOP, 'content-length']) lengths[name.length] = true;
+  return lengths;
+})();
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,\s])timeout=(\d+)/i;
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/;
 
@@ -178,7 +189,7 @@ export class ResponseParser {
     const http10 = text.charCodeAt(7) === 48;
     const code = Number(text.slice(9, 12));
 
-    const headers: string[] = [];
+    let headers: string[] = [];
     let contentLength = -1;
     let transferEncoding: string | undefined;
     let connection = '';
@@ -190,13 +201,17 @@ export class ResponseParser {
       const colon = text.indexOf(':', start);
       const name = text.slice(start, colon);
       const value = trimOws(text, colon + 1, at);
-      headers.push(name, value);
-      switch (name.length === 10 || name.length === 14 || name.length === 17 ? name.toLowerCase() : '') {
+      const lower = LOOKED_AT_LENGTHS[name.length] === true ? name.toLowerCase() : '';
+      switch (lower) {
+        case '':
+          headers.push(name, value);
+          break;
         case 'content-length': {
           if (!CONTENT_LENGTH.test(value)) throw new ResponseParseError('bad Content-Length');
           const n = Number(value);
           if (contentLength !== -1 && contentLength !== n) throw new ResponseParseError('conflicting Content-Length headers');
           contentLength = n;
+          headers.push(name, value);
           break;
         }
         case 'transfer-encoding':
@@ -210,8 +225,13 @@ export class ResponseParser {
           if (hint) this.keepAliveHintMs = Number(hint[1]) * 1000;
           break;
         }
+        default:
+          if (!HOP_BY_HOP.has(lower)) headers.push(name, value);
       }
     }
+    // The usual Connection value is "keep-alive" or "close" alone; other tokens name headers to leave out.
+    const connectionLower = connection.toLowerCase();
+    if (connectionLower !== '' && connectionLower !== 'keep-alive' && connectionLower !== 'close') headers = dropNamed(headers, connectionTokens(connection));
 
     pos = end + 4;
     if (code < 200) {
@@ -221,7 +241,7 @@ export class ResponseParser {
       return pos;
     }
     if (connection === '') this.keepAlive = !http10;
-    else this.keepAlive = http10 ? hasToken(connection, 'keep-alive') : !hasToken(connection, 'close');
+    else this.keepAlive = http10 ? hasToken(connectionLower, 'keep-alive') : !hasToken(connectionLower, 'close');
     // Section 6.3: Transfer-Encoding overrides Content-Length, and a proxy must not forward the latter;
     // relayed beside a de-chunked body, it would let a worker end the body early and append a response.
     this.events.onHead(code, transferEncoding !== undefined && contentLength !== -1 ? withoutContentLength(headers) : headers);
