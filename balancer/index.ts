@@ -7,6 +7,7 @@ import type { BalancerConfig } from './config';
 import { CONTROL_PATHS, createControlPlane } from './control-plane';
 import { createLogger, type Logger } from './logger';
 import { createProxy } from './proxy';
+import { fromIncomingMessage } from './proxy/client-types';
 import { RetryBudget } from './proxy/retry-policy';
 import { createUpgradeHandler } from './proxy/upgrade';
 import { clientAddress, TrustPolicy } from './proxy/forwarding';
@@ -97,7 +98,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
   // node:http serves what the listener hands over: the control paths, upgrades and any request
   // outside the listener's plain HTTP/1.1 subset (which it proxies through the same data plane).
   const fallback = createServer((req, res) => {
-    if (!CONTROL_PATHS.has(pathOf(req.url))) proxy(req, res);
+    if (!CONTROL_PATHS.has(pathOf(req.url))) proxy(fromIncomingMessage(req), res);
     else if (controlAllow.isEmpty || controlAllow.trusts(clientAddress(req.socket.remoteAddress))) control(req, res);
     else sendProxyError(res, controlForbidden);
   });

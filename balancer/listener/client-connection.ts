@@ -4,7 +4,7 @@ import { requestTimeout } from '../errors';
 import { CRLFCRLF, MAX_HEAD_BYTES } from '../http-syntax';
 import { sendProxyError } from '../proxy/handle-failure';
 import type { ProxyHandler } from '../proxy';
-import { ClientRequest } from './client-request';
+import { ClientRequest, type RequestBody } from './client-request';
 import { ClientResponse, type ResponseOwner } from './client-response';
 import { parseRequestHead, type RequestHead } from './request-head';
 
@@ -37,7 +37,7 @@ const MAX_PIPELINED_BYTES = 64 * 1024;
  */
 export class ClientConnection implements ResponseOwner {
   private buffered: Buffer | null = null;
-  private request: ClientRequest | null = null;
+  private requestBody: RequestBody | null = null;
   private bodyRemaining = 0;
   private response: ClientResponse | null = null;
   private headStartedAt = 0;
@@ -146,7 +146,7 @@ export class ClientConnection implements ResponseOwner {
     const res = new ClientResponse(this.socket, this, head.method === 'HEAD', head.keepAlive && !this.closingDown);
     this.response = res;
     if (hasBody) {
-      this.request = req;
+      this.requestBody = req.bodyStream;
       this.bodyRemaining = head.contentLength;
       this.lastBodyAt = Date.now();
       const pending = this.buffered;
@@ -160,18 +160,18 @@ export class ClientConnection implements ResponseOwner {
     this.lastBodyAt = Date.now();
     const n = Math.min(chunk.length, this.bodyRemaining);
     this.bodyRemaining -= n;
-    const req = this.request!;
-    const wantsMore = req.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    const body = this.requestBody!;
+    const wantsMore = body.push(n === chunk.length ? chunk : chunk.subarray(0, n));
     if (this.bodyRemaining === 0) {
-      req.push(null);
-      this.request = null;
+      body.push(null);
+      this.requestBody = null;
     } else if (!wantsMore) this.socket.pause();
     return n < chunk.length ? chunk.subarray(n) : null;
   }
 
   private abandonBody(): void {
-    this.request?.destroy();
-    this.request = null;
+    this.requestBody?.destroy();
+    this.requestBody = null;
     this.bodyRemaining = 0;
   }
 

@@ -6,25 +6,25 @@ import type { RequestHead } from './request-head';
 
 /**
  * A request the listener read itself, as the data plane reads requests: method, URL, raw headers,
- * the socket, and the request as its own body stream (fed by the connection, with backpressure:
- * `onDemand` runs when the reader wants more after the connection paused).
+ * the socket, and a body stream when the request declares a body.
  */
-export class ClientRequest extends Readable implements ProxyRequest {
+export class ClientRequest implements ProxyRequest {
   readonly method: string;
   readonly url: string;
   readonly rawHeaders: string[];
+  readonly bodyStream: RequestBody | null;
   private headersByName: IncomingHttpHeaders | undefined;
 
   constructor(
     head: RequestHead,
     readonly socket: Socket,
     /** Asks the connection for more body; null when the request has none. */
-    private readonly onDemand: (() => void) | null,
+    onDemand: (() => void) | null,
   ) {
-    super();
     this.method = head.method;
     this.url = head.url;
     this.rawHeaders = head.rawHeaders;
+    this.bodyStream = onDemand === null ? null : new RequestBody(onDemand);
   }
 
   /** Built on first use, as node's: lower-case names, repeats joined with ", " (cookies with "; "). */
@@ -40,11 +40,15 @@ export class ClientRequest extends Readable implements ProxyRequest {
     this.headersByName = out;
     return out;
   }
+}
+
+/** A request's body as the connection feeds it, with backpressure: `onDemand` runs when the reader wants more after the connection paused. */
+export class RequestBody extends Readable {
+  constructor(private readonly onDemand: () => void) {
+    super();
+  }
 
   override _read(): void {
-    // A request without a body ends when first read, not when made: ending a stream nobody reads
-    // still schedules a tick, and the data plane never reads a GET's.
-    if (this.onDemand === null) this.push(null);
-    else this.onDemand();
+    this.onDemand();
   }
 }

@@ -1,11 +1,11 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 
 /**
- * The client's request as the data plane reads it: node's IncomingMessage satisfies it, and so does
- * the listener's own request for connections it reads itself. The request is its own body stream.
+ * The client's request as the data plane reads it: the listener's own requests, and node's
+ * IncomingMessage through fromIncomingMessage.
  */
-export interface ProxyRequest extends Readable {
+export interface ProxyRequest {
   readonly method?: string;
   readonly url?: string;
   /** Flat [name, value, ...] list in the client's order and case. */
@@ -15,6 +15,27 @@ export interface ProxyRequest extends Readable {
   /** By lower-case name; built on first use (only hashing strategies and logs read it). */
   readonly headers: IncomingHttpHeaders;
   readonly socket: { readonly remoteAddress?: string; readonly encrypted?: boolean };
+  /**
+   * Where the body is read from when the headers declare one. The listener's requests without a body
+   * have none (null): a stream for every GET would cost more than the rest of the request object.
+   */
+  readonly bodyStream: Readable | null;
+}
+
+/** Node's request as the data plane reads it: it is its own body stream. */
+export function fromIncomingMessage(req: IncomingMessage): ProxyRequest {
+  return {
+    method: req.method,
+    url: req.url,
+    rawHeaders: req.rawHeaders,
+    httpVersionMinor: req.httpVersionMinor,
+    // Node builds these on first read; only hashing strategies and some log lines ask.
+    get headers() {
+      return req.headers;
+    },
+    socket: req.socket,
+    bodyStream: req,
+  };
 }
 
 /** The response to the client as the data plane writes it: node's ServerResponse or the listener's own. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ProxyRequest, ProxyResponse } from './client-types';
+import type { Readable } from 'node:stream';
+import { fromIncomingMessage, type ProxyRequest, type ProxyResponse } from './client-types';
 import type { PickContext, Strategy } from '../../strategies';
 import { loopDetected, noWorker } from '../errors';
 import type { Logger } from '../logger';
@@ -118,7 +119,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     const upstream = buildUpstreamRequest(req, clientIp, trust, via);
     if (upstream.looped) {
       log.warn({ path: req.url, via: req.headers.via }, 'request loop: a worker is registered at this balancer address');
-      req.resume();
+      req.bodyStream?.resume();
       return sendProxyError(res, loopDetected);
     }
     const x: Exchange = { req, res, ctx: { req, clientIp }, upstream, replayable: false };
@@ -129,7 +130,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     }
     // A small body is kept so it can be sent again; a large or chunked one streams and is not retried.
     if (upstream.declaredLength === undefined || !(upstream.declaredLength <= retry.bodyLimit)) return attempt(x);
-    readReplayableBody(req, (err, body) => {
+    readReplayableBody(upstream.body as Readable, (err, body) => {
       if (err) return; // the client went away mid-upload; there is no one to answer
       x.upstream = { ...upstream, body: body! };
       x.replayable = true;
@@ -160,5 +161,5 @@ function codeOf(err: Error): string {
  */
 export function proxyMiddleware(deps: ProxyDeps): (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void {
   const proxy = createProxy(deps);
-  return (req, res) => proxy(req, res);
+  return (req, res) => proxy(fromIncomingMessage(req), res);
 }

@@ -10,6 +10,7 @@ import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choo
 import { clientAddress, type TrustPolicy } from './forwarding';
 import { HOP_BY_HOP } from '../hop-by-hop';
 import { buildUpstreamRequest } from './upstream-request';
+import { fromIncomingMessage } from './client-types';
 
 export interface UpgradeDeps {
   strategy: Strategy<WorkerRecord>;
@@ -44,7 +45,7 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const clientIp = clientAddress(req.socket.remoteAddress);
-    const upstream = buildUpstreamRequest(req, clientIp, trust, via);
+    const upstream = buildUpstreamRequest(fromIncomingMessage(req), clientIp, trust, via);
     if (upstream.looped) return rejectSocket(socket, loopDetected);
     const worker = chooseWorker(strategy, { req, clientIp }, undefined, slowStart);
     if (!worker) return rejectSocket(socket, noWorker);

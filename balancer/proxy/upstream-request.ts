@@ -100,7 +100,7 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
     method: req.method ?? 'GET',
     path: req.url ?? '/',
     headers: upstreamHeaders,
-    body: hasBody ? req : null,
+    body: hasBody ? req.bodyStream : null,
     chunked,
     looped,
     declaredLength: chunked ? undefined : declaredLength,
