@@ -36,11 +36,11 @@ Suites
                           (failed and slowed requests; 4 faults x --duration, default 10 s)
 
 Options
-  --duration <s>          seconds per measured round (seed: 10; peers: 5)
+  --duration <s>          seconds per measured round (seed: 10; peers: 2)
   --connections <n>       connections for every scenario (seed: 100 for 1 s, 64 for 0 ms; peers: 64)
   --connections-1s <n>    seed suite, 1 s scenario only
   --connections-0ms <n>   seed suite, 0 ms scenario only
-  --rounds <n>            alternating rounds per target, medians reported (seed: 2; peers: 3)
+  --rounds <n>            alternating rounds per target, medians reported (seed: 2; peers: 8)
   --warmup <s>            warm-up before each measured target (2)
   --generator wrk|autocannon   peers suite load generator (default: wrk when installed)
   --only a,b,c            peers suite: only these peers (ours, nginx, haproxy, fastify, http-proxy, express-axios, direct)

@@ -174,7 +174,7 @@ function formatExtras(x: NonNullable<PeersResults['extras']>): string {
 export async function runPeersSuite(opts: BenchOptions): Promise<PeersResults> {
   const generator: GeneratorName = opts.generator ?? defaultGenerator();
   if (generator === 'wrk' && !which('wrk')) throw new Error('--generator wrk: wrk is not installed (Debian: apt-get install -y wrk)');
-  const cfg: RoundsConfig = { generator, connections: opts.connections ?? 64, rounds: opts.rounds ?? 3, roundS: opts.durationS ?? 5, warmupS: opts.warmupS ?? 2 };
+  const cfg: RoundsConfig = { generator, connections: opts.connections ?? 64, rounds: opts.rounds ?? 8, roundS: opts.durationS ?? 2, warmupS: opts.warmupS ?? 2 };
   const tmpDir = mkdtempSync(join(tmpdir(), 'lb-bench-'));
   process.once('exit', () => rmSync(tmpDir, { recursive: true, force: true }));
   const unknown = (opts.only ?? []).filter((n) => !PEERS.some((p) => p.name === n));
