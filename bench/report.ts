@@ -40,7 +40,7 @@ export function fmtPct(pct: number | undefined): string | undefined {
 
 /**
  * A target's "other CPU" for the tables: the highest share over its kept rounds and, when some were
- * above `threshold`, how many: "38% (1 of 3)". The median of three tolerates one such round.
+ * above `threshold`, how many: "38% (1 of 8)". The median tolerates such rounds while they are fewer than half.
  */
 export function fmtWorstPct(values: readonly (number | undefined)[], threshold: number): string | undefined {
   const known = values.filter((v): v is number => v !== undefined);

@@ -228,7 +228,7 @@ export async function runPeersSuite(opts: BenchOptions): Promise<PeersResults> {
       '"CPU/request" = user + system CPU time of the peer\'s own process (from /proc) over the responses it served, median of the rounds.\n' +
       `"other CPU" = the highest share of the machine used by processes outside this benchmark during a kept round, and how many\n` +
       `kept rounds were above ${DISTURBED_PCT}%. Such a round is measured again at the end while the repeat budget lasts (one repeat\n` +
-      'per target); the median tolerates one disturbed round of three, more means: re-run on a quiet machine.\n',
+      'per target); the median tolerates disturbed rounds while they are fewer than half, more means: re-run on a quiet machine.\n',
   );
   for (const p of peers) process.stdout.write(`  ${p.name.padEnd(14)} ${p.description}\n`);
   for (const s of skipped) process.stdout.write(`  SKIPPED ${s.name}: ${s.reason}\n`);
