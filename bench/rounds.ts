@@ -27,6 +27,38 @@ export interface Target {
   name: string;
   url: string;
   pid: number;
+  /**
+   * Stop the process (SIGSTOP) while other targets are measured, and continue it for its own warm-up
+   * and rounds. For targets that keep working while idle and share something with the others: a
+   * balancer with 1,000 workers sends 1,000 health probes a second when it has no traffic, to an
+   * upstream process the other targets are measured against.
+   */
+  pauseWhenIdle?: boolean;
+}
+
+/** After a paused target is continued: time for the timers that fell due meanwhile to fire before it is measured. */
+const RESUME_SETTLE_MS = 300;
+
+function setPaused(t: Target, paused: boolean): void {
+  if (!t.pauseWhenIdle) return;
+  try {
+    process.kill(t.pid, paused ? 'SIGSTOP' : 'SIGCONT');
+  } catch {
+    // Already gone: its rounds will report the failure.
+  }
+}
+
+/** Runs `fn` with `t` continued (and settled, if it was paused), then pauses it again. */
+async function whileRunning<T>(t: Target, fn: () => Promise<T>): Promise<T> {
+  if (t.pauseWhenIdle) {
+    setPaused(t, false);
+    await new Promise((resolve) => setTimeout(resolve, RESUME_SETTLE_MS));
+  }
+  try {
+    return await fn();
+  } finally {
+    setPaused(t, true);
+  }
 }
 
 export interface TargetSummary {
@@ -81,6 +113,15 @@ async function measureRound(t: Target, cfg: RoundsConfig): Promise<Measured> {
 }
 
 export async function alternatingRounds(targets: readonly Target[], cfg: RoundsConfig, label: string): Promise<TargetSummary[]> {
+  for (const t of targets) setPaused(t, true);
+  try {
+    return await measureAll(targets, cfg, label);
+  } finally {
+    for (const t of targets) setPaused(t, false);
+  }
+}
+
+async function measureAll(targets: readonly Target[], cfg: RoundsConfig, label: string): Promise<TargetSummary[]> {
   const results = new Map<string, { rounds: LoadResult[]; other: (number | undefined)[]; cpu: number[]; discarded: Measured[]; peak?: number }>(
     targets.map((t) => [t.name, { rounds: [], other: [], cpu: [], discarded: [] }]),
   );
@@ -88,7 +129,7 @@ export async function alternatingRounds(targets: readonly Target[], cfg: RoundsC
   if (cfg.warmupS > 0) {
     for (const t of targets) {
       progress(`${label}: warm-up ${t.name} (${cfg.warmupS} s)`);
-      await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.warmupS, countShares: cfg.countShares });
+      await whileRunning(t, () => runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.warmupS, countShares: cfg.countShares }));
     }
   }
   const schedule: { round: number; target: Target }[] = [];
@@ -99,7 +140,7 @@ export async function alternatingRounds(targets: readonly Target[], cfg: RoundsC
   for (let k = 0; k < schedule.length; k++) {
     const { round, target: t } = schedule[k];
     const entry = results.get(t.name)!;
-    const m = await measureRound(t, cfg);
+    const m = await whileRunning(t, () => measureRound(t, cfg));
     const where = `${label}: round ${round}/${cfg.rounds} ${t.name}`;
     if ((m.other ?? 0) > DISTURBED_PCT && repeats > 0) {
       repeats--;
