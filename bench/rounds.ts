@@ -17,6 +17,11 @@ export interface RoundsConfig {
   rounds: number;
   roundS: number;
   warmupS: number;
+  /**
+   * Unmeasured load right before each measured round, in seconds (default none): the round then sees
+   * the target's steady state, not the reconnections its upstreams forced while it was idle.
+   */
+  rewarmS?: number;
   /** How many disturbed rounds may be repeated in one call (default: one per target). */
   repeatBudget?: number;
   /** autocannon only: count responses per worker name in every body (see load.ts). */
@@ -140,7 +145,10 @@ async function measureAll(targets: readonly Target[], cfg: RoundsConfig, label: 
   for (let k = 0; k < schedule.length; k++) {
     const { round, target: t } = schedule[k];
     const entry = results.get(t.name)!;
-    const m = await whileRunning(t, () => measureRound(t, cfg));
+    const m = await whileRunning(t, async () => {
+      if (cfg.rewarmS) await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.rewarmS, countShares: cfg.countShares });
+      return measureRound(t, cfg);
+    });
     const where = `${label}: round ${round}/${cfg.rounds} ${t.name}`;
     if ((m.other ?? 0) > DISTURBED_PCT && repeats > 0) {
       repeats--;

@@ -134,6 +134,7 @@ function formatExtras(x: NonNullable<PeersResults['extras']>): string {
           ]),
         ) +
         '\n\nTarget: 1,000 workers within 5% of 2 workers (>= 0.95x). Active health checks (default 1 probe per worker per second) are part of the default row.' +
+        ' Each round follows 1 s of unmeasured load (steady state, not reconnections after idling); our balancers are stopped while the other rows run.' +
         (m.nginxRatio === undefined ? '' : ` nginx rows: its own 1,000-server figure over its 2-server one (keepalive 1024), the same sockets with no registry: ${fmtRatio(m.nginxRatio)}.`),
     );
   }
