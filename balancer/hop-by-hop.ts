@@ -21,21 +21,23 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
  */
 const NEVER_CONNECTION_SCOPED: ReadonlySet<string> = new Set(['content-length', 'host']);
 
+const NO_TOKENS: readonly string[] = [];
+
 /** Tokens of a Connection header other than the ones already in HOP_BY_HOP: extra headers to drop. */
-export function connectionTokens(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
+export function connectionTokens(value: string | string[] | undefined): readonly string[] {
+  if (value === undefined) return NO_TOKENS;
   const joined = Array.isArray(value) ? value.join(',') : value;
-  const tokens: string[] = [];
-  // The usual value is one token ("keep-alive", "close"): no list to split.
+  let tokens: string[] | undefined;
+  // The usual value is one token ("keep-alive", "close"): no list to split, and no headers to drop.
   for (const token of joined.includes(',') ? joined.split(',') : [joined]) {
     const name = token.trim().toLowerCase();
-    if (name && !HOP_BY_HOP.has(name) && !NEVER_CONNECTION_SCOPED.has(name)) tokens.push(name);
+    if (name && !HOP_BY_HOP.has(name) && !NEVER_CONNECTION_SCOPED.has(name)) (tokens ??= []).push(name);
   }
-  return tokens;
+  return tokens ?? NO_TOKENS;
 }
 
 /** Drops the headers whose lower-case names are in `names` from a flat [name, value, ...] list. */
-export function dropNamed(headers: string[], names: string[]): string[] {
+export function dropNamed(headers: string[], names: readonly string[]): string[] {
   if (names.length === 0) return headers;
   const out: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {

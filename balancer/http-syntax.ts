@@ -31,6 +31,16 @@ export function lineEnd(head: string, at: number): number {
   return end < 0 ? head.length : end;
 }
 
+/**
+ * By length, whether a header name could be one of `names`: a parser lower-cases only names that
+ * could matter to it, and most headers skip the lower-casing.
+ */
+export function nameLengths(names: Iterable<string>): readonly boolean[] {
+  const lengths: boolean[] = [];
+  for (const name of names) lengths[name.length] = true;
+  return lengths;
+}
+
 /** Longest head accepted on either side: Node's own --max-http-header-size default. */
 export const MAX_HEAD_BYTES = 16 * 1024;
 

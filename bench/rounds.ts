@@ -105,11 +105,16 @@ interface Measured {
   cpuUsPerRequest?: number;
 }
 
+/** The configured load on `t` for `durationS` seconds: warm-ups, re-warms and measured rounds alike. */
+function loadOn(t: Target, cfg: RoundsConfig, durationS: number): Promise<LoadResult> {
+  return runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS, countShares: cfg.countShares });
+}
+
 async function measureRound(t: Target, cfg: RoundsConfig): Promise<Measured> {
   const sampler = sampleRss(t.pid);
   const noise = startNoiseMeter();
   const cpuBefore = cpuTimeUs(t.pid);
-  const result = await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.roundS, countShares: cfg.countShares });
+  const result = await loadOn(t, cfg, cfg.roundS);
   const cpuAfter = cpuTimeUs(t.pid);
   const other = noise.stop();
   const peak = sampler.stop();
@@ -134,7 +139,7 @@ async function measureAll(targets: readonly Target[], cfg: RoundsConfig, label: 
   if (cfg.warmupS > 0) {
     for (const t of targets) {
       progress(`${label}: warm-up ${t.name} (${cfg.warmupS} s)`);
-      await whileRunning(t, () => runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.warmupS, countShares: cfg.countShares }));
+      await whileRunning(t, () => loadOn(t, cfg, cfg.warmupS));
     }
   }
   const schedule: { round: number; target: Target }[] = [];
@@ -146,7 +151,7 @@ async function measureAll(targets: readonly Target[], cfg: RoundsConfig, label: 
     const { round, target: t } = schedule[k];
     const entry = results.get(t.name)!;
     const m = await whileRunning(t, async () => {
-      if (cfg.rewarmS) await runLoad(cfg.generator, `${t.url}/`, { connections: cfg.connections, durationS: cfg.rewarmS, countShares: cfg.countShares });
+      if (cfg.rewarmS) await loadOn(t, cfg, cfg.rewarmS);
       return measureRound(t, cfg);
     });
     const where = `${label}: round ${round}/${cfg.rounds} ${t.name}`;

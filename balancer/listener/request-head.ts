@@ -1,4 +1,4 @@
-import { BAD_LINE_CHAR, CONTENT_LENGTH, FIELD_LINES, hasToken, lineEnd, TOKEN, trimOws } from '../http-syntax';
+import { BAD_LINE_CHAR, CONTENT_LENGTH, FIELD_LINES, hasToken, lineEnd, nameLengths, TOKEN, trimOws } from '../http-syntax';
 
 /** A request the listener serves itself: the plain HTTP/1.1 case, with no body or a Content-Length one. */
 export interface RequestHead {
@@ -16,6 +16,8 @@ const BAD_CHARACTER = 'control character or bare CR/LF';
 
 /** origin-form only: absolute-form, authority-form (CONNECT) and asterisk-form (OPTIONS *) go to node:http. */
 const REQUEST_LINE = /^[A-Z]{1,20} \/[\x21-\x7e]* HTTP\/1\.1$/;
+/** The names read here (see the switch below). */
+const LOOKED_AT = nameLengths(['host', 'content-length', 'transfer-encoding', 'upgrade', 'expect', 'connection']);
 const WELL_FORMED_HEAD = new RegExp(`^[A-Z]{1,20} \\/[\\x21-\\x7e]* HTTP\\/1\\.1${FIELD_LINES}$`);
 
 /**
@@ -51,8 +53,7 @@ export function parseRequestHead(text: string): RequestHead | string {
     const name = text.slice(start, colon);
     const value = trimOws(text, colon + 1, at);
     rawHeaders.push(name, value);
-    // Only names as long as one of these can be one of them: most headers skip the lower-casing.
-    switch (name.length === 4 || name.length === 6 || name.length === 7 || name.length === 10 || name.length === 14 || name.length === 17 ? name.toLowerCase() : '') {
+    switch (LOOKED_AT[name.length] === true ? name.toLowerCase() : '') {
       case 'host':
         hosts++;
         break;

@@ -61,8 +61,6 @@ export class ResponseRelay implements ExchangeHandler {
   }
 
   onHeaders(statusCode: number, headers: string[], resume: () => void): boolean {
-    // 1xx informational responses are not relayed; the final response follows on the same exchange.
-    if (statusCode < 200) return true;
     this.started = true;
     this.resume = resume;
     this.callbacks.onResponseStart(statusCode);

@@ -1,5 +1,5 @@
 import { connectionTokens, dropNamed, HOP_BY_HOP } from '../hop-by-hop';
-import { BAD_LINE_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, FIELD_CHAR, FIELD_LINES, hasToken, lineEnd, MAX_HEAD_BYTES, TOKEN, trimOws } from '../http-syntax';
+import { BAD_LINE_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, FIELD_CHAR, FIELD_LINES, hasToken, lineEnd, MAX_HEAD_BYTES, nameLengths, TOKEN, trimOws } from '../http-syntax';
 
 /**
  * A strict HTTP/1.1 response parser for the worker side of the proxy (RFC 9112). It reads exactly what
@@ -54,12 +54,8 @@ export { MAX_HEAD_BYTES };
 const MAX_CHUNK_LINE = 1024;
 const STATUS_LINE = /^HTTP\/1\.[01] [1-9]\d\d(?: [^\r\n]*)?$/;
 const WELL_FORMED_HEAD = new RegExp(`^HTTP\\/1\\.[01] [1-9]\\d\\d(?: ${FIELD_CHAR}*)?${FIELD_LINES}$`);
-/** By name length: whether a name may be hop-by-hop or Content-Length, and so is worth lower-casing. */
-const LOOKED_AT_LENGTHS: readonly boolean[] = (() => {
-  const lengths: boolean[] = [];
-  for (const name of [...HOP_BY_HOP, 'content-length']) lengths[name.length] = true;
-  return lengths;
-})();
+/** The names read here: hop-by-hop ones and Content-Length. */
+const LOOKED_AT = nameLengths([...HOP_BY_HOP, 'content-length']);
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,\s])timeout=(\d+)/i;
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/;
 
@@ -201,7 +197,7 @@ export class ResponseParser {
       const colon = text.indexOf(':', start);
       const name = text.slice(start, colon);
       const value = trimOws(text, colon + 1, at);
-      const lower = LOOKED_AT_LENGTHS[name.length] === true ? name.toLowerCase() : '';
+      const lower = LOOKED_AT[name.length] === true ? name.toLowerCase() : '';
       switch (lower) {
         case '':
           headers.push(name, value);
@@ -229,9 +225,8 @@ export class ResponseParser {
           if (!HOP_BY_HOP.has(lower)) headers.push(name, value);
       }
     }
-    // The usual Connection value is "keep-alive" or "close" alone; other tokens name headers to leave out.
-    const connectionLower = connection.toLowerCase();
-    if (connectionLower !== '' && connectionLower !== 'keep-alive' && connectionLower !== 'close') headers = dropNamed(headers, connectionTokens(connection));
+    // Tokens other than keep-alive and close name headers to leave out.
+    if (connection !== '') headers = dropNamed(headers, connectionTokens(connection));
 
     pos = end + 4;
     if (code < 200) {
@@ -241,7 +236,7 @@ export class ResponseParser {
       return pos;
     }
     if (connection === '') this.keepAlive = !http10;
-    else this.keepAlive = http10 ? hasToken(connectionLower, 'keep-alive') : !hasToken(connectionLower, 'close');
+    else this.keepAlive = http10 ? hasToken(connection, 'keep-alive') : !hasToken(connection, 'close');
     // Section 6.3: Transfer-Encoding overrides Content-Length, and a proxy must not forward the latter;
     // relayed beside a de-chunked body, it would let a worker end the body early and append a response.
     this.events.onHead(code, transferEncoding !== undefined && contentLength !== -1 ? withoutContentLength(headers) : headers);
