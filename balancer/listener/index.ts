@@ -21,8 +21,11 @@ export function createListener(deps: Omit<ConnectionDeps, 'released' | 'keepAliv
   // node:http starts tracking connections (for its headers and request timeouts, and for
   // closeIdleConnections) when it starts listening; this one never listens itself, only adopts sockets.
   deps.fallback.emit('listening');
+  // One object shared by every connection: a copy per connection gave the property loads on the
+  // request path a new object shape each time, and V8 fell back to its slow (megamorphic) lookups.
+  const connectionDeps: ConnectionDeps = { ...deps, released, keepAliveLine };
   const server = createNetServer({ noDelay: true }, (socket) => {
-    connections.add(new ClientConnection(socket, { ...deps, released, keepAliveLine }));
+    connections.add(new ClientConnection(socket, connectionDeps));
   });
   return {
     server,
