@@ -1,3 +1,5 @@
+import { sameName } from './http-syntax';
+
 /**
  * Hop-by-hop headers describe one connection, not the message, so a proxy must not forward them
  * (RFC 9110 section 7.6.1), nor any header the Connection header names. Proxy-Connection and Keep-Alive
@@ -30,7 +32,10 @@ export function connectionTokens(value: string | string[] | undefined): readonly
   let tokens: string[] | undefined;
   // The usual value is one token ("keep-alive", "close"): no list to split, and no headers to drop.
   for (const token of joined.includes(',') ? joined.split(',') : [joined]) {
-    const name = token.trim().toLowerCase();
+    const trimmed = token.trim();
+    // The usual token names nothing to drop, and is recognised without a lower-cased copy.
+    if (sameName(trimmed, 'keep-alive')) continue;
+    const name = trimmed.toLowerCase();
     if (name && !HOP_BY_HOP.has(name) && !NEVER_CONNECTION_SCOPED.has(name)) (tokens ??= []).push(name);
   }
   return tokens ?? NO_TOKENS;

@@ -33,12 +33,26 @@ export function lineEnd(head: string, at: number): number {
 
 /**
  * By length, whether a header name could be one of `names`: a parser lower-cases only names that
- * could matter to it, and most headers skip the lower-casing.
+ * could matter to it, and most headers skip the lower-casing. For names cut from a head this is
+ * cheaper than comparing characters (`sameName`): a cut of 13 characters or more is a view into
+ * the head, and reading it character by character costs more than V8's lower-casing of it.
  */
 export function nameLengths(names: Iterable<string>): readonly boolean[] {
   const lengths: boolean[] = [];
   for (const name of names) lengths[name.length] = true;
   return lengths;
+}
+
+/** Whether the header name `name` is `lower` in any letter case. Header names are ASCII tokens. */
+export function sameName(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const l = lower.charCodeAt(i);
+    // Only a lower-case letter of `lower` may match the same letter in upper case (0x20 below it).
+    if (c !== l && !(l >= 0x61 && l <= 0x7a && c === l - 0x20)) return false;
+  }
+  return true;
 }
 
 /** Longest head accepted on either side: Node's own --max-http-header-size default. */

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ProxyRequest } from './client-types';
+import { knownName } from '../header-names';
 import { connectionTokens, dropNamed, HOP_BY_HOP } from '../hop-by-hop';
 import type { TrustPolicy } from './forwarding';
 import type { OutgoingRequest } from '../upstream/request-head';
@@ -52,7 +53,11 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const value = raw[i + 1];
-    const lower = name.toLowerCase();
+    const lower = knownName(name);
+    if (lower === '') {
+      headers.push(name, value);
+      continue;
+    }
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
       else if (lower === 'transfer-encoding') hasBody = chunked = true;
