@@ -6,6 +6,7 @@ import { ReplayGuard } from '../utils/auth';
 import type { BalancerConfig } from './config';
 import { CONTROL_PATHS, createControlPlane } from './control-plane';
 import { createLogger, type Logger } from './logger';
+import { InactivityWatch } from './inactivity-watch';
 import { createProxy } from './proxy';
 import { fromIncomingMessage } from './proxy/client-types';
 import { RetryBudget } from './proxy/retry-policy';
@@ -75,6 +76,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     idleTimeoutMs: config.IDLE_TIMEOUT_MS,
     maxConnections: config.WORKER_MAX_CONNECTIONS,
     keepAliveMs: config.UPSTREAM_KEEPALIVE_MS,
+    watch: InactivityWatch.forLimits(config.CONNECT_TIMEOUT_MS, config.RESPONSE_TIMEOUT_MS, config.IDLE_TIMEOUT_MS),
   };
   const registry = new WorkerRegistry(strategy, (origin) => new UpstreamPool(origin, poolOptions), log, now, healthOptions(config));
   const control = createControlPlane({ registry, secret: config.REGISTRATION_SECRET, log, replayGuard: new ReplayGuard() });

@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { requestTimeout } from '../errors';
 import { CRLFCRLF, MAX_HEAD_BYTES } from '../http-syntax';
+import type { InactivityWatch, Watched } from '../inactivity-watch';
 import { sendProxyError } from '../proxy/handle-failure';
 import type { ProxyHandler } from '../proxy';
 import { ClientRequest, type RequestBody } from './client-request';
@@ -24,6 +25,8 @@ export interface ConnectionDeps {
   released(conn: ClientConnection): void;
   /** `Keep-Alive: timeout=N\r\n`, made once from keepAliveTimeoutMs. */
   keepAliveLine: string;
+  /** Times the keep-alive and body-silence limits of every connection on one interval. */
+  watch: InactivityWatch;
 }
 
 /** Pipelined bytes kept while a response is in flight before the socket is paused. */
@@ -35,7 +38,8 @@ const MAX_PIPELINED_BYTES = 64 * 1024;
  * streamed into the request with backpressure. At the first request it does not serve itself, it
  * hands the whole connection, with the bytes already read, to node:http, which keeps it from then on.
  */
-export class ClientConnection implements ResponseOwner {
+export class ClientConnection implements ResponseOwner, Watched {
+  activeAt = 0;
   private buffered: Buffer | null = null;
   private requestBody: RequestBody | null = null;
   private bodyRemaining = 0;
@@ -48,19 +52,16 @@ export class ClientConnection implements ResponseOwner {
   private reading = false;
   /** The client is not reading its responses: no further request is started until the socket drains. */
   private awaitingDrain = false;
-  private lastBodyAt = 0;
 
   constructor(
     private readonly socket: Socket,
     private readonly deps: ConnectionDeps,
   ) {
-    // Armed once: Node re-arms it on every read and write, and a timeout during an exchange is ignored.
-    socket.setTimeout(Math.min(deps.keepAliveTimeoutMs, deps.bodyIdleTimeoutMs));
     socket.on('data', this.onData);
-    socket.on('timeout', this.onTimeout);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
+    deps.watch.add(this);
   }
 
   /** At shutdown: closes now when idle, otherwise after the response in flight. */
@@ -89,6 +90,7 @@ export class ClientConnection implements ResponseOwner {
   responseEnded(res: ClientResponse): void {
     if (this.response !== res) return;
     this.response = null;
+    this.activeAt = this.deps.watch.now;
     if (!res.keepAlive || this.closingDown || this.bodyRemaining > 0) {
       // Connection: close, shutdown, or the worker answered before the upload ended. Whatever the
       // client sends from here is discarded, never parsed: the rest of a declared body is body, and
@@ -148,7 +150,6 @@ export class ClientConnection implements ResponseOwner {
     if (hasBody) {
       this.requestBody = req.bodyStream;
       this.bodyRemaining = head.contentLength;
-      this.lastBodyAt = Date.now();
       const pending = this.buffered;
       this.buffered = pending === null ? null : this.feedBody(pending);
     }
@@ -157,7 +158,6 @@ export class ClientConnection implements ResponseOwner {
 
   /** Pushes the body's share of `chunk` into the request; returns what follows the body, if anything. */
   private feedBody(chunk: Buffer): Buffer | null {
-    this.lastBodyAt = Date.now();
     const n = Math.min(chunk.length, this.bodyRemaining);
     this.bodyRemaining -= n;
     const body = this.requestBody!;
@@ -183,11 +183,9 @@ export class ClientConnection implements ResponseOwner {
   private handOver(): void {
     const socket = this.socket;
     socket.off('data', this.onData);
-    socket.off('timeout', this.onTimeout);
     socket.off('error', this.onError);
     socket.off('close', this.onClose);
     socket.off('drain', this.onDrain);
-    socket.setTimeout(0);
     const pending = this.buffered;
     this.buffered = null;
     this.deps.released(this);
@@ -197,10 +195,14 @@ export class ClientConnection implements ResponseOwner {
   }
 
   private readonly resumeBody = (): void => {
-    if (this.bodyRemaining > 0) this.socket.resume();
+    if (this.bodyRemaining === 0) return;
+    // The client's silence is counted from here: while paused it was us not reading.
+    this.activeAt = this.deps.watch.now;
+    this.socket.resume();
   };
 
   private readonly onData = (chunk: Buffer): void => {
+    this.activeAt = this.deps.watch.now;
     if (this.done) return;
     let rest: Buffer | null = chunk;
     if (this.bodyRemaining > 0) rest = this.feedBody(chunk);
@@ -209,17 +211,22 @@ export class ClientConnection implements ResponseOwner {
     this.readRequests();
   };
 
-  private readonly onTimeout = (): void => {
-    // Between requests the client has had its time.
-    if (this.response === null) return void this.socket.destroy();
-    // Mid-upload, a client that stopped sending (not one we paused) is cut after the body idle limit:
-    // a replayable body is read whole before any worker is asked, so no worker timeout covers it.
-    if (this.bodyRemaining > 0 && !this.socket.isPaused()) {
-      if (Date.now() - this.lastBodyAt >= this.deps.bodyIdleTimeoutMs) return this.giveUpOnBody();
-      this.socket.setTimeout(Math.min(this.deps.keepAliveTimeoutMs, this.deps.bodyIdleTimeoutMs));
-    }
-    // Otherwise an exchange is under way and the worker's timeouts apply.
-  };
+  /**
+   * Between requests (or while a head arrives), the keep-alive limit the responses announce; mid-upload,
+   * a client that stopped sending (not one we paused) gets the body-silence limit, since a replayable
+   * body is read whole before any worker is asked and no worker timeout covers it. During an exchange
+   * the worker's limits apply.
+   */
+  silenceLimitMs(): number {
+    if (this.response === null) return this.deps.keepAliveTimeoutMs;
+    if (this.bodyRemaining > 0 && !this.socket.isPaused()) return this.deps.bodyIdleTimeoutMs;
+    return 0;
+  }
+
+  onInactive(): void {
+    if (this.response === null) this.socket.destroy();
+    else this.giveUpOnBody();
+  }
 
   // A reset or broken pipe is an expected event; 'close' follows and does the cleanup.
   private readonly onError = (): void => {};

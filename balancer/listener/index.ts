@@ -1,4 +1,5 @@
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { InactivityWatch } from '../inactivity-watch';
 import { ClientConnection, type ConnectionDeps } from './client-connection';
 
 export interface Listener {
@@ -14,16 +15,20 @@ export interface Listener {
  * with the bytes already read, to node:http (`deps.fallback`): the control plane, upgrades, chunked
  * uploads, HTTP/1.0 and anything unusual are served there exactly as before.
  */
-export function createListener(deps: Omit<ConnectionDeps, 'released' | 'keepAliveLine'>): Listener {
+export function createListener(deps: Omit<ConnectionDeps, 'released' | 'keepAliveLine' | 'watch'>): Listener {
   const connections = new Set<ClientConnection>();
-  const released = (conn: ClientConnection) => void connections.delete(conn);
+  const watch = InactivityWatch.forLimits(deps.keepAliveTimeoutMs, deps.bodyIdleTimeoutMs);
+  const released = (conn: ClientConnection) => {
+    connections.delete(conn);
+    watch.delete(conn);
+  };
   const keepAliveLine = `Keep-Alive: timeout=${Math.floor(deps.keepAliveTimeoutMs / 1000)}\r\n`;
   // node:http starts tracking connections (for its headers and request timeouts, and for
   // closeIdleConnections) when it starts listening; this one never listens itself, only adopts sockets.
   deps.fallback.emit('listening');
   // One object shared by every connection: a copy per connection gave the property loads on the
   // request path a new object shape each time, and V8 fell back to its slow (megamorphic) lookups.
-  const connectionDeps: ConnectionDeps = { ...deps, released, keepAliveLine };
+  const connectionDeps: ConnectionDeps = { ...deps, released, keepAliveLine, watch };
   const server = createNetServer({ noDelay: true }, (socket) => {
     connections.add(new ClientConnection(socket, connectionDeps));
   });

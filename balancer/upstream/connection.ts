@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { LAST_CHUNK, writeChunk } from '../http-syntax';
+import type { InactivityWatch, Watched } from '../inactivity-watch';
 import { UpstreamError } from './errors';
 import { serializeRequestHead, type OutgoingRequest } from './request-head';
 import { ResponseParser, type ResponseEvents } from './response-parser';
@@ -41,6 +42,8 @@ export interface ConnectionOptions {
   responseTimeoutMs: number;
   /** Longest silence inside a response body. */
   idleTimeoutMs: number;
+  /** Times the three limits above, for every connection of every pool on one interval. */
+  watch: InactivityWatch;
 }
 
 /**
@@ -53,19 +56,20 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /**
  * One keep-alive socket to a worker carrying one exchange at a time: it writes the request head (and
  * streams the body, with backpressure), feeds the answer through the response parser to the handler,
- * and gives itself back to the pool when the response ends cleanly. Timeouts are the socket's own
- * inactivity timer, re-armed by Node on every read and write, so the per-request path sets no timers.
+ * and gives itself back to the pool when the response ends cleanly. Timeouts are inactivity limits
+ * kept by the shared InactivityWatch: reads and writes stamp the watch's clock, so the per-request
+ * path arms no timer.
  */
-export class UpstreamConnection implements ResponseEvents {
+export class UpstreamConnection implements ResponseEvents, Watched {
   readonly socket: Socket;
   /** When it went back to the pool, for the idle sweep. */
   idleSince = 0;
-  /** How long it may sit idle: the pool's limit, shortened by the worker's Keep-Alive hint. */
+  /** How long it may sit idle in the pool: the pool's limit, shortened by the worker's Keep-Alive hint. */
   idleLimitMs: number;
+  activeAt = 0;
   private readonly parser = new ResponseParser(this);
   private handler: ExchangeHandler | null = null;
   private connected = false;
-  private timeoutMs: number;
   private body: Readable | null = null;
   private bodyChunked = false;
   private bodySent = true;
@@ -77,16 +81,14 @@ export class UpstreamConnection implements ResponseEvents {
     private readonly hostHeader: string,
   ) {
     this.idleLimitMs = keepAliveMs;
-    this.timeoutMs = opts.connectTimeoutMs;
     const socket = connect({ host: opts.host, port: opts.port, noDelay: true, onread: { buffer: READ_BUFFER, callback: this.onSocketRead } });
-    socket.setTimeout(this.timeoutMs);
     socket.on('connect', this.onSocketConnect);
     socket.on('end', this.onSocketEnd);
     socket.on('error', this.onSocketError);
     socket.on('close', this.onSocketClose);
-    socket.on('timeout', this.onSocketTimeout);
     socket.on('drain', this.onSocketDrain);
     this.socket = socket;
+    opts.watch.add(this);
   }
 
   /** Sends one request; the socket may still be connecting, in which case Node queues the writes. */
@@ -97,7 +99,7 @@ export class UpstreamConnection implements ResponseEvents {
       if (this.handler === handler) this.fail(reason);
     });
     if (this.handler !== handler) return; // aborted at once: the client had already gone
-    if (this.connected) this.setTimeout(this.opts.responseTimeoutMs);
+    this.activeAt = this.opts.watch.now;
 
     const head = serializeRequestHead(req, this.hostHeader);
     const body = req.body;
@@ -131,6 +133,13 @@ export class UpstreamConnection implements ResponseEvents {
     this.socket.destroy();
   }
 
+  /** The limit for the phase the exchange is in; none while the socket waits in the pool (the pool's sweep closes it). */
+  silenceLimitMs(): number {
+    if (this.handler === null) return 0;
+    if (!this.connected) return this.opts.connectTimeoutMs;
+    return this.parser.inHead ? this.opts.responseTimeoutMs : this.opts.idleTimeoutMs;
+  }
+
   // Parser events.
 
   onHead(status: number, headers: string[]): void {
@@ -141,7 +150,6 @@ export class UpstreamConnection implements ResponseEvents {
       if (status === 103) this.handler.onEarlyHints?.(headers);
       return;
     }
-    this.setTimeout(this.opts.idleTimeoutMs);
     this.handler.onHeaders(status, headers, this.resume);
   }
 
@@ -173,12 +181,6 @@ export class UpstreamConnection implements ResponseEvents {
     handler?.onError(err);
   }
 
-  private setTimeout(ms: number): void {
-    if (ms === this.timeoutMs) return;
-    this.timeoutMs = ms;
-    this.socket.setTimeout(ms);
-  }
-
   private detachBody(): void {
     const body = this.body;
     if (body === null) return;
@@ -190,10 +192,13 @@ export class UpstreamConnection implements ResponseEvents {
   }
 
   private readonly resume = (): void => {
+    // The worker's silence is counted from here: while paused it was the client not reading.
+    this.activeAt = this.opts.watch.now;
     this.socket.resume();
   };
 
   private readonly onBodyData = (chunk: Buffer): void => {
+    this.activeAt = this.opts.watch.now;
     const ok = this.bodyChunked ? writeChunk(this.socket, chunk) : this.socket.write(chunk);
     if (!ok) this.body?.pause();
   };
@@ -205,16 +210,18 @@ export class UpstreamConnection implements ResponseEvents {
   };
 
   private readonly onSocketDrain = (): void => {
+    this.activeAt = this.opts.watch.now;
     this.body?.resume();
   };
 
   private readonly onSocketConnect = (): void => {
     this.connected = true;
-    this.setTimeout(this.opts.responseTimeoutMs);
+    this.activeAt = this.opts.watch.now;
   };
 
   /** Node's onread callback; returning false would pause the socket, which onBody does itself. */
   private readonly onSocketRead = (bytes: number): boolean => {
+    this.activeAt = this.opts.watch.now;
     if (!this.parser.busy) {
       // The worker spoke out of turn on an idle connection: nothing it says can be trusted now.
       this.destroy();
@@ -244,14 +251,15 @@ export class UpstreamConnection implements ResponseEvents {
   };
 
   private readonly onSocketClose = (): void => {
+    this.opts.watch.delete(this);
     if (this.handler !== null) this.fail(new UpstreamError('UPSTREAM_CLOSED'));
     else this.owner.forget(this);
   };
 
-  private readonly onSocketTimeout = (): void => {
-    // Idle in the pool: the body-silence limit does not apply; the pool's sweep closes it after keepAliveMs.
+  /** The watch's verdict: the exchange's current phase went silent for longer than its limit. */
+  onInactive(): void {
     if (this.handler === null) return;
     const code = !this.connected ? 'UPSTREAM_CONNECT_TIMEOUT' : this.parser.inHead ? 'UPSTREAM_HEADERS_TIMEOUT' : 'UPSTREAM_BODY_TIMEOUT';
     this.fail(new UpstreamError(code));
-  };
+  }
 }

@@ -1,3 +1,4 @@
+import { InactivityWatch } from '../inactivity-watch';
 import { UpstreamConnection, type ConnectionOwner, type ExchangeHandler } from './connection';
 import { UpstreamError } from './errors';
 import type { OutgoingRequest } from './request-head';
@@ -10,6 +11,8 @@ export interface PoolOptions {
   maxConnections: number;
   /** How long an unused connection is kept; under Node's default 5 s server keep-alive timeout. */
   keepAliveMs?: number;
+  /** Times the connect, response and body-silence limits; pools share one, else each makes its own. */
+  watch?: InactivityWatch;
 }
 
 /** The part of a pool the registry and the proxy use. */
@@ -46,6 +49,7 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
   private readonly hostHeader: string;
   private readonly keepAliveMs: number;
   private readonly sweepEveryMs: number;
+  private readonly watch: InactivityWatch;
   private sweeper: NodeJS.Timeout | undefined;
   /** Set by close(): from then on new requests are refused, and it resolves once the last socket is gone. */
   private closed: Promise<void> | undefined;
@@ -62,6 +66,7 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
     this.hostHeader = url.host;
     this.keepAliveMs = opts.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
     this.sweepEveryMs = Math.min(1000, Math.max(50, this.keepAliveMs / 4));
+    this.watch = opts.watch ?? InactivityWatch.forLimits(opts.connectTimeoutMs, opts.responseTimeoutMs, opts.idleTimeoutMs);
   }
 
   /** Connections open now, busy or idle, and requests waiting for one: for tests and operators. */
@@ -147,7 +152,7 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
   }
 
   private connect(): UpstreamConnection {
-    const conn = new UpstreamConnection(this, { host: this.host, port: this.port, ...this.opts }, this.keepAliveMs, this.hostHeader);
+    const conn = new UpstreamConnection(this, { host: this.host, port: this.port, ...this.opts, watch: this.watch }, this.keepAliveMs, this.hostHeader);
     this.open.add(conn);
     return conn;
   }

@@ -267,4 +267,29 @@ describe('listener review: a client that goes silent in the middle of an upload'
     await waitFor(() => client.closed || client.text.includes('\r\n\r\n'), 'an answer or the end of the connection', 15_000);
     expect(client.text).toMatch(/^HTTP\/1\.1 408 /);
   }, 25_000);
+
+  it('closes a client connection left idle after a response once the keep-alive timeout it announced has passed, not before', async () => {
+    const client = await Raw.open(balancer.port);
+    client.socket.write('GET /then-idle HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor(() => takeResponse(client.received) !== undefined, 'the answer', 10_000);
+    const answeredAt = Date.now();
+    const announcedMs = Number(/Keep-Alive: timeout=(\d+)/.exec(client.text)?.[1]) * 1000;
+    expect(announcedMs).toBeGreaterThan(0);
+    await waitFor(() => client.closed, 'the balancer to close the idle connection', announcedMs * 3);
+    // Closing early would break a client that reuses the socket within the time it was told it may.
+    expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(announcedMs);
+  }, 25_000);
+
+  it('keeps a client connection that sends its next request within the keep-alive timeout', async () => {
+    const client = await Raw.open(balancer.port);
+    for (let i = 0; i < 3; i++) {
+      client.received = Buffer.alloc(0);
+      client.socket.write('GET /steady HTTP/1.1\r\nHost: a\r\n\r\n');
+      await waitFor(() => takeResponse(client.received) !== undefined, 'the answer', 10_000);
+      expect(takeResponse(client.received)!.status).toBe(200);
+      // Three pauses of 2 s add up to more than the 5 s limit: each request starts the count again.
+      await sleep(2000);
+    }
+    expect(client.closed).toBe(false);
+  }, 25_000);
 });
