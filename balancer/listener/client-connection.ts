@@ -29,6 +29,12 @@ export interface ConnectionDeps {
   watch: InactivityWatch;
 }
 
+/**
+ * Buffered bytes up to this size are copied out as text whole to find a head in them. Small, because
+ * pipelined requests are copied again from each one's end: a larger window would copy more per request.
+ */
+const ONE_COPY_BYTES = 2 * 1024;
+
 /** Pipelined bytes kept while a response is in flight before the socket is paused. */
 const MAX_PIPELINED_BYTES = 64 * 1024;
 
@@ -124,7 +130,10 @@ export class ClientConnection implements ResponseOwner, Watched {
   private readBufferedRequests(): void {
     while (this.buffered !== null && this.response === null && this.bodyRemaining === 0 && !this.awaitingDrain && !this.done) {
       const data = this.buffered;
-      const end = data.indexOf(CRLFCRLF);
+      // The usual read is one small request head: copied out as text once, the head is found and cut
+      // there, one call into C++ fewer than searching the bytes first.
+      const text = data.length <= ONE_COPY_BYTES ? data.toString('latin1') : null;
+      const end = text !== null ? text.indexOf('\r\n\r\n') : data.indexOf(CRLFCRLF);
       // A longer head goes to node:http, which answers 431.
       if (end < 0 || end > MAX_HEAD_BYTES) {
         if (end > MAX_HEAD_BYTES || data.length > MAX_HEAD_BYTES) return this.handOver();
@@ -134,7 +143,7 @@ export class ClientConnection implements ResponseOwner, Watched {
         return;
       }
       this.headStartedAt = 0;
-      const head = parseRequestHead(data.toString('latin1', 0, end));
+      const head = parseRequestHead(text !== null ? text.slice(0, end) : data.toString('latin1', 0, end));
       if (typeof head === 'string' || !this.deps.isProxied(head.url)) return this.handOver();
       this.buffered = end + 4 < data.length ? data.subarray(end + 4) : null;
       this.start(head);

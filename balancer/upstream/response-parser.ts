@@ -57,6 +57,8 @@ const WELL_FORMED_HEAD = new RegExp(`^HTTP\\/1\\.[01] [1-9]\\d\\d(?: ${FIELD_CHA
 /** The names read here: hop-by-hop ones and Content-Length. */
 const LOOKED_AT = nameLengths([...HOP_BY_HOP, 'content-length']);
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,\s])timeout=(\d+)/i;
+/** A read up to this size is copied out as text whole to find its head: a worker's usual answer, head and body. */
+const ONE_COPY_BYTES = 4 * 1024;
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/;
 
 export class ResponseParser {
@@ -175,9 +177,24 @@ export class ResponseParser {
   }
 
   private readHead(data: Buffer, pos: number): number {
-    const end = this.endOf(data, pos, CRLFCRLF, MAX_HEAD_BYTES, 'response head too large');
-    if (end < 0) return data.length;
-    const text = data.toString('latin1', pos, end);
+    // The usual answer is one small read, head and body: copied out as text once, the head is found
+    // and cut there, and a body that ends in the same read is cut from it too (see the end). That is
+    // two calls into C++ fewer than searching the bytes, then copying head and body out apart.
+    const readStart = pos;
+    const readText = data.length - pos <= ONE_COPY_BYTES ? data.toString('latin1', pos) : null;
+    let end: number;
+    if (readText !== null) {
+      const headLength = readText.indexOf('\r\n\r\n');
+      if (headLength < 0) {
+        this.keep(data, pos, MAX_HEAD_BYTES);
+        return data.length;
+      }
+      end = pos + headLength;
+    } else {
+      end = this.endOf(data, pos, CRLFCRLF, MAX_HEAD_BYTES, 'response head too large');
+      if (end < 0) return data.length;
+    }
+    const text = readText !== null ? readText.slice(0, end - pos) : data.toString('latin1', pos, end);
     const wellFormed = WELL_FORMED_HEAD.test(text);
     let at = lineEnd(text, 0);
     if (!wellFormed) checkStatusLine(text.slice(0, at));
@@ -257,6 +274,12 @@ export class ResponseParser {
       if (codings[codings.length - 1].trim().toLowerCase() === 'chunked') this.state = State.ChunkSize;
       else this.readUntilClose();
     } else if (contentLength > 0) {
+      if (readText !== null && data.length - pos >= contentLength) {
+        // The whole body came with the head: handed over as its cut of the text already made.
+        const bodyStart = pos - readStart;
+        this.complete(pos + contentLength < data.length, readText.slice(bodyStart, bodyStart + contentLength));
+        return data.length;
+      }
       this.state = State.Body;
       this.remaining = contentLength;
     } else if (contentLength === 0) {
