@@ -15,10 +15,11 @@ export interface RequestHead {
 const BAD_CHARACTER = 'control character or bare CR/LF';
 
 /** origin-form only: absolute-form, authority-form (CONNECT) and asterisk-form (OPTIONS *) go to node:http. */
-const REQUEST_LINE = /^[A-Z]{1,20} \/[\x21-\x7e]* HTTP\/1\.1$/;
+const REQUEST_LINE_PATTERN = '[A-Z]{1,20} \\/[\\x21-\\x7e]* HTTP\\/1\\.1';
+const REQUEST_LINE = new RegExp(`^${REQUEST_LINE_PATTERN}$`);
 /** The names read here (see the switch below). */
 const LOOKED_AT = nameLengths(['host', 'content-length', 'transfer-encoding', 'upgrade', 'expect', 'connection']);
-const WELL_FORMED_HEAD = new RegExp(`^[A-Z]{1,20} \\/[\\x21-\\x7e]* HTTP\\/1\\.1${FIELD_LINES}$`);
+const WELL_FORMED_HEAD = new RegExp(`^${REQUEST_LINE_PATTERN}${FIELD_LINES}$`);
 
 /**
  * Reads a request head (the text before the blank line) when it is within the strict subset the

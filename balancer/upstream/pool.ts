@@ -1,5 +1,5 @@
 import { InactivityWatch } from '../inactivity-watch';
-import { UpstreamConnection, type ConnectionOwner, type ExchangeHandler } from './connection';
+import { UpstreamConnection, type ConnectionOptions, type ConnectionOwner, type ExchangeHandler } from './connection';
 import { UpstreamError } from './errors';
 import type { OutgoingRequest } from './request-head';
 
@@ -44,12 +44,11 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
   private readonly idle: UpstreamConnection[] = [];
   private readonly queue: Queued[] = [];
   private readonly open = new Set<UpstreamConnection>();
-  private readonly host: string;
-  private readonly port: number;
+  /** What every connection of this pool is opened with: made once, shared by all of them. */
+  private readonly connectionOptions: ConnectionOptions;
   private readonly hostHeader: string;
   private readonly keepAliveMs: number;
   private readonly sweepEveryMs: number;
-  private readonly watch: InactivityWatch;
   private sweeper: NodeJS.Timeout | undefined;
   /** Set by close(): from then on new requests are refused, and it resolves once the last socket is gone. */
   private closed: Promise<void> | undefined;
@@ -61,12 +60,17 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
   ) {
     const url = new URL(origin);
     if (url.protocol !== 'http:') throw new Error(`only http:// workers are supported, not ${url.protocol}`);
-    this.host = url.hostname.replace(/^\[|\]$/g, '');
-    this.port = url.port === '' ? 80 : Number(url.port);
     this.hostHeader = url.host;
     this.keepAliveMs = opts.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
     this.sweepEveryMs = Math.min(1000, Math.max(50, this.keepAliveMs / 4));
-    this.watch = opts.watch ?? InactivityWatch.forLimits(opts.connectTimeoutMs, opts.responseTimeoutMs, opts.idleTimeoutMs);
+    this.connectionOptions = {
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port === '' ? 80 : Number(url.port),
+      connectTimeoutMs: opts.connectTimeoutMs,
+      responseTimeoutMs: opts.responseTimeoutMs,
+      idleTimeoutMs: opts.idleTimeoutMs,
+      watch: opts.watch ?? InactivityWatch.forLimits(opts.connectTimeoutMs, opts.responseTimeoutMs, opts.idleTimeoutMs),
+    };
   }
 
   /** Connections open now, busy or idle, and requests waiting for one: for tests and operators. */
@@ -152,7 +156,7 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
   }
 
   private connect(): UpstreamConnection {
-    const conn = new UpstreamConnection(this, { host: this.host, port: this.port, ...this.opts, watch: this.watch }, this.keepAliveMs, this.hostHeader);
+    const conn = new UpstreamConnection(this, this.connectionOptions, this.keepAliveMs, this.hostHeader);
     this.open.add(conn);
     return conn;
   }

@@ -52,8 +52,10 @@ const enum State {
 // The limit for a response head, and for the trailer section.
 export { MAX_HEAD_BYTES };
 const MAX_CHUNK_LINE = 1024;
-const STATUS_LINE = /^HTTP\/1\.[01] [1-9]\d\d(?: [^\r\n]*)?$/;
-const WELL_FORMED_HEAD = new RegExp(`^HTTP\\/1\\.[01] [1-9]\\d\\d(?: ${FIELD_CHAR}*)?${FIELD_LINES}$`);
+/** "HTTP/1.x NNN" and an optional reason phrase. */
+const STATUS_LINE_PATTERN = `HTTP\\/1\\.[01] [1-9]\\d\\d(?: ${FIELD_CHAR}*)?`;
+const STATUS_LINE = new RegExp(`^${STATUS_LINE_PATTERN}$`);
+const WELL_FORMED_HEAD = new RegExp(`^${STATUS_LINE_PATTERN}${FIELD_LINES}$`);
 /** The names read here: hop-by-hop ones and Content-Length. */
 const LOOKED_AT = nameLengths([...HOP_BY_HOP, 'content-length']);
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,\s])timeout=(\d+)/i;
