@@ -18,9 +18,7 @@ const BY_LENGTH: readonly (readonly string[])[] = Array.from({ length: LONGEST +
  * "Content-Length"), or `''` for any other name. It runs for every header of every request.
  * Lower-casing each name made a new string, and each of the two or three Set lookups that
  * followed hashed it again; here other names cost a length check and usually one character, and
- * a known one comes back as a constant that is already hashed. A browser's request of 14 headers
- * is parsed, rebuilt and written out in 2.2 µs instead of 3.0-3.4 µs (micro-benchmark); wrk's
- * one-header request costs the same either way.
+ * a known one comes back as a constant that is already hashed (measurements: docs/performance.md).
  */
 export function knownName(name: string): string {
   if (name.length > LONGEST) return '';

@@ -12,8 +12,8 @@ export const FIELD_CHAR = '[\\t\\x20-\\x7e\\x80-\\xff]';
 
 /**
  * A head's field lines, each after its CRLF: a token name, a colon, allowed characters. Each parser
- * tests a whole head against its start line and these before walking it: one test costs about a quarter
- * of testing every line and name on its own, and only a head that fails is taken line by line, to say
+ * tests a whole head against its start line and these before walking it: one test is cheaper than
+ * testing every line and name on its own, and only a head that fails is taken line by line, to say
  * what is wrong with it.
  */
 export const FIELD_LINES = `(?:\\r\\n${TOKEN_CHAR}+:${FIELD_CHAR}*)*`;
@@ -34,8 +34,8 @@ export function lineEnd(head: string, at: number): number {
 /**
  * By length, whether a header name could be one of `names`: a parser lower-cases only names that
  * could matter to it, and most headers skip the lower-casing. For names cut from a head this is
- * cheaper than comparing characters (`sameName`): a cut of 13 characters or more is a view into
- * the head, and reading it character by character costs more than V8's lower-casing of it.
+ * cheaper than comparing characters (`sameName`): a long cut is a view into the head, slow to read
+ * one character at a time (docs/performance.md, "Names cut from a head").
  */
 export function nameLengths(names: Iterable<string>): readonly boolean[] {
   const lengths: boolean[] = [];

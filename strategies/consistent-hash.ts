@@ -17,7 +17,7 @@ export const MAGLEV_TABLE_SIZE = 65537;
  * Retries: `avoid` walks on to the next slots, which belong to other workers in table order.
  * Cost: O(1) per pick (one hash of the key, one array read; a retry walks about n/(n - |avoid|)
  * slots); O(M log M) to rebuild the table after joins, leaves or weight changes, done once by the
- * first pick after them, however many there were (measured 1-5 ms for 2-100 workers); memory O(M).
+ * first pick after them, however many there were (its time: docs/performance.md); memory O(M).
  * Reference: Eisenbud et al., "Maglev: A Fast and Reliable Software Network Load Balancer"
  * (NSDI 2016), section 3.4; Envoy source/extensions/load_balancing_policies/maglev/maglev_lb.cc.
  */

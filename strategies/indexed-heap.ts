@@ -8,8 +8,9 @@ export interface HeapItem {
  * after its key changed, in O(log n) without a search. The order is the caller's `before(a, b)` (true
  * when a must come out before b); the caller keeps each item's key on the item and calls update()
  * after changing it. The position lives on the item (heapIndex), not in a Map: a pick in
- * weighted-round-robin sifts through every level, and a Map write per level doubled its cost. So an
- * item can be in one heap at a time; items are told apart by identity.
+ * weighted-round-robin sifts through every level, and a Map would add a hash-table write to each
+ * step (docs/performance.md). So an item can be in one heap at a time; items are told apart by
+ * identity.
  * Cost: O(1) peek and has, O(log n) push, pop, remove and update.
  * Used by strategies/weighted-round-robin.ts (one heap per weight class). Node's timers keep their
  * queue the same way (lib/internal/priority_queue.js, with a setPosition callback).

@@ -11,8 +11,7 @@ export interface WorkerAppOptions {
  * The seed's worker: GET / answers after `delayMs` with its name and how many requests it has served.
  * GET /healthz answers at once, for the balancer's health checks and Docker's HEALTHCHECK.
  * Plain node:http rather than Express: with WORKER_DELAY_MS=0 the benchmark measures the gateway
- * against this worker, and an Express router here (about 8k requests/s on one core) would be the
- * bottleneck being measured instead.
+ * against this worker, and an Express router here would be the bottleneck being measured instead.
  */
 export function createWorkerApp({ name, delayMs, isReady }: WorkerAppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   let served = 0;

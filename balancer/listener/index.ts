@@ -10,8 +10,8 @@ export interface Listener {
 }
 
 /**
- * The balancer's front door. It reads plain HTTP/1.1 requests for the data plane itself, which costs
- * about a fifth less CPU per request than node:http's server objects, and hands every other connection,
+ * The balancer's front door. It reads plain HTTP/1.1 requests for the data plane itself, which spares
+ * them node:http's per-request server objects (docs/performance.md), and hands every other connection,
  * with the bytes already read, to node:http (`deps.fallback`): the control plane, upgrades, chunked
  * uploads, HTTP/1.0 and anything unusual are served there exactly as before.
  */
@@ -26,8 +26,8 @@ export function createListener(deps: Omit<ConnectionDeps, 'released' | 'keepAliv
   // node:http starts tracking connections (for its headers and request timeouts, and for
   // closeIdleConnections) when it starts listening; this one never listens itself, only adopts sockets.
   deps.fallback.emit('listening');
-  // One object shared by every connection: a copy per connection gave the property loads on the
-  // request path a new object shape each time, and V8 fell back to its slow (megamorphic) lookups.
+  // One object shared by every connection, never a copy per connection: the property loads on the
+  // request path must keep seeing one object shape (docs/performance.md, "One shape per call site").
   const connectionDeps: ConnectionDeps = { ...deps, released, keepAliveLine, watch };
   const server = createNetServer({ noDelay: true }, (socket) => {
     connections.add(new ClientConnection(socket, connectionDeps));

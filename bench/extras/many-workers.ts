@@ -76,7 +76,7 @@ export async function measureManyWorkers(cfg: RoundsConfig, tmpDir: string): Pro
       ],
       // Idle for the other rows' rounds, every proxy finds its 1,000 upstream connections closed (the
       // upstream's keep-alive is 5 s): a second of load before each round, so the rounds measure the
-      // steady state rather than 1,000 reconnections (several % of a 2 s round's requests).
+      // steady state rather than 1,000 reconnections.
       { ...cfg, rewarmS: 1 },
       '1,000 workers',
     );
