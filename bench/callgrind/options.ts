@@ -36,8 +36,9 @@ callgrind_annotate), divided by its requests. The median of the rounds is compar
 Counts are deterministic to about 1 %; an occasional round with a major GC and recompilation after
 it reads high, which is why the median is reported. Needs valgrind (Debian package valgrind).
 
-A default run takes about 3 minutes on a 2-core machine (valgrind starting node, 20,000 warm-up
-requests, 5 rounds of 3,000); a loaded machine makes it slower, never changes the counts much.
+A default run took 4 minutes on a shared 2-core machine (2 minutes for valgrind to start node,
+30 s of warm-up with 20,000 requests, 7 rounds of 3,000 at 6-15 s each), and up to 6.5 minutes
+when that machine was loaded heavily; the load changes the time, not the counts.
 
 Options
   --rounds <n>            measured rounds (7)
@@ -56,7 +57,7 @@ Options
 
 Examples
   npm run bench:instructions                                  this build against the baseline
-  npm run bench:instructions -- --rounds 3                    shorter (about 2.5 minutes)
+  npm run bench:instructions -- --rounds 3                    about 40 s shorter
   npm run bench:instructions -- --dist ../other/dist --json other.json
 `;
 

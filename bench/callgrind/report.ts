@@ -8,9 +8,10 @@ const n = (x: number) => Math.round(x).toLocaleString('en-US');
 const perRequest = (x: number, requests: number) => n(x / requests).padStart(9);
 
 /**
- * Steady rounds agree to a fraction of a per cent. A round with a major GC reads far higher: V8 then
- * drops optimized code and the requests run in baseline code until TurboFan has compiled them again,
- * and only the compile itself is taken out. Such a round is marked, and the median is only the steady
+ * Steady rounds agree to a fraction of a per cent. A round with a major GC reads far higher: its
+ * incremental marking runs partly outside Heap::CollectGarbage, V8 deoptimizes code at the
+ * mark-compact, and the requests run in baseline code until TurboFan has compiled them again (only the
+ * compile itself is taken out). Such a round is marked, and the median is only the steady
  * count while fewer than half of the rounds are marked.
  */
 export const OUTLIER_ABOVE_FLOOR = 0.03;
