@@ -64,7 +64,8 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err) => {
-    process.stderr.write(`bench:instructions failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // Every failure here is described by its message (a missing tool, a process that exited, a timeout).
+    process.stderr.write(`bench:instructions failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   },
 );

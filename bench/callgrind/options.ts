@@ -36,9 +36,10 @@ callgrind_annotate), divided by its requests. The median of the rounds is compar
 Counts are deterministic to about 1 %; an occasional round with a major GC and recompilation after
 it reads high, which is why the median is reported. Needs valgrind (Debian package valgrind).
 
-A default run took 4 minutes on a shared 2-core machine (2 minutes for valgrind to start node,
-30 s of warm-up with 20,000 requests, 7 rounds of 3,000 at 6-15 s each), and up to 6.5 minutes
-when that machine was loaded heavily; the load changes the time, not the counts.
+Time: valgrind needs 20 s to start node on a quiet 2-core machine and 2-3 minutes on a busy one;
+then 20,000 warm-up requests (30-110 s) and 7 rounds of 3,000 (6-25 s each). Default runs on a
+shared 2-core machine at load average 7-10 took 4 min 0 s and 6 min 50 s. The load changes the
+time, not the counts: a build measured twice agreed to 0.2 %.
 
 Options
   --rounds <n>            measured rounds (7)
