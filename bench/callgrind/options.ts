@@ -38,7 +38,7 @@ it reads high, which is why the median is reported. Needs valgrind (Debian packa
 
 Time: valgrind needs 20 s to start node on a quiet 2-core machine and 2-3 minutes on a busy one;
 then 20,000 warm-up requests (30-110 s) and 7 rounds of 3,000 (6-25 s each). Default runs on a
-shared 2-core machine at load average 7-10 took 4 min 0 s and 6 min 50 s. The load changes the
+shared 2-core machine at load average 7-10 took 3 min 57 s and 6 min 50 s. The load changes the
 time, not the counts: a build measured twice agreed to 0.2 %.
 
 Options
