@@ -1,0 +1,71 @@
+import { installCleanup, stopAll } from './processes';
+import { commitOf, readBaseline, valgrindVersion, writeBaseline, type Baseline } from './callgrind/baseline';
+import { measure, removeScratch, type Scratch } from './callgrind/measure';
+import { parseInstructionArgs, USAGE, type InstructionOptions } from './callgrind/options';
+import { roundsTable, summarize, summaryLines } from './callgrind/report';
+import { writeJson } from './json';
+
+/**
+ * `npm run bench:instructions [-- options]`: user-space instructions per request of one build under
+ * callgrind, against the committed baseline (see --help). Every process started here is stopped when
+ * this one ends, on success, on an error, on Ctrl-C and at the time limit.
+ */
+async function main(): Promise<void> {
+  let opts: InstructionOptions;
+  try {
+    opts = parseInstructionArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const scratch: Scratch = {};
+  installCleanup(() => {
+    if (!opts.keep) removeScratch(scratch);
+  });
+  const limit = setTimeout(() => {
+    process.stderr.write(`bench:instructions: past the time limit of ${opts.timeLimitS} s, stopping\n`);
+    process.exit(1);
+  }, opts.timeLimitS * 1000);
+  limit.unref();
+
+  const baseline = opts.updateBaseline ? undefined : readBaseline(opts.baselinePath);
+  const commit = opts.commit ?? commitOf(opts.dist, opts.baselinePath) ?? 'unknown';
+  const node = process.version;
+  const valgrind = valgrindVersion();
+  const rounds = await measure({ ...opts, deadline: Date.now() + opts.timeLimitS * 1000 }, scratch);
+  await stopAll();
+
+  const summary = summarize(rounds);
+  process.stdout.write(`\nuser-space instructions per request, ${opts.dist} (commit ${commit}), ${opts.requestsPerRound.toLocaleString('en-US')} requests per round after ${opts.warmupRequests.toLocaleString('en-US')} warm-up\n`);
+  process.stdout.write(`${roundsTable(rounds, opts.requestsPerRound)}\n\n${summaryLines(summary, rounds.length, baseline, node, valgrind).join('\n')}\n`);
+
+  const result: Baseline = {
+    medianPerRequest: Math.round(summary.median),
+    rounds: rounds.map((r) => Math.round(r.steady)),
+    detail: rounds.map((r) => ({ total: r.total, compile: r.compile, gc: r.gc })),
+    requestsPerRound: opts.requestsPerRound,
+    warmupRequests: opts.warmupRequests,
+    commit,
+    node,
+    valgrind,
+    date: new Date().toISOString(),
+  };
+  if (opts.updateBaseline) process.stdout.write(`baseline written to ${writeBaseline(opts.baselinePath, result)}\n`);
+  if (opts.json) {
+    const ratio = baseline ? summary.median / baseline.medianPerRequest : undefined;
+    process.stdout.write(`results written to ${writeJson(opts.json, { ...result, dist: opts.dist, baseline, ratio })}\n`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    // Every failure here is described by its message (a missing tool, a process that exited, a timeout).
+    process.stderr.write(`bench:instructions failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
