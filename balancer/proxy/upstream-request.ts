@@ -1,12 +1,16 @@
 import type { Readable } from 'node:stream';
+import type { RequestFacts } from './check-request';
 import type { ProxyRequest } from './client-types';
 import { knownName } from '../header-names';
 import { connectionTokens, dropNamed, HOP_BY_HOP } from '../hop-by-hop';
 import type { TrustPolicy } from './forwarding';
 import type { OutgoingRequest } from '../upstream/request-head';
 
-/** What the forward step sends: everything the worker's pool needs, plus what the retry step reads. */
-export interface UpstreamRequest extends OutgoingRequest {
+/**
+ * What the forward step sends: everything the worker's pool needs, plus what the retry step reads,
+ * and the facts the check step (check-request.ts) decides on.
+ */
+export interface UpstreamRequest extends OutgoingRequest, RequestFacts {
   readonly method: string;
   readonly path: string;
   /** Flat [name, value, name, value, ...] list, in the client's order and case. */
@@ -34,6 +38,8 @@ const FORWARDED_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-fo
  * With `via` (this balancer's token, e.g. "1.1 lb-3f2a9c1d"), appends it to Via as RFC 9110 section
  * 7.6.3 asks of proxies, and flags a request that already carries it: a worker registered at the
  * balancer's own address would otherwise bounce each request back to it forever.
+ * Records, in the same pass, the facts the check step refuses a request on (the framing headers);
+ * the caller runs that check before the request goes anywhere.
  */
 export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust: TrustPolicy, via?: string): UpstreamRequest {
   const raw = req.rawHeaders;
@@ -45,8 +51,10 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
   let host: string | undefined;
   let connection: string | undefined;
   let receivedVia: string | undefined;
+  let contentLengthCount = 0;
+  let transferEncodingCount = 0;
+  let transferEncoding = '';
   let hasBody = false;
-  let chunked = false;
   let declaredLength: number | undefined;
   let idempotencyKey = false;
 
@@ -60,7 +68,7 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
     }
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
-      else if (lower === 'transfer-encoding') hasBody = chunked = true;
+      else if (lower === 'transfer-encoding' && transferEncodingCount++ === 0) transferEncoding = value;
       continue;
     }
     if (FORWARDED_HEADERS.has(lower)) {
@@ -79,12 +87,17 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
     // (which Node builds lazily, as a second pass over the same raw list).
     if (lower === 'host') host = value;
     else if (lower === 'content-length') {
+      contentLengthCount++;
       declaredLength = Number(value);
       if (value !== '0') hasBody = true;
     } else if (lower === 'idempotency-key') idempotencyKey = true;
     headers.push(name, value);
   }
 
+  // node's parser frames by Transfer-Encoding whenever one is non-empty; the check step refuses
+  // every such request but `chunked` alone, so this is the framing node read.
+  const chunked = transferEncodingCount > 0;
+  if (chunked) hasBody = true;
   // Headers the client's Connection names are dropped before ours are added, so it cannot remove them.
   const upstreamHeaders = connection === undefined ? headers : dropNamed(headers, connectionTokens(connection));
   upstreamHeaders.push(
@@ -110,5 +123,9 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
     looped,
     declaredLength: chunked ? undefined : declaredLength,
     idempotencyKey,
+    contentLengthCount,
+    transferEncodingCount,
+    transferEncoding,
+    httpVersionMinor: req.httpVersionMinor,
   };
 }

@@ -236,3 +236,20 @@ describe('buildUpstreamRequest: Via and loop detection', () => {
     expect(up.looped).toBe(false);
   });
 });
+
+describe('buildUpstreamRequest: facts for the check step, from the same pass', () => {
+  it('counts Content-Length and Transfer-Encoding lines and keeps the first coding', () => {
+    const req = { ...fakeRequest(['Host', 'a', 'Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked', 'Content-Length', '5', 'X', 'y']), httpVersionMinor: 1 };
+    expect(buildUpstreamRequest(req, CLIENT, nobody)).toMatchObject({
+      contentLengthCount: 1,
+      transferEncodingCount: 2,
+      transferEncoding: 'gzip',
+      httpVersionMinor: 1,
+    });
+  });
+
+  it('frames as chunked whenever a Transfer-Encoding line is there: the check step lets only a lone chunked one through', () => {
+    const up = buildUpstreamRequest(fakeRequest(['Host', 'a', 'Transfer-Encoding', '', 'Content-Length', '5'], { method: 'POST' }), CLIENT, nobody);
+    expect(up).toMatchObject({ chunked: true, transferEncodingCount: 1, transferEncoding: '', contentLengthCount: 1 });
+  });
+});
