@@ -7,6 +7,8 @@ export interface ProxyError {
   readonly code:
     | 'ambiguous_framing'
     | 'unsupported_transfer_coding'
+    | 'invalid_host'
+    | 'invalid_target'
     | 'control_forbidden'
     | 'request_timeout'
     | 'loop_detected'
@@ -55,6 +57,22 @@ export const unsupportedTransferCoding: ProxyError = {
   status: 501,
   code: 'unsupported_transfer_coding',
   message: 'the only Transfer-Encoding accepted is chunked',
+  closeConnection: true,
+};
+
+/** RFC 9112 section 3.2: more than one Host, or none in HTTP/1.1, is a 400. */
+export const invalidHost: ProxyError = {
+  status: 400,
+  code: 'invalid_host',
+  message: 'an HTTP/1.1 request has exactly one Host header (RFC 9112 section 3.2)',
+  closeConnection: true,
+};
+
+/** An absolute-form target the balancer cannot take a Host from (RFC 9112 section 3.2.2, RFC 9110 section 4.2). */
+export const invalidTarget: ProxyError = {
+  status: 400,
+  code: 'invalid_target',
+  message: 'an absolute-form target is http:// or https:// with a host (and port), no userinfo (RFC 9112 section 3.2.2)',
   closeConnection: true,
 };
 

@@ -1,17 +1,20 @@
-import { framingEmpty, framingHttp10, framingTwice, unsupportedTransferCoding, type ProxyError } from '../errors';
+import { framingEmpty, framingHttp10, framingTwice, invalidHost, invalidTarget, unsupportedTransferCoding, type ProxyError } from '../errors';
 import { sameName, trimOws } from '../http-syntax';
 
 /**
- * What buildUpstreamRequest's one pass over the client's headers saw of how the request is framed:
- * all checkRequest needs, so the check costs no second pass.
+ * What buildUpstreamRequest's one pass over the client's headers saw of how the request is framed
+ * and addressed: all checkRequest needs, so the check costs no second pass.
  */
 export interface RequestFacts {
+  readonly hostCount: number;
   readonly contentLengthCount: number;
   readonly transferEncodingCount: number;
   /** The first Transfer-Encoding line's value ('' when there is none). */
   readonly transferEncoding: string;
   /** 0 for HTTP/1.0; undefined for the listener's requests, which are all HTTP/1.1. */
   readonly httpVersionMinor: number | undefined;
+  /** The target is absolute-form, but not one an upstream Host can be taken from (see request-target.ts). */
+  readonly invalidTarget: boolean;
 }
 
 /**
@@ -27,6 +30,9 @@ export interface RequestFacts {
  * be sent the body still gzip-coded under a plain chunked framing).
  */
 export function checkRequest(facts: RequestFacts): ProxyError | undefined {
+  if (facts.invalidTarget) return invalidTarget;
+  // RFC 9112 section 3.2: none in HTTP/1.1, or more than one, is a 400.
+  if (facts.hostCount > 1 || (facts.hostCount === 0 && facts.httpVersionMinor !== 0)) return invalidHost;
   if (facts.transferEncodingCount === 0) return facts.contentLengthCount > 1 ? framingTwice : undefined;
   return transferEncodingProblem(facts);
 }

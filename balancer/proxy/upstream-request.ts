@@ -4,6 +4,7 @@ import type { ProxyRequest } from './client-types';
 import { knownName } from '../header-names';
 import { connectionTokens, dropNamed, HOP_BY_HOP } from '../hop-by-hop';
 import type { TrustPolicy } from './forwarding';
+import { isOriginOrAsterisk, parseAbsoluteTarget } from './request-target';
 import type { OutgoingRequest } from '../upstream/request-head';
 
 /**
@@ -12,6 +13,7 @@ import type { OutgoingRequest } from '../upstream/request-head';
  */
 export interface UpstreamRequest extends OutgoingRequest, RequestFacts {
   readonly method: string;
+  /** The client's target; an absolute-form one in origin-form (its authority is then the Host). */
   readonly path: string;
   /** Flat [name, value, name, value, ...] list, in the client's order and case. */
   readonly headers: string[];
@@ -34,21 +36,31 @@ const FORWARDED_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-fo
  * Builds the request to the worker from the client's: copies end-to-end headers in their original case,
  * drops hop-by-hop ones, and sets X-Forwarded-For/-Host/-Proto (appending to a trusted proxy's values).
  * The Host header passes through unchanged, as nginx's `proxy_set_header Host $host` and Traefik do,
- * so workers that route by virtual host keep working.
+ * so workers that route by virtual host keep working; with an absolute-form target the Host sent is
+ * the target's authority instead, and the path its origin-form (RFC 9112 section 3.2.2).
  * With `via` (this balancer's token, e.g. "1.1 lb-3f2a9c1d"), appends it to Via as RFC 9110 section
  * 7.6.3 asks of proxies, and flags a request that already carries it: a worker registered at the
  * balancer's own address would otherwise bounce each request back to it forever.
- * Records, in the same pass, the facts the check step refuses a request on (the framing headers);
+ * Records, in the same pass, the facts the check step refuses a request on (Host count, framing headers);
  * the caller runs that check before the request goes anywhere.
  */
 export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust: TrustPolicy, via?: string): UpstreamRequest {
   const raw = req.rawHeaders;
   const headers: string[] = [];
   const trusted = trust.trusts(clientIp);
+  let path = req.url ?? '/';
+  let authority: string | undefined;
+  let invalidTarget = false;
+  if (!isOriginOrAsterisk(path)) {
+    const target = parseAbsoluteTarget(path);
+    if (target === undefined) invalidTarget = true;
+    else ({ authority, path } = target);
+  }
   let forwardedFor: string | undefined;
   let forwardedHost: string | undefined;
   let forwardedProto: string | undefined;
   let host: string | undefined;
+  let hostCount = 0;
   let connection: string | undefined;
   let receivedVia: string | undefined;
   let contentLengthCount = 0;
@@ -85,8 +97,12 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
     }
     // Everything later steps need from the headers is read here, so nothing touches req.headers
     // (which Node builds lazily, as a second pass over the same raw list).
-    if (lower === 'host') host = value;
-    else if (lower === 'content-length') {
+    if (lower === 'host') {
+      hostCount++;
+      host = value;
+      // An absolute-form target's authority replaces the client's Host (RFC 9112 section 3.2.2).
+      if (authority !== undefined) continue;
+    } else if (lower === 'content-length') {
       contentLengthCount++;
       declaredLength = Number(value);
       if (value !== '0') hasBody = true;
@@ -98,6 +114,10 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
   // every such request but `chunked` alone, so this is the framing node read.
   const chunked = transferEncodingCount > 0;
   if (chunked) hasBody = true;
+  if (authority !== undefined) {
+    host = authority;
+    headers.push('Host', authority);
+  }
   // Headers the client's Connection names are dropped before ours are added, so it cannot remove them.
   const upstreamHeaders = connection === undefined ? headers : dropNamed(headers, connectionTokens(connection));
   upstreamHeaders.push(
@@ -116,16 +136,18 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
 
   return {
     method: req.method ?? 'GET',
-    path: req.url ?? '/',
+    path,
     headers: upstreamHeaders,
     body: hasBody ? req.bodyStream : null,
     chunked,
     looped,
     declaredLength: chunked ? undefined : declaredLength,
     idempotencyKey,
+    hostCount,
     contentLengthCount,
     transferEncodingCount,
     transferEncoding,
     httpVersionMinor: req.httpVersionMinor,
+    invalidTarget,
   };
 }

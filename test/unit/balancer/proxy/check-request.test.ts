@@ -6,10 +6,12 @@ import { TrustPolicy } from '../../../../balancer/proxy/forwarding';
 import { buildUpstreamRequest } from '../../../../balancer/proxy/upstream-request';
 
 const plain: RequestFacts = {
+  hostCount: 1,
   contentLengthCount: 0,
   transferEncodingCount: 0,
   transferEncoding: '',
   httpVersionMinor: 1,
+  invalidTarget: false,
 };
 
 describe('checkRequest on its own', () => {
@@ -29,8 +31,16 @@ describe('checkRequest on its own', () => {
     ['chunked in HTTP/1.0', { transferEncodingCount: 1, transferEncoding: 'chunked', httpVersionMinor: 0 }, 400, 'ambiguous_framing'],
     ['gzip, chunked', { transferEncodingCount: 1, transferEncoding: 'gzip, chunked' }, 501, 'unsupported_transfer_coding'],
     ['identity', { transferEncodingCount: 1, transferEncoding: 'identity' }, 501, 'unsupported_transfer_coding'],
+    ['two Hosts', { hostCount: 2 }, 400, 'invalid_host'],
+    ['no Host in HTTP/1.1', { hostCount: 0 }, 400, 'invalid_host'],
+    ['no Host from the listener (HTTP/1.1)', { hostCount: 0, httpVersionMinor: undefined }, 400, 'invalid_host'],
+    ['an invalid absolute-form target', { invalidTarget: true }, 400, 'invalid_target'],
   ])('refuses %s', (_what, facts, status, code) => {
     expect(check({ ...plain, ...facts })).toMatchObject({ status, code, closeConnection: true });
+  });
+
+  it('lets an HTTP/1.0 request without Host through', () => {
+    expect(check({ ...plain, hostCount: 0, httpVersionMinor: 0 })).toBeUndefined();
   });
 });
 
@@ -91,7 +101,10 @@ describe('checkRequest after llhttp', () => {
     ['HTTP/1.0 chunked', 'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n', '5\r\nhello\r\n0\r\n\r\n', 'ambiguous_framing'],
     ['Content-Length', post('Content-Length: 5\r\n'), 'hello', 'content-length x1'],
     ['two equal Content-Lengths', post('Content-Length: 5\r\nContent-Length: 5\r\n'), 'hello', 'node refuses'],
+    ['two Hosts', post('Host: y\r\n'), '', 'invalid_host'],
     ['no Host', 'GET / HTTP/1.1\r\n', '', 'node refuses'],
+    ['absolute-form with another Host', 'GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n', '', 'content-length x0'],
+    ['absolute-form ftp', 'GET ftp://a.example/x HTTP/1.1\r\nHost: a.example\r\n', '', 'invalid_target'],
   ])('%s', async (_name, head, body, expected) => {
     expect(await verdict(`${head}`, body)).toBe(expected);
   });

@@ -238,18 +238,45 @@ describe('buildUpstreamRequest: Via and loop detection', () => {
 });
 
 describe('buildUpstreamRequest: facts for the check step, from the same pass', () => {
-  it('counts Content-Length and Transfer-Encoding lines and keeps the first coding', () => {
-    const req = { ...fakeRequest(['Host', 'a', 'Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked', 'Content-Length', '5', 'X', 'y']), httpVersionMinor: 1 };
+  it('counts Host, Content-Length and Transfer-Encoding lines and keeps the first coding', () => {
+    const req = { ...fakeRequest(['Host', 'a', 'host', 'b', 'Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked', 'Content-Length', '5', 'X', 'y']), httpVersionMinor: 1 };
     expect(buildUpstreamRequest(req, CLIENT, nobody)).toMatchObject({
+      hostCount: 2,
       contentLengthCount: 1,
       transferEncodingCount: 2,
       transferEncoding: 'gzip',
       httpVersionMinor: 1,
+      invalidTarget: false,
     });
   });
 
   it('frames as chunked whenever a Transfer-Encoding line is there: the check step lets only a lone chunked one through', () => {
     const up = buildUpstreamRequest(fakeRequest(['Host', 'a', 'Transfer-Encoding', '', 'Content-Length', '5'], { method: 'POST' }), CLIENT, nobody);
     expect(up).toMatchObject({ chunked: true, transferEncodingCount: 1, transferEncoding: '', contentLengthCount: 1 });
+  });
+});
+
+describe('buildUpstreamRequest: absolute-form target (RFC 9112 section 3.2.2)', () => {
+  it("sends the origin-form path and the target's authority as the one Host, replacing the client's", () => {
+    const up = buildUpstreamRequest(fakeRequest(['Host', 'other.example', 'X-Kept', 'yes'], { url: 'http://a.example:8080/x?q=1' }), CLIENT, nobody);
+    expect(up.path).toBe('/x?q=1');
+    expect(valuesOf(up.headers, 'host')).toEqual(['a.example:8080']);
+    expect(valuesOf(up.headers, 'x-forwarded-host')).toEqual(['a.example:8080']);
+    expect(up.hostCount).toBe(1);
+    expect(up.invalidTarget).toBe(false);
+  });
+
+  it('sends / for an empty path, and keeps a query that follows the authority', () => {
+    expect(buildUpstreamRequest(fakeRequest(['Host', 'a.example'], { url: 'HTTPS://a.example' }), CLIENT, nobody).path).toBe('/');
+    expect(buildUpstreamRequest(fakeRequest(['Host', 'a.example'], { url: 'http://a.example?x=1' }), CLIENT, nobody).path).toBe('/?x=1');
+  });
+
+  it.each(['ftp://a.example/x', 'http://u:p@a.example/x', 'http:///x', 'http://a.example:8o/x', 'http:/a.example/x'])('flags %s as an invalid target', (url) => {
+    expect(buildUpstreamRequest(fakeRequest(['Host', 'a.example'], { url }), CLIENT, nobody).invalidTarget).toBe(true);
+  });
+
+  it('forwards origin-form and asterisk-form targets as they are', () => {
+    expect(buildUpstreamRequest(fakeRequest(['Host', 'a'], { url: '/x' }), CLIENT, nobody)).toMatchObject({ path: '/x', invalidTarget: false });
+    expect(buildUpstreamRequest(fakeRequest(['Host', 'a'], { method: 'OPTIONS', url: '*' }), CLIENT, nobody)).toMatchObject({ path: '*', invalidTarget: false });
   });
 });
