@@ -3,10 +3,11 @@
  * metrics label) and a message a client can act on. The proxy never throws these; it sends them.
  */
 export interface ProxyError {
-  readonly status: 400 | 403 | 408 | 501 | 502 | 503 | 504 | 508;
+  readonly status: 400 | 403 | 408 | 431 | 501 | 502 | 503 | 504 | 508;
   readonly code:
     | 'ambiguous_framing'
     | 'unsupported_transfer_coding'
+    | 'too_many_headers'
     | 'invalid_host'
     | 'invalid_target'
     | 'control_forbidden'
@@ -59,6 +60,16 @@ export const unsupportedTransferCoding: ProxyError = {
   message: 'the only Transfer-Encoding accepted is chunked',
   closeConnection: true,
 };
+
+/** More request header fields than MAX_REQUEST_HEADERS (HAProxy's tune.http.maxhdr, Apache's LimitRequestFields). */
+export function tooManyHeaders(max: number): ProxyError {
+  return {
+    status: 431,
+    code: 'too_many_headers',
+    message: `the request has more than ${max} header fields (MAX_REQUEST_HEADERS)`,
+    closeConnection: true,
+  };
+}
 
 /** RFC 9112 section 3.2: more than one Host, or none in HTTP/1.1, is a 400. */
 export const invalidHost: ProxyError = {

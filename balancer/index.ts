@@ -91,6 +91,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     log,
     now,
     slowStart,
+    maxRequestHeaders: config.MAX_REQUEST_HEADERS,
     recordExchange: (worker, failed) => registry.recordExchange(worker, failed),
     retry: { attempts: config.RETRY_ATTEMPTS, budget: new RetryBudget(config.RETRY_BUDGET_PERCENT / 100, 10, now), bodyLimit: config.RETRY_BODY_LIMIT_BYTES },
   });
@@ -104,6 +105,9 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     else if (controlAllow.isEmpty || controlAllow.trusts(clientAddress(req.socket.remoteAddress))) control(req, res);
     else sendProxyError(res, controlForbidden);
   });
+  // node keeps the first maxHeadersCount header lines and drops the rest without a word; one more than
+  // the cap keeps an over-cap request recognisable, so the proxy refuses it (431) instead of forwarding a cut list.
+  fallback.maxHeadersCount = config.MAX_REQUEST_HEADERS + 1;
   fallback.on('upgrade', upgrade);
   // A broken client socket or a request node refuses is an expected event: answer if we still can, never crash.
   fallback.on('clientError', (err: NodeJS.ErrnoException, socket) => {

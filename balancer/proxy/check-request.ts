@@ -1,4 +1,13 @@
-import { framingEmpty, framingHttp10, framingTwice, invalidHost, invalidTarget, unsupportedTransferCoding, type ProxyError } from '../errors';
+import {
+  framingEmpty,
+  framingHttp10,
+  framingTwice,
+  invalidHost,
+  invalidTarget,
+  tooManyHeaders,
+  unsupportedTransferCoding,
+  type ProxyError,
+} from '../errors';
 import { sameName, trimOws } from '../http-syntax';
 
 /**
@@ -6,6 +15,8 @@ import { sameName, trimOws } from '../http-syntax';
  * and addressed: all checkRequest needs, so the check costs no second pass.
  */
 export interface RequestFacts {
+  /** Header field lines the client sent (node's list is cut at MAX_REQUEST_HEADERS + 1, never shorter). */
+  readonly headerCount: number;
   readonly hostCount: number;
   readonly contentLengthCount: number;
   readonly transferEncodingCount: number;
@@ -17,9 +28,11 @@ export interface RequestFacts {
   readonly invalidTarget: boolean;
 }
 
+export type RequestCheck = (facts: RequestFacts) => ProxyError | undefined;
+
 /**
- * The pipeline step that refuses what must not reach a worker, before one is chosen: returns the
- * refusal as a value, or undefined for a request that may go on.
+ * The pipeline step that refuses what must not reach a worker, before one is chosen. Built once
+ * with the header cap; returns the refusal as a value, or undefined for a request that may go on.
  *
  * Framing (RFC 9112 section 6): what goes upstream has exactly one framing, the one node's parser
  * read. node's llhttp already refuses Transfer-Encoding beside Content-Length, except when the
@@ -29,12 +42,16 @@ export interface RequestFacts {
  * HTTP/1.0) and 501 for a coding the balancer does not implement (`gzip, chunked`: the worker would
  * be sent the body still gzip-coded under a plain chunked framing).
  */
-export function checkRequest(facts: RequestFacts): ProxyError | undefined {
-  if (facts.invalidTarget) return invalidTarget;
-  // RFC 9112 section 3.2: none in HTTP/1.1, or more than one, is a 400.
-  if (facts.hostCount > 1 || (facts.hostCount === 0 && facts.httpVersionMinor !== 0)) return invalidHost;
-  if (facts.transferEncodingCount === 0) return facts.contentLengthCount > 1 ? framingTwice : undefined;
-  return transferEncodingProblem(facts);
+export function createRequestCheck(maxHeaders: number): RequestCheck {
+  const tooMany = tooManyHeaders(maxHeaders);
+  return function checkRequest(facts) {
+    if (facts.headerCount > maxHeaders) return tooMany;
+    if (facts.invalidTarget) return invalidTarget;
+    // RFC 9112 section 3.2: none in HTTP/1.1, or more than one, is a 400.
+    if (facts.hostCount > 1 || (facts.hostCount === 0 && facts.httpVersionMinor !== 0)) return invalidHost;
+    if (facts.transferEncodingCount === 0) return facts.contentLengthCount > 1 ? framingTwice : undefined;
+    return transferEncodingProblem(facts);
+  };
 }
 
 /** Everything but one `Transfer-Encoding: chunked` in HTTP/1.1 without Content-Length is refused. */
@@ -45,3 +62,6 @@ function transferEncodingProblem(facts: RequestFacts): ProxyError | undefined {
   if (coding === '') return framingEmpty;
   return sameName(coding, 'chunked') ? undefined : unsupportedTransferCoding;
 }
+
+/** MAX_REQUEST_HEADERS' default: Apache's LimitRequestFields, and HAProxy's tune.http.maxhdr of 101 counting the request line. */
+export const DEFAULT_MAX_REQUEST_HEADERS = 100;

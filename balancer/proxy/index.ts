@@ -5,7 +5,7 @@ import type { PickContext, Strategy } from '../../strategies';
 import { loopDetected, noWorker, type ProxyError } from '../errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
-import { checkRequest } from './check-request';
+import { createRequestCheck, DEFAULT_MAX_REQUEST_HEADERS } from './check-request';
 import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choose-worker';
 import { clientAddress, type TrustPolicy } from './forwarding';
 import { forward } from './forward';
@@ -34,6 +34,8 @@ export interface ProxyDeps {
   retry?: RetryOptions;
   slowStart?: SlowStart;
   now?: () => number;
+  /** Requests with more header fields are refused with 431 (MAX_REQUEST_HEADERS). */
+  maxRequestHeaders?: number;
 }
 
 export type ProxyHandler = (req: ProxyRequest, res: ProxyResponse) => void;
@@ -50,6 +52,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
   const slowStart: SlowStart = deps.slowStart ?? { windowMs: 0, now, random: Math.random };
   // Read once: at LOG_LEVEL=debug every request logs where it went and why; otherwise this costs nothing.
   const logDecisions = log.isLevelEnabled('debug');
+  const checkRequest = createRequestCheck(deps.maxRequestHeaders ?? DEFAULT_MAX_REQUEST_HEADERS);
 
   /** One try on one worker; on a retryable failure, tries again on a worker not tried yet. */
   function attempt(x: Exchange, lastError?: Error): void {

@@ -15,7 +15,7 @@ export interface UpstreamRequest extends OutgoingRequest, RequestFacts {
   readonly method: string;
   /** The client's target; an absolute-form one in origin-form (its authority is then the Host). */
   readonly path: string;
-  /** Flat [name, value, name, value, ...] list, in the client's order and case. */
+  /** Flat [name, value, name, value, ...] list: the balancer's own headers first, then the client's in its order and case. */
   readonly headers: string[];
   /**
    * The client's request stream when it carries a body, so the body is streamed, never buffered;
@@ -41,12 +41,15 @@ const FORWARDED_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-fo
  * With `via` (this balancer's token, e.g. "1.1 lb-3f2a9c1d"), appends it to Via as RFC 9110 section
  * 7.6.3 asks of proxies, and flags a request that already carries it: a worker registered at the
  * balancer's own address would otherwise bounce each request back to it forever.
- * Records, in the same pass, the facts the check step refuses a request on (Host count, framing headers);
- * the caller runs that check before the request goes anywhere.
+ * Records, in the same pass, the facts the check step refuses a request on (header and Host counts,
+ * framing headers); the caller runs that check before the request goes anywhere.
  */
 export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust: TrustPolicy, via?: string): UpstreamRequest {
   const raw = req.rawHeaders;
-  const headers: string[] = [];
+  // The balancer's own headers lead the list, as nginx's proxy_set_header ones do: a worker that keeps
+  // only the first N header lines (node keeps 1,000) still gets them, whatever the client sent after.
+  // Their values are filled in after the loop; one that is not sent is cut out there.
+  const headers: string[] = ['x-forwarded-for', '', 'x-forwarded-proto', '', 'x-forwarded-host', '', 'via', ''];
   const trusted = trust.trusts(clientIp);
   let path = req.url ?? '/';
   let authority: string | undefined;
@@ -61,11 +64,11 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
   let forwardedProto: string | undefined;
   let host: string | undefined;
   let hostCount = 0;
-  let connection: string | undefined;
-  let receivedVia: string | undefined;
   let contentLengthCount = 0;
   let transferEncodingCount = 0;
   let transferEncoding = '';
+  let connection: string | undefined;
+  let receivedVia: string | undefined;
   let hasBody = false;
   let declaredLength: number | undefined;
   let idempotencyKey = false;
@@ -114,25 +117,31 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
   // every such request but `chunked` alone, so this is the framing node read.
   const chunked = transferEncodingCount > 0;
   if (chunked) hasBody = true;
-  if (authority !== undefined) {
-    host = authority;
-    headers.push('Host', authority);
-  }
-  // Headers the client's Connection names are dropped before ours are added, so it cannot remove them.
-  const upstreamHeaders = connection === undefined ? headers : dropNamed(headers, connectionTokens(connection));
-  upstreamHeaders.push(
-    'x-forwarded-for', forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp,
-    'x-forwarded-proto', forwardedProto ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'),
-  );
-  const xfHost = forwardedHost ?? host;
-  if (xfHost !== undefined) upstreamHeaders.push('x-forwarded-host', xfHost);
+  headers[1] = forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp;
+  headers[3] = forwardedProto ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
   let looped = false;
+  // Entries of the balancer's own headers at the front; one not sent (no Via token, no Host) is cut out.
+  let ownHeaders = 8;
   if (via !== undefined) {
     looped = receivedVia !== undefined && receivedVia.includes(via);
-    upstreamHeaders.push('via', receivedVia === undefined ? via : `${receivedVia}, ${via}`);
-  } else if (receivedVia !== undefined) {
-    upstreamHeaders.push('via', receivedVia);
+    headers[7] = receivedVia === undefined ? via : `${receivedVia}, ${via}`;
+  } else if (receivedVia !== undefined) headers[7] = receivedVia;
+  else {
+    headers.splice(6, 2);
+    ownHeaders -= 2;
   }
+  const xfHost = forwardedHost ?? authority ?? host;
+  if (xfHost !== undefined) headers[5] = xfHost;
+  else {
+    headers.splice(4, 2);
+    ownHeaders -= 2;
+  }
+  if (authority !== undefined) {
+    headers.splice(ownHeaders, 0, 'Host', authority);
+    ownHeaders += 2;
+  }
+  // Headers the client's Connection names are dropped; ours, ahead of the client's, are never among them.
+  const upstreamHeaders = connection === undefined ? headers : dropNamed(headers, connectionTokens(connection), ownHeaders);
 
   return {
     method: req.method ?? 'GET',
@@ -143,6 +152,7 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
     looped,
     declaredLength: chunked ? undefined : declaredLength,
     idempotencyKey,
+    headerCount: raw.length >> 1,
     hostCount,
     contentLengthCount,
     transferEncodingCount,

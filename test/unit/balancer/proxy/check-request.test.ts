@@ -1,11 +1,15 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { checkRequest as check, type RequestFacts } from '../../../../balancer/proxy/check-request';
+import { createRequestCheck, type RequestFacts } from '../../../../balancer/proxy/check-request';
 import { fromIncomingMessage } from '../../../../balancer/proxy/client-types';
 import { TrustPolicy } from '../../../../balancer/proxy/forwarding';
 import { buildUpstreamRequest } from '../../../../balancer/proxy/upstream-request';
 
+const MAX = 100;
+const check = createRequestCheck(MAX);
+
 const plain: RequestFacts = {
+  headerCount: 1,
   hostCount: 1,
   contentLengthCount: 0,
   transferEncodingCount: 0,
@@ -35,11 +39,13 @@ describe('checkRequest on its own', () => {
     ['no Host in HTTP/1.1', { hostCount: 0 }, 400, 'invalid_host'],
     ['no Host from the listener (HTTP/1.1)', { hostCount: 0, httpVersionMinor: undefined }, 400, 'invalid_host'],
     ['an invalid absolute-form target', { invalidTarget: true }, 400, 'invalid_target'],
+    ['one header field more than the cap', { headerCount: MAX + 1 }, 431, 'too_many_headers'],
   ])('refuses %s', (_what, facts, status, code) => {
     expect(check({ ...plain, ...facts })).toMatchObject({ status, code, closeConnection: true });
   });
 
-  it('lets an HTTP/1.0 request without Host through', () => {
+  it('lets exactly the cap through, and an HTTP/1.0 request without Host', () => {
+    expect(check({ ...plain, headerCount: MAX })).toBeUndefined();
     expect(check({ ...plain, hostCount: 0, httpVersionMinor: 0 })).toBeUndefined();
   });
 });
@@ -60,6 +66,7 @@ describe('checkRequest after llhttp', () => {
       req.resume();
       req.on('end', () => res.end());
     });
+    server.maxHeadersCount = MAX + 1; // as balancer/index.ts sets it
     server.on('clientError', (_err, socket) => socket.destroy());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
@@ -107,5 +114,16 @@ describe('checkRequest after llhttp', () => {
     ['absolute-form ftp', 'GET ftp://a.example/x HTTP/1.1\r\nHost: a.example\r\n', '', 'invalid_target'],
   ])('%s', async (_name, head, body, expected) => {
     expect(await verdict(`${head}`, body)).toBe(expected);
+  });
+
+  it('refuses a request over the header cap with 431, however far past it (node cuts its list at cap + 1)', async () => {
+    for (const extra of [MAX, MAX + 31, 1_000]) {
+      let lines = '';
+      for (let i = 0; i < extra; i++) lines += `x-filler-${i}: 1\r\n`;
+      expect(await verdict(`GET / HTTP/1.1\r\nHost: x\r\n${lines}`)).toBe('too_many_headers');
+    }
+    let lines = '';
+    for (let i = 0; i < MAX - 1; i++) lines += `x-filler-${i}: 1\r\n`;
+    expect(await verdict(`GET / HTTP/1.1\r\nHost: x\r\n${lines}`)).toBe('content-length x0');
   });
 });

@@ -41,13 +41,13 @@ describe('buildUpstreamRequest: request line', () => {
 });
 
 describe('buildUpstreamRequest: end-to-end and hop-by-hop headers', () => {
-  it('keeps end-to-end headers in their original case and order, Host unchanged', () => {
+  it("keeps end-to-end headers in their original case and order, Host unchanged, after the balancer's own", () => {
     const up = buildUpstreamRequest(
       fakeRequest(['Host', 'shop.example:8080', 'X-Request-ID', 'abc', 'accept', 'text/html', 'Cookie', 'a=1', 'Cookie', 'b=2']),
       CLIENT,
       nobody,
     );
-    expect(pairs(up.headers).slice(0, 5)).toEqual([
+    expect(pairs(up.headers).slice(3, 8)).toEqual([
       ['Host', 'shop.example:8080'],
       ['X-Request-ID', 'abc'],
       ['accept', 'text/html'],
@@ -237,10 +237,44 @@ describe('buildUpstreamRequest: Via and loop detection', () => {
   });
 });
 
+describe("buildUpstreamRequest: the balancer's own headers come first", () => {
+  const VIA = '1.1 lb-0011aabb';
+
+  it('puts X-Forwarded-For/-Proto/-Host and Via ahead of every client header, so filler cannot push them out', () => {
+    const filler: string[] = [];
+    for (let i = 0; i < 50; i++) filler.push(`X-Filler-${i}`, 'x');
+    const up = buildUpstreamRequest(fakeRequest([...filler, 'Host', 'shop.example']), CLIENT, nobody, VIA);
+    expect(pairs(up.headers).slice(0, 4)).toEqual([
+      ['x-forwarded-for', CLIENT],
+      ['x-forwarded-proto', 'http'],
+      ['x-forwarded-host', 'shop.example'],
+      ['via', VIA],
+    ]);
+    expect(up.headers.length).toBe(8 + filler.length + 2);
+  });
+
+  it('leaves out X-Forwarded-Host without a Host, and Via without a token or a received Via', () => {
+    const up = buildUpstreamRequest(fakeRequest(['X-Kept', 'yes']), CLIENT, nobody);
+    expect(pairs(up.headers)).toEqual([
+      ['x-forwarded-for', CLIENT],
+      ['x-forwarded-proto', 'http'],
+      ['X-Kept', 'yes'],
+    ]);
+  });
+
+  it("keeps its own headers when the client's Connection names them", () => {
+    const up = buildUpstreamRequest(fakeRequest(['Host', 'h', 'Connection', 'via, x-forwarded-proto', 'X-Kept', 'yes']), CLIENT, nobody, VIA);
+    expect(valuesOf(up.headers, 'via')).toEqual([VIA]);
+    expect(valuesOf(up.headers, 'x-forwarded-proto')).toEqual(['http']);
+    expect(valuesOf(up.headers, 'x-kept')).toEqual(['yes']);
+  });
+});
+
 describe('buildUpstreamRequest: facts for the check step, from the same pass', () => {
-  it('counts Host, Content-Length and Transfer-Encoding lines and keeps the first coding', () => {
+  it('counts header lines, Host lines, Content-Length and Transfer-Encoding lines, and keeps the first coding', () => {
     const req = { ...fakeRequest(['Host', 'a', 'host', 'b', 'Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked', 'Content-Length', '5', 'X', 'y']), httpVersionMinor: 1 };
     expect(buildUpstreamRequest(req, CLIENT, nobody)).toMatchObject({
+      headerCount: 6,
       hostCount: 2,
       contentLengthCount: 1,
       transferEncodingCount: 2,
