@@ -1,6 +1,6 @@
-import type { RunningProcess } from '../helpers/processes';
+import { startBalancer, type RunningProcess } from '../helpers/processes';
 import { sendRaw } from '../helpers/raw-http';
-import { startBalancerFronting, startEchoServer } from '../helpers/registration';
+import { signedPost, startBalancerFronting, startEchoServer } from '../helpers/registration';
 
 /**
  * A client cannot make a worker lose the balancer's X-Forwarded-For (and so trust the balancer's
@@ -49,5 +49,36 @@ describe('forwarding headers cannot be pushed out by filler headers', () => {
     expect(seen.headers['x-forwarded-proto']).toBe('http');
     expect(seen.headers['x-forwarded-host']).toBe('shop.example');
     expect(seen.headers.via).toMatch(/^1\.1 lb-[0-9a-f]{8}$/);
+  });
+});
+
+describe('the header cap above what node:http keeps by default', () => {
+  let echo: Awaited<ReturnType<typeof startEchoServer>>;
+  let balancer: RunningProcess;
+
+  beforeAll(async () => {
+    echo = await startEchoServer();
+    // node:http keeps 1,000 header lines unless told otherwise: a cap above that must still be counted in full.
+    balancer = await startBalancer({ MAX_REQUEST_HEADERS: '1500', HEALTH_CHECK_INTERVAL_MS: '0', REGISTRATION_TTL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '0' });
+    expect((await signedPost(balancer.url, 'register-worker', { url: echo.url, name: 'echo' })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await balancer?.stop();
+    await echo?.close();
+  });
+
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `f${i}:1\r\n`).join('');
+
+  it('refuses 1,600 header lines read by node:http with 431 instead of forwarding the first 1,000', async () => {
+    const before = echo.seen.length;
+    const res = await sendRaw(balancer.port, `GET /many HTTP/1.0\r\nHost: x\r\n${lines(1_599)}\r\n`);
+    expect(res?.status).toBe(431);
+    expect(echo.seen.length).toBe(before);
+  });
+
+  it('forwards 1,200 header lines read by node:http', async () => {
+    const res = await sendRaw(balancer.port, `GET /many HTTP/1.0\r\nHost: x\r\n${lines(1_199)}\r\n`);
+    expect(res?.status).toBe(200);
+    expect(echo.seen.at(-1)!.url).toBe('/many');
   });
 });
