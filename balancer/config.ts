@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { strategyNames } from '../strategies';
+import { DEFAULT_MAX_REQUEST_HEADERS } from './proxy/check-request';
 import { TrustPolicy } from './proxy/forwarding';
 import { boolean, host, logLevel, nonNegativeInt, port, positiveInt, positiveMs, type SettingsSpec, type SettingsOf, loadSettings } from '../utils/env';
 
@@ -65,6 +66,12 @@ export const balancerSettings = {
   RETRY_ATTEMPTS: { description: 'extra tries on other workers for a failed idempotent request (0 = no retries)', default: '2', accepts: 'a non-negative integer', schema: nonNegativeInt },
   RETRY_BUDGET_PERCENT: { description: 'retries allowed as a share of requests, beyond 10 per second', default: '20', accepts: 'an integer 0-100', schema: z.coerce.number().int().min(0).max(100) },
   RETRY_BODY_LIMIT_BYTES: { description: 'request bodies up to this size are kept so they can be replayed on a retry', default: '65536', accepts: 'a non-negative integer', schema: nonNegativeInt },
+  MAX_REQUEST_HEADERS: {
+    description: 'a request with more header fields than this is refused with 431 (HAProxy and Apache allow 100)',
+    default: String(DEFAULT_MAX_REQUEST_HEADERS),
+    accepts: 'a positive integer',
+    schema: positiveInt,
+  },
   CONTROL_ALLOW: {
     description: 'comma-separated addresses/CIDRs allowed to use /workers, /register-worker and /deregister-worker (empty = everyone)',
     default: '',

@@ -4,9 +4,52 @@ import { ReplayGuard, SIGNATURE_HEADER, verifySignature } from '../utils/auth';
 import type { Logger } from './logger';
 import { checkWorkerUrl, deregistrationSchema, describeSchemaError, registrationSchema } from './registration';
 import type { WorkerRegistry } from './registry';
+import { parseAbsoluteTarget } from './proxy/request-target';
 
 /** Paths the gateway answers itself; every other path goes to the data plane without touching Express. */
-export const CONTROL_PATHS: ReadonlySet<string> = new Set(['/workers', '/register-worker', '/deregister-worker']);
+export const CONTROL_PATHS: readonly string[] = ['/workers', '/register-worker', '/deregister-worker'];
+
+const SLASH = 0x2f;
+const QUESTION_MARK = 0x3f;
+const HASH = 0x23;
+
+/**
+ * Whether a request target names a control path in any spelling Express's router (router 2 with its
+ * defaults: case-insensitive, not strict) routes to a route of that name, so a worker's own route of
+ * that name is never reached through the balancer: the path before `?` or `#`, ASCII letters in any
+ * case, with or without one trailing slash; an absolute-form target (`http://host/workers`) by its
+ * path, as Express reads it. Express folds nothing else (percent-encoding, `//`, dot segments), and
+ * test/integration/control-paths-in-any-spelling.test.ts holds this against a real Express app.
+ * Called for every request (the listener's isProxied, the node:http handler): an unrelated target
+ * fails a length or one-character check; nothing is allocated.
+ */
+export function isControlPath(target: string): boolean {
+  if (target.charCodeAt(0) !== SLASH) {
+    // Rare (node:http only); another scheme or a malformed one is refused by the proxy (invalid_target).
+    const absolute = parseAbsoluteTarget(target);
+    return absolute !== undefined && isControlPath(absolute.path);
+  }
+  for (let i = 0; i < CONTROL_PATHS.length; i++) if (spellsPath(target, CONTROL_PATHS[i])) return true;
+  return false;
+}
+
+/** Whether `target` (starting with "/") is `path` (lower-case) in any letter case, then an optional "/", then its end, "?" or "#". */
+function spellsPath(target: string, path: string): boolean {
+  let end = path.length;
+  if (target.length < end) return false;
+  if (end < target.length && target.charCodeAt(end) === SLASH) end++;
+  if (end < target.length) {
+    const c = target.charCodeAt(end);
+    if (c !== QUESTION_MARK && c !== HASH) return false;
+  }
+  for (let i = 1; i < path.length; i++) {
+    const c = target.charCodeAt(i);
+    const l = path.charCodeAt(i);
+    // Only a lower-case letter of `path` may match the same letter in upper case.
+    if (c !== l && !(l >= 0x61 && l <= 0x7a && c === l - 0x20)) return false;
+  }
+  return true;
+}
 
 export interface ControlPlaneDeps {
   registry: WorkerRegistry;
@@ -84,8 +127,10 @@ export function createControlPlane({ registry, secret, log, replayGuard = new Re
   });
 
   const allowed: Record<string, string> = { '/workers': 'GET, HEAD', '/register-worker': 'POST', '/deregister-worker': 'POST' };
-  app.all(['/workers', '/register-worker', '/deregister-worker'], (req, res) => {
-    res.set('Allow', allowed[req.path]).status(405).json({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${req.path}` });
+  app.all([...CONTROL_PATHS], (req, res) => {
+    // Routed in any letter case and with a trailing slash (see isControlPath): looked up in its plain spelling.
+    const path = req.path.toLowerCase().replace(/\/$/, '');
+    res.set('Allow', allowed[path]).status(405).json({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path}` });
   });
 
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {

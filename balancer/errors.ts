@@ -3,12 +3,89 @@
  * metrics label) and a message a client can act on. The proxy never throws these; it sends them.
  */
 export interface ProxyError {
-  readonly status: 403 | 408 | 502 | 503 | 504 | 508;
-  readonly code: 'control_forbidden' | 'request_timeout' | 'loop_detected' | 'no_worker' | 'worker_unreachable' | 'worker_timeout';
+  readonly status: 400 | 403 | 408 | 431 | 501 | 502 | 503 | 504 | 508;
+  readonly code:
+    | 'ambiguous_framing'
+    | 'unsupported_transfer_coding'
+    | 'too_many_headers'
+    | 'invalid_host'
+    | 'invalid_target'
+    | 'control_forbidden'
+    | 'request_timeout'
+    | 'loop_detected'
+    | 'no_worker'
+    | 'worker_unreachable'
+    | 'worker_timeout';
   readonly message: string;
   /** Seconds, for 503's Retry-After. */
   readonly retryAfter?: number;
+  /**
+   * The answer ends the client's connection (Connection: close): the request was refused for how it
+   * is framed or addressed, so nothing after it on that connection is trusted to be a request. nginx
+   * closes after its 400 and 501 the same way.
+   */
+  readonly closeConnection?: true;
 }
+
+// Requests refused before any worker is asked (balancer/proxy/check-request.ts).
+
+/** Transfer-Encoding beside Content-Length: two framings, each read by some parser (RFC 9112 section 6.1). */
+export const framingTwice: ProxyError = {
+  status: 400,
+  code: 'ambiguous_framing',
+  message: 'the request has both Transfer-Encoding and Content-Length, or one of them twice (RFC 9112 section 6.1)',
+  closeConnection: true,
+};
+
+/** An empty Transfer-Encoding: node's parser ignores it, another parser may not. */
+export const framingEmpty: ProxyError = {
+  status: 400,
+  code: 'ambiguous_framing',
+  message: 'the request has an empty Transfer-Encoding header (RFC 9112 section 6.1)',
+  closeConnection: true,
+};
+
+/** Transfer-Encoding in an HTTP/1.0 request, whose framing RFC 9112 section 6.1 says to treat as faulty. */
+export const framingHttp10: ProxyError = {
+  status: 400,
+  code: 'ambiguous_framing',
+  message: 'an HTTP/1.0 request cannot use Transfer-Encoding (RFC 9112 section 6.1)',
+  closeConnection: true,
+};
+
+/** A transfer coding other than chunked alone: 501 as RFC 9112 section 6.1 advises and nginx answers. */
+export const unsupportedTransferCoding: ProxyError = {
+  status: 501,
+  code: 'unsupported_transfer_coding',
+  message: 'the only Transfer-Encoding accepted is chunked',
+  closeConnection: true,
+};
+
+/** More request header fields than MAX_REQUEST_HEADERS (HAProxy's tune.http.maxhdr, Apache's LimitRequestFields). */
+export function tooManyHeaders(max: number): ProxyError {
+  return {
+    status: 431,
+    code: 'too_many_headers',
+    message: `the request has more than ${max} header fields (MAX_REQUEST_HEADERS)`,
+    closeConnection: true,
+  };
+}
+
+/** RFC 9112 section 3.2: more than one Host, or none in HTTP/1.1, is a 400. */
+export const invalidHost: ProxyError = {
+  status: 400,
+  code: 'invalid_host',
+  message: 'an HTTP/1.1 request has exactly one Host header (RFC 9112 section 3.2)',
+  closeConnection: true,
+};
+
+/** An absolute-form target the balancer cannot take a Host from (RFC 9112 section 3.2.2, RFC 9110 section 4.2). */
+export const invalidTarget: ProxyError = {
+  status: 400,
+  code: 'invalid_target',
+  message: 'an absolute-form target is http:// or https:// with a host (and port), no userinfo (RFC 9112 section 3.2.2)',
+  closeConnection: true,
+};
 
 export const noWorker: ProxyError = {
   status: 503,

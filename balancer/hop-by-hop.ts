@@ -41,11 +41,14 @@ export function connectionTokens(value: string | string[] | undefined): readonly
   return tokens ?? NO_TOKENS;
 }
 
-/** Drops the headers whose lower-case names are in `names` from a flat [name, value, ...] list. */
-export function dropNamed(headers: string[], names: readonly string[]): string[] {
+/**
+ * Drops the headers whose lower-case names are in `names` from a flat [name, value, ...] list; the
+ * first `keep` entries (the proxy's own headers, which a Connection header may not remove) stay.
+ */
+export function dropNamed(headers: string[], names: readonly string[], keep = 0): string[] {
   if (names.length === 0) return headers;
-  const out: string[] = [];
-  for (let i = 0; i < headers.length; i += 2) {
+  const out = headers.slice(0, keep);
+  for (let i = keep; i < headers.length; i += 2) {
     if (!names.includes(headers[i].toLowerCase())) out.push(headers[i], headers[i + 1]);
   }
   return out;

@@ -4,7 +4,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { createStrategy } from '../strategies';
 import { ReplayGuard } from '../utils/auth';
 import type { BalancerConfig } from './config';
-import { CONTROL_PATHS, createControlPlane } from './control-plane';
+import { createControlPlane, isControlPath } from './control-plane';
 import { createLogger, type Logger } from './logger';
 import { InactivityWatch } from './inactivity-watch';
 import { createProxy } from './proxy';
@@ -54,13 +54,6 @@ function healthOptions(config: BalancerOptions): HealthOptions {
   };
 }
 
-/** The path part of a request target, without building a URL object on the hot path. */
-function pathOf(url: string | undefined): string {
-  if (!url) return '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
-
 /**
  * Wires the balancer: registry, strategy, control plane and data plane behind one HTTP server. The
  * server's request listener sends the three control paths to Express and everything else straight to
@@ -91,6 +84,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     log,
     now,
     slowStart,
+    maxRequestHeaders: config.MAX_REQUEST_HEADERS,
     recordExchange: (worker, failed) => registry.recordExchange(worker, failed),
     retry: { attempts: config.RETRY_ATTEMPTS, budget: new RetryBudget(config.RETRY_BUDGET_PERCENT / 100, 10, now), bodyLimit: config.RETRY_BODY_LIMIT_BYTES },
   });
@@ -100,10 +94,13 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
   // node:http serves what the listener hands over: the control paths, upgrades and any request
   // outside the listener's plain HTTP/1.1 subset (which it proxies through the same data plane).
   const fallback = createServer((req, res) => {
-    if (!CONTROL_PATHS.has(pathOf(req.url))) proxy(fromIncomingMessage(req), res);
+    if (!isControlPath(req.url ?? '/')) proxy(fromIncomingMessage(req), res);
     else if (controlAllow.isEmpty || controlAllow.trusts(clientAddress(req.socket.remoteAddress))) control(req, res);
     else sendProxyError(res, controlForbidden);
   });
+  // node keeps the first maxHeadersCount header lines and drops the rest without a word; one more than
+  // the cap keeps an over-cap request recognisable, so the proxy refuses it (431) instead of forwarding a cut list.
+  fallback.maxHeadersCount = config.MAX_REQUEST_HEADERS + 1;
   fallback.on('upgrade', upgrade);
   // A broken client socket or a request node refuses is an expected event: answer if we still can, never crash.
   fallback.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -114,7 +111,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
   const listener = createListener({
     proxy,
     fallback,
-    isProxied: (url) => !CONTROL_PATHS.has(pathOf(url)),
+    isProxied: (url) => !isControlPath(url),
     keepAliveTimeoutMs: fallback.keepAliveTimeout,
     bodyIdleTimeoutMs: config.IDLE_TIMEOUT_MS,
     headersTimeoutMs: fallback.headersTimeout,

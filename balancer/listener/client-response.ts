@@ -46,7 +46,13 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     let hasLength = false;
     let hasDate = false;
     // An object only comes from the balancer's own answers (errors); relayed ones are already flat.
-    const flat = Array.isArray(headers) ? headers : Object.entries(headers).flatMap(([name, value]) => (value === undefined ? [] : [name, String(value)]));
+    // Such an answer asks for the connection's end with `connection: close`, which is written below.
+    let flat: string[];
+    if (Array.isArray(headers)) flat = headers;
+    else {
+      if (headers.connection === 'close') this.keepAlive = false;
+      flat = Object.entries(headers).flatMap(([name, value]) => (value === undefined || name === 'connection' ? [] : [name, String(value)]));
+    }
     for (let i = 0; i < flat.length; i += 2) {
       const name = flat[i];
       if (name.length === 14 && name.toLowerCase() === 'content-length') hasLength = true;

@@ -1,12 +1,13 @@
 import type { ProxyResponse } from './client-types';
 import { classifyUpstreamError, errorBody, type ProxyError } from '../errors';
 
-/** Sends one of the gateway's own errors as JSON, with Retry-After on 503. */
+/** Sends one of the gateway's own errors as JSON, with Retry-After on 503, and Connection: close when the error says so. */
 export function sendProxyError(res: ProxyResponse, error: ProxyError): void {
   if (res.headersSent || res.destroyed) return;
   const body = errorBody(error);
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
   if (error.retryAfter !== undefined) headers['retry-after'] = error.retryAfter;
+  if (error.closeConnection === true) headers.connection = 'close';
   res.writeHead(error.status, headers);
   res.end(body);
 }

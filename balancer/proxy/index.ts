@@ -2,9 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { fromIncomingMessage, type ProxyRequest, type ProxyResponse } from './client-types';
 import type { PickContext, Strategy } from '../../strategies';
-import { loopDetected, noWorker } from '../errors';
+import { loopDetected, noWorker, type ProxyError } from '../errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
+import { createRequestCheck, DEFAULT_MAX_REQUEST_HEADERS } from './check-request';
 import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choose-worker';
 import { clientAddress, type TrustPolicy } from './forwarding';
 import { forward } from './forward';
@@ -33,6 +34,8 @@ export interface ProxyDeps {
   retry?: RetryOptions;
   slowStart?: SlowStart;
   now?: () => number;
+  /** Requests with more header fields are refused with 431 (MAX_REQUEST_HEADERS). */
+  maxRequestHeaders?: number;
 }
 
 export type ProxyHandler = (req: ProxyRequest, res: ProxyResponse) => void;
@@ -49,6 +52,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
   const slowStart: SlowStart = deps.slowStart ?? { windowMs: 0, now, random: Math.random };
   // Read once: at LOG_LEVEL=debug every request logs where it went and why; otherwise this costs nothing.
   const logDecisions = log.isLevelEnabled('debug');
+  const checkRequest = createRequestCheck(deps.maxRequestHeaders ?? DEFAULT_MAX_REQUEST_HEADERS);
 
   /** One try on one worker; on a retryable failure, tries again on a worker not tried yet. */
   function attempt(x: Exchange, lastError?: Error): void {
@@ -113,10 +117,20 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     log.warn({ workers, method: x.req.method, path: x.req.url, status: error.status, code: codeOf(err), responseStarted }, 'upstream request failed');
   }
 
+  /** A request refused before any worker is asked: an expected event, one log line, the error as the answer. */
+  function refuse(req: ProxyRequest, res: ProxyResponse, error: ProxyError, clientIp: string): void {
+    log.info({ client: clientIp, method: req.method, code: error.code }, 'request refused');
+    // Read and dropped, so the answer is not lost to a reset of a socket with unread bytes.
+    req.bodyStream?.resume();
+    sendProxyError(res, error);
+  }
+
   return function proxy(req, res) {
     retry.budget.deposit();
     const clientIp = clientAddress(req.socket.remoteAddress);
     const upstream = buildUpstreamRequest(req, clientIp, trust, via);
+    const refusal = checkRequest(upstream);
+    if (refusal !== undefined) return refuse(req, res, refusal, clientIp);
     if (upstream.looped) {
       log.warn({ path: req.url, via: req.headers.via }, 'request loop: a worker is registered at this balancer address');
       req.bodyStream?.resume();

@@ -1,15 +1,21 @@
 import type { Readable } from 'node:stream';
+import type { RequestFacts } from './check-request';
 import type { ProxyRequest } from './client-types';
 import { knownName } from '../header-names';
 import { connectionTokens, dropNamed, HOP_BY_HOP } from '../hop-by-hop';
 import type { TrustPolicy } from './forwarding';
+import { isOriginOrAsterisk, parseAbsoluteTarget } from './request-target';
 import type { OutgoingRequest } from '../upstream/request-head';
 
-/** What the forward step sends: everything the worker's pool needs, plus what the retry step reads. */
-export interface UpstreamRequest extends OutgoingRequest {
+/**
+ * What the forward step sends: everything the worker's pool needs, plus what the retry step reads,
+ * and the facts the check step (check-request.ts) decides on.
+ */
+export interface UpstreamRequest extends OutgoingRequest, RequestFacts {
   readonly method: string;
+  /** The client's target; an absolute-form one in origin-form (its authority is then the Host). */
   readonly path: string;
-  /** Flat [name, value, name, value, ...] list, in the client's order and case. */
+  /** Flat [name, value, name, value, ...] list: the balancer's own headers first, then the client's in its order and case. */
   readonly headers: string[];
   /**
    * The client's request stream when it carries a body, so the body is streamed, never buffered;
@@ -30,23 +36,40 @@ const FORWARDED_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-fo
  * Builds the request to the worker from the client's: copies end-to-end headers in their original case,
  * drops hop-by-hop ones, and sets X-Forwarded-For/-Host/-Proto (appending to a trusted proxy's values).
  * The Host header passes through unchanged, as nginx's `proxy_set_header Host $host` and Traefik do,
- * so workers that route by virtual host keep working.
+ * so workers that route by virtual host keep working; with an absolute-form target the Host sent is
+ * the target's authority instead, and the path its origin-form (RFC 9112 section 3.2.2).
  * With `via` (this balancer's token, e.g. "1.1 lb-3f2a9c1d"), appends it to Via as RFC 9110 section
  * 7.6.3 asks of proxies, and flags a request that already carries it: a worker registered at the
  * balancer's own address would otherwise bounce each request back to it forever.
+ * Records, in the same pass, the facts the check step refuses a request on (header and Host counts,
+ * framing headers); the caller runs that check before the request goes anywhere.
  */
 export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust: TrustPolicy, via?: string): UpstreamRequest {
   const raw = req.rawHeaders;
-  const headers: string[] = [];
+  // The balancer's own headers lead the list, as nginx's proxy_set_header ones do: a worker that keeps
+  // only the first N header lines (node keeps 1,000) still gets them, whatever the client sent after.
+  // Their values are filled in after the loop; one that is not sent is cut out there.
+  const headers: string[] = ['x-forwarded-for', '', 'x-forwarded-proto', '', 'x-forwarded-host', '', 'via', ''];
   const trusted = trust.trusts(clientIp);
+  let path = req.url ?? '/';
+  let authority: string | undefined;
+  let invalidTarget = false;
+  if (!isOriginOrAsterisk(path)) {
+    const target = parseAbsoluteTarget(path);
+    if (target === undefined) invalidTarget = true;
+    else ({ authority, path } = target);
+  }
   let forwardedFor: string | undefined;
   let forwardedHost: string | undefined;
   let forwardedProto: string | undefined;
   let host: string | undefined;
+  let hostCount = 0;
+  let contentLengthCount = 0;
+  let transferEncodingCount = 0;
+  let transferEncoding = '';
   let connection: string | undefined;
   let receivedVia: string | undefined;
   let hasBody = false;
-  let chunked = false;
   let declaredLength: number | undefined;
   let idempotencyKey = false;
 
@@ -60,7 +83,7 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
     }
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
-      else if (lower === 'transfer-encoding') hasBody = chunked = true;
+      else if (lower === 'transfer-encoding' && transferEncodingCount++ === 0) transferEncoding = value;
       continue;
     }
     if (FORWARDED_HEADERS.has(lower)) {
@@ -77,38 +100,64 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
     }
     // Everything later steps need from the headers is read here, so nothing touches req.headers
     // (which Node builds lazily, as a second pass over the same raw list).
-    if (lower === 'host') host = value;
-    else if (lower === 'content-length') {
+    if (lower === 'host') {
+      hostCount++;
+      host = value;
+      // An absolute-form target's authority replaces the client's Host (RFC 9112 section 3.2.2).
+      if (authority !== undefined) continue;
+    } else if (lower === 'content-length') {
+      contentLengthCount++;
       declaredLength = Number(value);
       if (value !== '0') hasBody = true;
     } else if (lower === 'idempotency-key') idempotencyKey = true;
     headers.push(name, value);
   }
 
-  // Headers the client's Connection names are dropped before ours are added, so it cannot remove them.
-  const upstreamHeaders = connection === undefined ? headers : dropNamed(headers, connectionTokens(connection));
-  upstreamHeaders.push(
-    'x-forwarded-for', forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp,
-    'x-forwarded-proto', forwardedProto ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'),
-  );
-  const xfHost = forwardedHost ?? host;
-  if (xfHost !== undefined) upstreamHeaders.push('x-forwarded-host', xfHost);
+  // node's parser frames by Transfer-Encoding whenever one is non-empty; the check step refuses
+  // every such request but `chunked` alone, so this is the framing node read.
+  const chunked = transferEncodingCount > 0;
+  if (chunked) hasBody = true;
+  headers[1] = forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp;
+  headers[3] = forwardedProto ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
   let looped = false;
+  // Entries of the balancer's own headers at the front; one not sent (no Via token, no Host) is cut out.
+  let ownHeaders = 8;
   if (via !== undefined) {
     looped = receivedVia !== undefined && receivedVia.includes(via);
-    upstreamHeaders.push('via', receivedVia === undefined ? via : `${receivedVia}, ${via}`);
-  } else if (receivedVia !== undefined) {
-    upstreamHeaders.push('via', receivedVia);
+    headers[7] = receivedVia === undefined ? via : `${receivedVia}, ${via}`;
+  } else if (receivedVia !== undefined) headers[7] = receivedVia;
+  else {
+    headers.splice(6, 2);
+    ownHeaders -= 2;
   }
+  const xfHost = forwardedHost ?? authority ?? host;
+  if (xfHost !== undefined) headers[5] = xfHost;
+  else {
+    headers.splice(4, 2);
+    ownHeaders -= 2;
+  }
+  if (authority !== undefined) {
+    headers.splice(ownHeaders, 0, 'Host', authority);
+    ownHeaders += 2;
+  }
+  // Headers the client's Connection names are dropped; ours, ahead of the client's, are never among them.
+  const upstreamHeaders = connection === undefined ? headers : dropNamed(headers, connectionTokens(connection), ownHeaders);
 
   return {
     method: req.method ?? 'GET',
-    path: req.url ?? '/',
+    path,
     headers: upstreamHeaders,
     body: hasBody ? req.bodyStream : null,
     chunked,
     looped,
     declaredLength: chunked ? undefined : declaredLength,
     idempotencyKey,
+    headerCount: raw.length >> 1,
+    hostCount,
+    contentLengthCount,
+    transferEncodingCount,
+    transferEncoding,
+    httpVersionMinor: req.httpVersionMinor,
+    invalidTarget,
   };
 }

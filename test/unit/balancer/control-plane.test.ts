@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import request from 'supertest';
 import type { WorkerPool } from '../../../balancer/upstream/pool';
-import { createControlPlane } from '../../../balancer/control-plane';
+import { createControlPlane, isControlPath } from '../../../balancer/control-plane';
 import { WorkerRegistry, type WorkerRecord } from '../../../balancer/registry';
 import type { Strategy } from '../../../strategies';
 import { ReplayGuard, sign } from '../../../utils/auth';
@@ -235,4 +235,16 @@ describe('POST /deregister-worker', () => {
     expect(res.body.error).toBe('replayed_nonce');
     expect(h.registry.urls()).toEqual([WORKER]);
   });
+});
+
+describe('isControlPath', () => {
+  it.each(['/workers', '/Workers', '/WORKERS/', '/workers?details=1', '/workers/?x', '/workers#f', '/Register-Worker', '/deregister-worker/', 'http://x/workers', 'HTTPS://x:1/Workers/?q'])(
+    'is true for %s',
+    (target) => expect(isControlPath(target)).toBe(true),
+  );
+
+  it.each(['/', '/workers//', '//workers', '/%77orkers', '/workersx', '/worker', '/workers/x', '/workers.', '/x/workers', '*', 'ftp://x/workers', 'http://u@x/workers', 'http://x//workers', ''])(
+    'is false for %s',
+    (target) => expect(isControlPath(target)).toBe(false),
+  );
 });

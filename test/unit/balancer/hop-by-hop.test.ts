@@ -37,3 +37,10 @@ describe('dropNamed', () => {
     expect(dropNamed(list, [])).toBe(list);
   });
 });
+
+describe('dropNamed with entries to keep', () => {
+  it('keeps the first `keep` entries even when a name among them is to be dropped', () => {
+    const list = ['via', 'ours', 'Via', 'theirs', 'X-A', '1'];
+    expect(dropNamed(list, ['via', 'x-a'], 2)).toEqual(['via', 'ours']);
+  });
+});

@@ -41,13 +41,13 @@ describe('buildUpstreamRequest: request line', () => {
 });
 
 describe('buildUpstreamRequest: end-to-end and hop-by-hop headers', () => {
-  it('keeps end-to-end headers in their original case and order, Host unchanged', () => {
+  it("keeps end-to-end headers in their original case and order, Host unchanged, after the balancer's own", () => {
     const up = buildUpstreamRequest(
       fakeRequest(['Host', 'shop.example:8080', 'X-Request-ID', 'abc', 'accept', 'text/html', 'Cookie', 'a=1', 'Cookie', 'b=2']),
       CLIENT,
       nobody,
     );
-    expect(pairs(up.headers).slice(0, 5)).toEqual([
+    expect(pairs(up.headers).slice(3, 8)).toEqual([
       ['Host', 'shop.example:8080'],
       ['X-Request-ID', 'abc'],
       ['accept', 'text/html'],
@@ -234,5 +234,83 @@ describe('buildUpstreamRequest: Via and loop detection', () => {
     const up = buildUpstreamRequest(fakeRequest(['Via', '1.1 edge']), CLIENT, nobody);
     expect(valuesOf(up.headers, 'via')).toEqual(['1.1 edge']);
     expect(up.looped).toBe(false);
+  });
+});
+
+describe("buildUpstreamRequest: the balancer's own headers come first", () => {
+  const VIA = '1.1 lb-0011aabb';
+
+  it('puts X-Forwarded-For/-Proto/-Host and Via ahead of every client header, so filler cannot push them out', () => {
+    const filler: string[] = [];
+    for (let i = 0; i < 50; i++) filler.push(`X-Filler-${i}`, 'x');
+    const up = buildUpstreamRequest(fakeRequest([...filler, 'Host', 'shop.example']), CLIENT, nobody, VIA);
+    expect(pairs(up.headers).slice(0, 4)).toEqual([
+      ['x-forwarded-for', CLIENT],
+      ['x-forwarded-proto', 'http'],
+      ['x-forwarded-host', 'shop.example'],
+      ['via', VIA],
+    ]);
+    expect(up.headers.length).toBe(8 + filler.length + 2);
+  });
+
+  it('leaves out X-Forwarded-Host without a Host, and Via without a token or a received Via', () => {
+    const up = buildUpstreamRequest(fakeRequest(['X-Kept', 'yes']), CLIENT, nobody);
+    expect(pairs(up.headers)).toEqual([
+      ['x-forwarded-for', CLIENT],
+      ['x-forwarded-proto', 'http'],
+      ['X-Kept', 'yes'],
+    ]);
+  });
+
+  it("keeps its own headers when the client's Connection names them", () => {
+    const up = buildUpstreamRequest(fakeRequest(['Host', 'h', 'Connection', 'via, x-forwarded-proto', 'X-Kept', 'yes']), CLIENT, nobody, VIA);
+    expect(valuesOf(up.headers, 'via')).toEqual([VIA]);
+    expect(valuesOf(up.headers, 'x-forwarded-proto')).toEqual(['http']);
+    expect(valuesOf(up.headers, 'x-kept')).toEqual(['yes']);
+  });
+});
+
+describe('buildUpstreamRequest: facts for the check step, from the same pass', () => {
+  it('counts header lines, Host lines, Content-Length and Transfer-Encoding lines, and keeps the first coding', () => {
+    const req = { ...fakeRequest(['Host', 'a', 'host', 'b', 'Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked', 'Content-Length', '5', 'X', 'y']), httpVersionMinor: 1 };
+    expect(buildUpstreamRequest(req, CLIENT, nobody)).toMatchObject({
+      headerCount: 6,
+      hostCount: 2,
+      contentLengthCount: 1,
+      transferEncodingCount: 2,
+      transferEncoding: 'gzip',
+      httpVersionMinor: 1,
+      invalidTarget: false,
+    });
+  });
+
+  it('frames as chunked whenever a Transfer-Encoding line is there: the check step lets only a lone chunked one through', () => {
+    const up = buildUpstreamRequest(fakeRequest(['Host', 'a', 'Transfer-Encoding', '', 'Content-Length', '5'], { method: 'POST' }), CLIENT, nobody);
+    expect(up).toMatchObject({ chunked: true, transferEncodingCount: 1, transferEncoding: '', contentLengthCount: 1 });
+  });
+});
+
+describe('buildUpstreamRequest: absolute-form target (RFC 9112 section 3.2.2)', () => {
+  it("sends the origin-form path and the target's authority as the one Host, replacing the client's", () => {
+    const up = buildUpstreamRequest(fakeRequest(['Host', 'other.example', 'X-Kept', 'yes'], { url: 'http://a.example:8080/x?q=1' }), CLIENT, nobody);
+    expect(up.path).toBe('/x?q=1');
+    expect(valuesOf(up.headers, 'host')).toEqual(['a.example:8080']);
+    expect(valuesOf(up.headers, 'x-forwarded-host')).toEqual(['a.example:8080']);
+    expect(up.hostCount).toBe(1);
+    expect(up.invalidTarget).toBe(false);
+  });
+
+  it('sends / for an empty path, and keeps a query that follows the authority', () => {
+    expect(buildUpstreamRequest(fakeRequest(['Host', 'a.example'], { url: 'HTTPS://a.example' }), CLIENT, nobody).path).toBe('/');
+    expect(buildUpstreamRequest(fakeRequest(['Host', 'a.example'], { url: 'http://a.example?x=1' }), CLIENT, nobody).path).toBe('/?x=1');
+  });
+
+  it.each(['ftp://a.example/x', 'http://u:p@a.example/x', 'http:///x', 'http://a.example:8o/x', 'http:/a.example/x'])('flags %s as an invalid target', (url) => {
+    expect(buildUpstreamRequest(fakeRequest(['Host', 'a.example'], { url }), CLIENT, nobody).invalidTarget).toBe(true);
+  });
+
+  it('forwards origin-form and asterisk-form targets as they are', () => {
+    expect(buildUpstreamRequest(fakeRequest(['Host', 'a'], { url: '/x' }), CLIENT, nobody)).toMatchObject({ path: '/x', invalidTarget: false });
+    expect(buildUpstreamRequest(fakeRequest(['Host', 'a'], { method: 'OPTIONS', url: '*' }), CLIENT, nobody)).toMatchObject({ path: '*', invalidTarget: false });
   });
 });
