@@ -66,8 +66,9 @@ class Recorder implements ExchangeHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    // The buffer is the socket's: copy it before returning.
-    this.chunks.push(Buffer.from(chunk));
+    // Held as delivered, never copied here: the contract makes each slice the handler's to keep, so a
+    // slice still pointing into the pool's shared read buffer shows as bytes overwritten by later reads.
+    this.chunks.push(chunk);
     if (this.calls[this.calls.length - 1] !== 'data') this.calls.push('data');
     return this.opts.onData === undefined ? true : this.opts.onData(chunk, this);
   }
@@ -428,6 +429,36 @@ describe('UpstreamPool exchanges', () => {
     expectCompleted(after);
     expect(after.body.toString()).toBe('hello');
     expect(worker.connections).toBe(2);
+  });
+
+  it("keeps every body slice it hands over intact after later reads, of this and other sockets, reuse the shared read buffer", async () => {
+    // Each worker socket reads into one buffer; a slice the handler holds must be its own copy. The
+    // slices are compared only after the exchanges ended, when later reads have overwritten that buffer.
+    const bodies = [bytesOf(3000, 11), bytesOf(3000, 12)];
+    const worker = await rawWorker((socket, head) => {
+      const body = bodies[head.startsWith('GET /0') ? 0 : 1];
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length * 2}\r\n\r\n`);
+      // The body in reads of their own: the first slices come through onData, not with the end.
+      setTimeout(() => socket.write(body.subarray(0, 1000)), 20);
+      setTimeout(() => socket.write(body.subarray(1000)), 60);
+      setTimeout(() => socket.write(body), 100);
+    });
+    const p = pool(worker.origin);
+    const recs = [new Recorder(), new Recorder()];
+    p.dispatch(get('/0'), recs[0]);
+    p.dispatch(get('/1'), recs[1]);
+    await Promise.all(recs.map((r) => r.done));
+    // And more reads after them, into the same buffer.
+    const after = new Recorder();
+    p.dispatch(get('/0'), after);
+    await after.done;
+
+    for (const [i, rec] of recs.entries()) {
+      expectCompleted(rec);
+      expect(rec.calls).toEqual(['connect', 'headers', 'data', 'complete']);
+      expect(rec.chunks.length).toBeGreaterThan(1);
+      expect(rec.body.equals(Buffer.concat([bodies[i], bodies[i]]))).toBe(true);
+    }
   });
 
   it('skips a 100 Continue and delivers the final response once', async () => {

@@ -30,7 +30,19 @@ function merged(events: Event[]): Event[] {
   return out;
 }
 
-const bytes = (s: string) => Buffer.from(s, 'latin1');
+/**
+ * Every read of a worker socket lands in one shared buffer (balancer/upstream/connection.ts), so every
+ * piece fed to a parser here is written into one buffer too, over the previous piece: a parser that kept
+ * a view into an earlier read, where it owes a copy (an unfinished line, say), then sees other bytes.
+ */
+const SHARED_READ = Buffer.alloc(1024 * 1024);
+let lastRead = 0;
+function bytes(s: string): Buffer {
+  if (s.length > SHARED_READ.length) throw new Error(`a test read of ${s.length} bytes is larger than the shared buffer`);
+  SHARED_READ.fill(0x23, 0, lastRead); // '#': what the next read leaves where the last one was
+  lastRead = SHARED_READ.write(s, 'latin1');
+  return SHARED_READ.subarray(0, lastRead);
+}
 
 /** Starts a fresh parser and feeds it `pieces` in order; returns the merged events and the parser. */
 function parse(pieces: string[], isHead = false): { events: Event[]; parser: ResponseParser } {
