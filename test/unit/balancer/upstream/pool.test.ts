@@ -20,6 +20,8 @@ interface RecorderOptions {
   rescuable?: boolean;
   /** Decides onData's answer (true when absent); called after the chunk is recorded. */
   onData?: (chunk: Buffer, rec: Recorder) => boolean;
+  /** Called on flushHeaders(). */
+  onFlush?: (rec: Recorder) => void;
 }
 
 /** Everything one exchange delivered to its handler; `done` settles when it ends either way. */
@@ -35,6 +37,9 @@ class Recorder implements ExchangeHandler {
   error: Error | undefined;
   abort: ((reason: Error) => void) | undefined;
   resume: (() => void) | undefined;
+  /** flushHeaders() calls, and what `chunks` held at the first one. */
+  headFlushes = 0;
+  chunksAtFlush: number | undefined;
   /** Handler calls in order, for asserting sequences (e.g. headers before the error). */
   readonly calls: string[] = [];
   readonly done: Promise<void>;
@@ -63,6 +68,12 @@ class Recorder implements ExchangeHandler {
     this.resume = resume;
     this.calls.push('headers');
     return true;
+  }
+
+  flushHeaders(): void {
+    this.headFlushes++;
+    this.chunksAtFlush ??= this.chunks.length;
+    if (this.opts.onFlush !== undefined) this.opts.onFlush(this);
   }
 
   onData(chunk: Buffer): boolean {
@@ -459,6 +470,42 @@ describe('UpstreamPool exchanges', () => {
       expect(rec.chunks.length).toBeGreaterThan(1);
       expect(rec.body.equals(Buffer.concat([bodies[i], bodies[i]]))).toBe(true);
     }
+  });
+
+  it('asks for the head to be flushed when the read that brought it ended without body bytes', async () => {
+    // A worker that sends its head and waits (long-poll, SSE, flushHeaders()): the client must see the
+    // head now, not when the first body byte comes.
+    let socketOf: Socket | undefined;
+    const worker = await rawWorker((socket) => {
+      socketOf = socket;
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n');
+    });
+    const p = pool(worker.origin);
+    const rec = new Recorder({ onFlush: () => socketOf!.write('late') });
+    p.dispatch(get(), rec);
+    await rec.done;
+    expectCompleted(rec);
+    expect({ flushes: rec.headFlushes, chunksAtFlush: rec.chunksAtFlush, body: rec.body.toString() }).toEqual({ flushes: 1, chunksAtFlush: 0, body: 'late' });
+  });
+
+  it.each([
+    ['the whole body', 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody'],
+    ['the start of the body', 'HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nbody'],
+    ['the start of a chunked body', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n'],
+    ['the end of a bodyless answer', 'HTTP/1.1 204 No Content\r\n\r\n'],
+  ])('asks for no flush when the head came with %s: head and body leave together', async (_what, answer) => {
+    const worker = await rawWorker((socket) => {
+      socket.write(answer);
+      // The rest of a body that did not end in that read, in a read of its own.
+      if (answer.includes('Content-Length: 8')) setTimeout(() => socket.write('more'), 30);
+      else if (answer.includes('chunked')) setTimeout(() => socket.write('0\r\n\r\n'), 30);
+    });
+    const p = pool(worker.origin);
+    const rec = new Recorder();
+    p.dispatch(get(), rec);
+    await rec.done;
+    expectCompleted(rec);
+    expect(rec.headFlushes).toBe(0);
   });
 
   it('skips a 100 Continue and delivers the final response once', async () => {
