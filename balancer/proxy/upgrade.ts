@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Strategy } from '../../strategies';
-import { classifyUpstreamError, errorBody, loopDetected, noWorker, type ProxyError } from '../errors';
+import { classifyUpstreamError, errorBody, loopDetected, noWorker, unaskedSwitch, type ProxyError } from '../errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
 import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choose-worker';
@@ -11,6 +11,7 @@ import { clientAddress, type TrustPolicy } from './forwarding';
 import { HOP_BY_HOP } from '../hop-by-hop';
 import { buildUpstreamRequest } from './upstream-request';
 import { fromIncomingMessage } from './client-types';
+import { grantedUpgrade, plainRequestHead, switchAllowed, type UpgradeProtocols } from './upgrade-protocols';
 
 export interface UpgradeDeps {
   strategy: Strategy<WorkerRecord>;
@@ -19,7 +20,24 @@ export interface UpgradeDeps {
   log: Logger;
   slowStart: SlowStart;
   connectTimeoutMs: number;
+  /** The protocols a client may switch to (UPGRADE_PROTOCOLS). */
+  protocols: UpgradeProtocols;
+  /**
+   * Gives the connection back to node:http with `bytes` as the first it reads: how a request whose
+   * Upgrade is not allowed is served as a plain request (node detached its parser before 'upgrade').
+   */
+  serveAsPlain(socket: Duplex, bytes: Buffer): void;
 }
+
+/**
+ * node:http keeps this many headers of a request (its maxHeadersCount default) and drops the rest from
+ * rawHeaders, though its parser framed the request with all of them: a head rebuilt from a truncated
+ * list could frame the body differently, so such a request is refused instead.
+ */
+const NODE_MAX_HEADERS = 2000;
+
+/** 431 for an upgrade request with more headers than node kept. */
+const tooManyHeaders = 'HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n';
 
 /** Writes one of the gateway's errors on a raw socket (no ServerResponse exists for an upgrade) and closes it. */
 function rejectSocket(socket: Duplex, error: ProxyError): void {
@@ -41,8 +59,15 @@ function headerBlock(rawHeaders: string[], skip: (lower: string) => boolean): st
  * side closes. The connection counts as in flight on its worker for as long as it is open, and it is
  * not tied to the worker's pool, so draining a worker lets open connections finish.
  */
-export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs }: UpgradeDeps) {
+export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs, protocols, serveAsPlain }: UpgradeDeps) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const granted = grantedUpgrade(req.rawHeaders, protocols);
+    if (granted === '') {
+      // Not an upgrade the balancer makes: the same request without its Upgrade, read again by node,
+      // proxied like any other (RFC 9110 section 7.8 lets a server ignore Upgrade), the connection kept.
+      if (req.rawHeaders.length >= 2 * NODE_MAX_HEADERS) return void socket.end(tooManyHeaders);
+      return serveAsPlain(socket, Buffer.concat([Buffer.from(plainRequestHead(req), 'latin1'), head]));
+    }
     socket.on('error', () => socket.destroy());
     const clientIp = clientAddress(req.socket.remoteAddress);
     const upstream = buildUpstreamRequest(fromIncomingMessage(req), clientIp, trust, via);
@@ -56,7 +81,7 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
       port: target.port,
       method: req.method,
       path: req.url,
-      headers: [...upstream.headers, 'Connection', 'Upgrade', 'Upgrade', req.headers.upgrade ?? 'websocket'],
+      headers: [...upstream.headers, 'Connection', 'Upgrade', 'Upgrade', granted],
       agent: false,
       timeout: connectTimeoutMs,
     });
@@ -75,6 +100,12 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
 
     proxyReq.on('upgrade', (res: IncomingMessage, upstreamSocket: Duplex, upstreamHead: Buffer) => {
       answered();
+      if (!switchAllowed(res.rawHeaders, granted)) {
+        upstreamSocket.destroy();
+        done(false);
+        log.warn({ worker: worker.url, path: req.url, upgrade: res.headers.upgrade }, 'worker switched to a protocol that was not asked for; refused');
+        return rejectSocket(socket, unaskedSwitch);
+      }
       upstreamSocket.on('error', () => upstreamSocket.destroy());
       (upstreamSocket as Socket).setTimeout(0); // the connect timeout must not cut an idle WebSocket later
       socket.write(`HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n${headerBlock(res.rawHeaders, () => false)}\r\n`);
