@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -39,6 +39,20 @@ const NODE_MAX_HEADERS = 2000;
 /** 431 for an upgrade request with more headers than node kept. */
 const tooManyHeaders = 'HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n';
 
+/**
+ * Hands the socket back to node:http once the answers to requests read before this one have been
+ * written: node parses pipelined requests ahead, and a fresh node:http connection would neither queue
+ * its answer behind them nor ever be handed the socket by them. node keeps the response writing to a
+ * socket as its `_httpMessage` (not public API), and moves the next queued one there on 'finish'
+ * before any listener added here runs.
+ */
+function handBackAfterPending(socket: Duplex, bytes: Buffer, serveAsPlain: (socket: Duplex, bytes: Buffer) => void): void {
+  if (socket.destroyed) return;
+  const pending = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (pending === undefined || pending === null) return serveAsPlain(socket, bytes);
+  pending.once('finish', () => handBackAfterPending(socket, bytes, serveAsPlain));
+}
+
 /** Writes one of the gateway's errors on a raw socket (no ServerResponse exists for an upgrade) and closes it. */
 function rejectSocket(socket: Duplex, error: ProxyError): void {
   const body = errorBody(error);
@@ -66,7 +80,7 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
       // Not an upgrade the balancer makes: the same request without its Upgrade, read again by node,
       // proxied like any other (RFC 9110 section 7.8 lets a server ignore Upgrade), the connection kept.
       if (req.rawHeaders.length >= 2 * NODE_MAX_HEADERS) return void socket.end(tooManyHeaders);
-      return serveAsPlain(socket, Buffer.concat([Buffer.from(plainRequestHead(req), 'latin1'), head]));
+      return handBackAfterPending(socket, Buffer.concat([Buffer.from(plainRequestHead(req), 'latin1'), head]), serveAsPlain);
     }
     socket.on('error', () => socket.destroy());
     const clientIp = clientAddress(req.socket.remoteAddress);
