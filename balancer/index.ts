@@ -108,6 +108,9 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
       fallback.emit('connection', socket);
       socket.emit('data', bytes);
     },
+    // 0 keeps every header. Unset, node's parser keeps 2,000 rawHeaders entries: 1,000 headers, not the
+    // 2,000 its documentation gives for maxHeadersCount (_http_common's MAX_HEADER_PAIRS, Node 20).
+    headersKept: () => (fallback.maxHeadersCount === 0 ? Infinity : (fallback.maxHeadersCount ?? 1000)),
   });
 
   const controlAllow = new TrustPolicy(config.CONTROL_ALLOW);

@@ -27,16 +27,15 @@ export interface UpgradeDeps {
    * Upgrade is not allowed is served as a plain request (node detached its parser before 'upgrade').
    */
   serveAsPlain(socket: Duplex, bytes: Buffer): void;
+  /**
+   * How many headers of a request node:http keeps in rawHeaders (its server's maxHeadersCount). It
+   * drops the rest, though its parser framed the request with all of them: a head rebuilt from a list
+   * that may be cut could frame the body differently, so such a request is refused instead.
+   */
+  headersKept(): number;
 }
 
-/**
- * node:http keeps this many headers of a request (its maxHeadersCount default) and drops the rest from
- * rawHeaders, though its parser framed the request with all of them: a head rebuilt from a truncated
- * list could frame the body differently, so such a request is refused instead.
- */
-const NODE_MAX_HEADERS = 2000;
-
-/** 431 for an upgrade request with more headers than node kept. */
+/** 431 for an upgrade request with as many headers as node keeps, so perhaps more than it kept. */
 const tooManyHeaders = 'HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n';
 
 /**
@@ -50,7 +49,17 @@ function handBackAfterPending(socket: Duplex, bytes: Buffer, serveAsPlain: (sock
   if (socket.destroyed) return;
   const pending = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
   if (pending === undefined || pending === null) return serveAsPlain(socket, bytes);
-  pending.once('finish', () => handBackAfterPending(socket, bytes, serveAsPlain));
+  // node removed its error listener before 'upgrade': until it takes the socket again, this one keeps
+  // a reset from being an uncaught 'error'.
+  socket.on('error', destroyOnError);
+  pending.once('finish', () => {
+    socket.off('error', destroyOnError);
+    handBackAfterPending(socket, bytes, serveAsPlain);
+  });
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 /** Writes one of the gateway's errors on a raw socket (no ServerResponse exists for an upgrade) and closes it. */
@@ -73,13 +82,13 @@ function headerBlock(rawHeaders: string[], skip: (lower: string) => boolean): st
  * side closes. The connection counts as in flight on its worker for as long as it is open, and it is
  * not tied to the worker's pool, so draining a worker lets open connections finish.
  */
-export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs, protocols, serveAsPlain }: UpgradeDeps) {
+export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs, protocols, serveAsPlain, headersKept }: UpgradeDeps) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const granted = grantedUpgrade(req.rawHeaders, protocols);
     if (granted === '') {
       // Not an upgrade the balancer makes: the same request without its Upgrade, read again by node,
       // proxied like any other (RFC 9110 section 7.8 lets a server ignore Upgrade), the connection kept.
-      if (req.rawHeaders.length >= 2 * NODE_MAX_HEADERS) return void socket.end(tooManyHeaders);
+      if (req.rawHeaders.length >= 2 * headersKept()) return void socket.on('error', destroyOnError).end(tooManyHeaders);
       return handBackAfterPending(socket, Buffer.concat([Buffer.from(plainRequestHead(req), 'latin1'), head]), serveAsPlain);
     }
     socket.on('error', () => socket.destroy());

@@ -217,6 +217,16 @@ describe('Upgrade to a protocol UPGRADE_PROTOCOLS does not list (the default: we
     expectNothingSkippedTheBalancer();
   });
 
+  it('refuses with 431 an h2c request with as many headers as node:http keeps, as node may have cut some', async () => {
+    const c = client();
+    // 1,200 headers: node:http keeps 1,000 of them (its parser's default), and drops the rest from rawHeaders.
+    const filler = Array.from({ length: 1196 }, (_, i) => `x-${i}: 1\r\n`).join('');
+    c.send(`POST /many-headers HTTP/1.1\r\nHost: h2c.test\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n${filler}Content-Length: 0\r\n\r\n`);
+    const answer = await c.response();
+    expect(answer?.head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(worker.seen.filter((s) => s.path === '/many-headers')).toEqual([]);
+  });
+
   it("refuses a worker's 101 to a plain request with 502, and opens no tunnel", async () => {
     const c = client();
     c.send(h2cRequest('GET', '/always-101'));
