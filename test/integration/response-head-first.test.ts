@@ -10,7 +10,7 @@ import { signedPost } from '../helpers/registration';
  */
 
 /** Short, so a silent body is cut within the test; far above what a loaded machine needs for a local hop. */
-const IDLE_TIMEOUT_MS = 1500;
+const IDLE_TIMEOUT_MS = 3000;
 
 /** How each request is sent: as the listener reads it itself, and as it hands it to node:http (chunked upload). */
 const MODES = [
