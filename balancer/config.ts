@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { strategyNames } from '../strategies';
 import { DEFAULT_MAX_REQUEST_HEADERS } from './proxy/check-request';
 import { TrustPolicy } from './proxy/forwarding';
+import { isValidUpgradeSpec } from './proxy/upgrade-protocols';
 import { boolean, host, logLevel, nonNegativeInt, port, positiveInt, positiveMs, type SettingsSpec, type SettingsOf, loadSettings } from '../utils/env';
 
 /** Every variable the balancer reads, with its default: the single source of validation and of --help. */
@@ -77,6 +78,12 @@ export const balancerSettings = {
     default: '',
     accepts: 'a comma-separated list of IPs or CIDRs, e.g. 10.0.0.0/8,127.0.0.1',
     schema: z.string().refine(isValidTrustSpec),
+  },
+  UPGRADE_PROTOCOLS: {
+    description: 'protocols a client may switch to through an HTTP Upgrade; other Upgrade requests are served as plain requests',
+    default: 'websocket',
+    accepts: 'none, or a comma-separated list of protocol names, e.g. websocket or websocket,h2c',
+    schema: z.string().refine(isValidUpgradeSpec),
   },
   LOG_LEVEL: { description: 'pino log level', default: 'info', accepts: 'fatal, error, warn, info, debug, trace or silent', schema: logLevel },
 } satisfies SettingsSpec;

@@ -115,6 +115,13 @@ export const loopDetected: ProxyError = {
   message: 'this request already passed through this balancer (see its Via header); a worker is registered at the balancer address',
 };
 
+/** A worker answered 101 switching to a protocol the request was not upgraded to: the tunnel is never opened. */
+export const unaskedSwitch: ProxyError = {
+  status: 502,
+  code: 'worker_unreachable',
+  message: 'the worker switched to a protocol that was not asked for (see UPGRADE_PROTOCOLS)',
+};
+
 const unreachable: ProxyError = { status: 502, code: 'worker_unreachable', message: 'the worker could not be reached, closed the connection, or sent a malformed response' };
 const timeout: ProxyError = { status: 504, code: 'worker_timeout', message: 'the worker did not answer in time' };
 

@@ -11,6 +11,7 @@ import { createProxy } from './proxy';
 import { fromIncomingMessage } from './proxy/client-types';
 import { RetryBudget } from './proxy/retry-policy';
 import { createUpgradeHandler } from './proxy/upgrade';
+import { parseUpgradeProtocols } from './proxy/upgrade-protocols';
 import { clientAddress, TrustPolicy } from './proxy/forwarding';
 import { sendProxyError } from './proxy/handle-failure';
 import { controlForbidden } from './errors';
@@ -88,7 +89,23 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     recordExchange: (worker, failed) => registry.recordExchange(worker, failed),
     retry: { attempts: config.RETRY_ATTEMPTS, budget: new RetryBudget(config.RETRY_BUDGET_PERCENT / 100, 10, now), bodyLimit: config.RETRY_BODY_LIMIT_BYTES },
   });
-  const upgrade = createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs: config.CONNECT_TIMEOUT_MS });
+  const upgrade = createUpgradeHandler({
+    strategy,
+    trust,
+    via,
+    log,
+    slowStart,
+    connectTimeoutMs: config.CONNECT_TIMEOUT_MS,
+    protocols: parseUpgradeProtocols(config.UPGRADE_PROTOCOLS),
+    // As the listener hands a connection over: node:http takes the socket again and reads `bytes` first.
+    serveAsPlain: (socket, bytes) => {
+      fallback.emit('connection', socket);
+      socket.emit('data', bytes);
+    },
+    // 0 keeps every header. Unset, node's parser keeps 2,000 rawHeaders entries: 1,000 headers, not the
+    // 2,000 its documentation gives for maxHeadersCount (_http_common's MAX_HEADER_PAIRS, Node 20).
+    headersKept: () => (fallback.maxHeadersCount === 0 ? Infinity : (fallback.maxHeadersCount ?? 1000)),
+  });
 
   const controlAllow = new TrustPolicy(config.CONTROL_ALLOW);
   // node:http serves what the listener hands over: the control paths, upgrades and any request

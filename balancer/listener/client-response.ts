@@ -18,7 +18,8 @@ export interface ResponseOwner {
 /**
  * The response to a request the listener read itself: the subset of ServerResponse the data plane
  * uses, written straight to the socket. The head is kept until the first body bytes (or the end) so
- * head and body leave in one write. Framing: a Content-Length from the worker is kept; without one
+ * head and body leave in one write, unless the relay flushes it first (a worker that sent its head
+ * alone). Framing: a Content-Length from the worker is kept; without one
  * the body is chunked, as HTTP/1.1 allows; HEAD, 204 and 304 carry none. Emits 'close' when the client
  * goes away before the end, and 'drain' when a full socket buffer empties.
  */
@@ -79,6 +80,12 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     let head = 'HTTP/1.1 103 Early Hints\r\n';
     for (const [name, value] of Object.entries(hints)) head += `${name}: ${Array.isArray(value) ? value.join(', ') : value}\r\n`;
     this.socket.write(`${head}\r\n`, 'latin1');
+  }
+
+  /** The relay's call when the worker sent its head alone: it leaves now, and the body follows in writes of its own. */
+  flushHeaders(): void {
+    if (this.destroyed || this.finished) return;
+    this.flushHead();
   }
 
   write(chunk: Buffer): boolean {

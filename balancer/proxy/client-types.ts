@@ -45,6 +45,8 @@ export interface ProxyResponse {
   writeHead(statusCode: number, headers: OutgoingHttpHeaders | string[]): unknown;
   /** Sends a 103 Early Hints ahead of the response; node's takes only objects with a Link header. */
   writeEarlyHints(hints: Record<string, string | string[]>): void;
+  /** Sends the head written by writeHead now, rather than with the first body bytes. */
+  flushHeaders(): void;
   write(chunk: Buffer): boolean;
   end(chunk?: Buffer | string): unknown;
   /** Relayed bodies come as latin1 text, one character per byte. */

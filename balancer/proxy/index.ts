@@ -87,7 +87,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
           attempt(x, err);
           return;
         }
-        reportFailure(x, err, responseStarted);
+        reportFailure(x, err, responseStarted, status);
       },
     }, x.replayable, x.req.httpVersionMinor !== 0);
     forward(worker, x.upstream, relay);
@@ -111,10 +111,17 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     );
   }
 
-  function reportFailure(x: Exchange, err: Error, responseStarted: boolean): void {
+  /**
+   * Answers a failed exchange and logs it. The status logged is the one the client got: the gateway's
+   * 502/504, or, when the worker's head had already been relayed, the worker's status, with the
+   * connection then cut (HAProxy logs the status sent and a termination state the same way).
+   */
+  function reportFailure(x: Exchange, err: Error, responseStarted: boolean, workerStatus = 0): void {
     const error = failExchange(x.res, err, responseStarted);
     const workers = x.tried ? [...x.tried].map((w) => w.url) : [];
-    log.warn({ workers, method: x.req.method, path: x.req.url, status: error.status, code: codeOf(err), responseStarted }, 'upstream request failed');
+    const status = responseStarted ? workerStatus : error.status;
+    const msg = responseStarted ? 'upstream response cut short' : 'upstream request failed';
+    log.warn({ workers, method: x.req.method, path: x.req.url, status, code: codeOf(err), responseStarted }, msg);
   }
 
   /** A request refused before any worker is asked: an expected event, one log line, the error as the answer. */

@@ -68,6 +68,10 @@ export class ResponseRelay implements ExchangeHandler {
     return true;
   }
 
+  flushHeaders(): void {
+    this.res.flushHeaders();
+  }
+
   onData(chunk: Buffer): boolean {
     if (this.res.write(chunk)) return true;
     this.res.once('drain', this.onDrain);

@@ -1,9 +1,9 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Strategy } from '../../strategies';
-import { classifyUpstreamError, errorBody, loopDetected, noWorker, type ProxyError } from '../errors';
+import { classifyUpstreamError, errorBody, loopDetected, noWorker, unaskedSwitch, type ProxyError } from '../errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
 import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choose-worker';
@@ -11,6 +11,7 @@ import { clientAddress, type TrustPolicy } from './forwarding';
 import { HOP_BY_HOP } from '../hop-by-hop';
 import { buildUpstreamRequest } from './upstream-request';
 import { fromIncomingMessage } from './client-types';
+import { grantedUpgrade, plainRequestHead, switchAllowed, type UpgradeProtocols } from './upgrade-protocols';
 
 export interface UpgradeDeps {
   strategy: Strategy<WorkerRecord>;
@@ -19,6 +20,46 @@ export interface UpgradeDeps {
   log: Logger;
   slowStart: SlowStart;
   connectTimeoutMs: number;
+  /** The protocols a client may switch to (UPGRADE_PROTOCOLS). */
+  protocols: UpgradeProtocols;
+  /**
+   * Gives the connection back to node:http with `bytes` as the first it reads: how a request whose
+   * Upgrade is not allowed is served as a plain request (node detached its parser before 'upgrade').
+   */
+  serveAsPlain(socket: Duplex, bytes: Buffer): void;
+  /**
+   * How many headers of a request node:http keeps in rawHeaders (its server's maxHeadersCount). It
+   * drops the rest, though its parser framed the request with all of them: a head rebuilt from a list
+   * that may be cut could frame the body differently, so such a request is refused instead.
+   */
+  headersKept(): number;
+}
+
+/** 431 for an upgrade request with as many headers as node keeps, so perhaps more than it kept. */
+const tooManyHeaders = 'HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n';
+
+/**
+ * Hands the socket back to node:http once the answers to requests read before this one have been
+ * written: node parses pipelined requests ahead, and a fresh node:http connection would neither queue
+ * its answer behind them nor ever be handed the socket by them. node keeps the response writing to a
+ * socket as its `_httpMessage` (not public API), and moves the next queued one there on 'finish'
+ * before any listener added here runs.
+ */
+function handBackAfterPending(socket: Duplex, bytes: Buffer, serveAsPlain: (socket: Duplex, bytes: Buffer) => void): void {
+  if (socket.destroyed) return;
+  const pending = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (pending === undefined || pending === null) return serveAsPlain(socket, bytes);
+  // node removed its error listener before 'upgrade': until it takes the socket again, this one keeps
+  // a reset from being an uncaught 'error'.
+  socket.on('error', destroyOnError);
+  pending.once('finish', () => {
+    socket.off('error', destroyOnError);
+    handBackAfterPending(socket, bytes, serveAsPlain);
+  });
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 /** Writes one of the gateway's errors on a raw socket (no ServerResponse exists for an upgrade) and closes it. */
@@ -41,8 +82,15 @@ function headerBlock(rawHeaders: string[], skip: (lower: string) => boolean): st
  * side closes. The connection counts as in flight on its worker for as long as it is open, and it is
  * not tied to the worker's pool, so draining a worker lets open connections finish.
  */
-export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs }: UpgradeDeps) {
+export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs, protocols, serveAsPlain, headersKept }: UpgradeDeps) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const granted = grantedUpgrade(req.rawHeaders, protocols);
+    if (granted === '') {
+      // Not an upgrade the balancer makes: the same request without its Upgrade, read again by node,
+      // proxied like any other (RFC 9110 section 7.8 lets a server ignore Upgrade), the connection kept.
+      if (req.rawHeaders.length >= 2 * headersKept()) return void socket.on('error', destroyOnError).end(tooManyHeaders);
+      return handBackAfterPending(socket, Buffer.concat([Buffer.from(plainRequestHead(req), 'latin1'), head]), serveAsPlain);
+    }
     socket.on('error', () => socket.destroy());
     const clientIp = clientAddress(req.socket.remoteAddress);
     const upstream = buildUpstreamRequest(fromIncomingMessage(req), clientIp, trust, via);
@@ -56,7 +104,7 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
       port: target.port,
       method: req.method,
       path: req.url,
-      headers: [...upstream.headers, 'Connection', 'Upgrade', 'Upgrade', req.headers.upgrade ?? 'websocket'],
+      headers: [...upstream.headers, 'Connection', 'Upgrade', 'Upgrade', granted],
       agent: false,
       timeout: connectTimeoutMs,
     });
@@ -75,6 +123,12 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
 
     proxyReq.on('upgrade', (res: IncomingMessage, upstreamSocket: Duplex, upstreamHead: Buffer) => {
       answered();
+      if (!switchAllowed(res.rawHeaders, granted)) {
+        upstreamSocket.destroy();
+        done(false);
+        log.warn({ worker: worker.url, path: req.url, upgrade: res.headers.upgrade }, 'worker switched to a protocol that was not asked for; refused');
+        return rejectSocket(socket, unaskedSwitch);
+      }
       upstreamSocket.on('error', () => upstreamSocket.destroy());
       (upstreamSocket as Socket).setTimeout(0); // the connect timeout must not cut an idle WebSocket later
       socket.write(`HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n${headerBlock(res.rawHeaders, () => false)}\r\n`);

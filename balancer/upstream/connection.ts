@@ -19,6 +19,12 @@ export interface ExchangeHandler {
   onEarlyHints?(headers: string[]): void;
   /** The final response's status and headers; `resume` restarts a socket paused by onData returning false. */
   onHeaders(statusCode: number, headers: string[], resume: () => void): boolean;
+  /**
+   * The read that brought the final head ended with no body byte and the response unfinished: the
+   * head should reach the client now (a long-poll, SSE, a worker's flushHeaders()) rather than wait
+   * for the body. Not called when body bytes came in the same read, so head and body can leave together.
+   */
+  flushHeaders(): void;
   /** A body slice, the handler's to keep; returning false pauses the worker's socket until `resume` is called. */
   onData(chunk: Buffer): boolean;
   /** The response ended; `lastChunk` is its final body slice, as latin1 text, when that arrived together with the end. */
@@ -73,6 +79,8 @@ export class UpstreamConnection implements ResponseEvents, Watched {
   private body: Readable | null = null;
   private bodyChunked = false;
   private bodySent = true;
+  /** The final head was handed over in this read and no body byte or end has followed it yet. */
+  private headOnly = false;
 
   constructor(
     private readonly owner: ConnectionOwner,
@@ -150,10 +158,12 @@ export class UpstreamConnection implements ResponseEvents, Watched {
       if (status === 103) this.handler.onEarlyHints?.(headers);
       return;
     }
+    this.headOnly = true;
     this.handler.onHeaders(status, headers, this.resume);
   }
 
   onBody(chunk: Buffer): void {
+    this.headOnly = false;
     // A copy: the relay may queue it on the client's socket, and the next read overwrites READ_BUFFER.
     if (this.handler !== null && !this.handler.onData(Buffer.from(chunk))) this.socket.pause();
   }
@@ -162,6 +172,7 @@ export class UpstreamConnection implements ResponseEvents, Watched {
     const handler = this.handler;
     if (handler === null) return;
     this.handler = null;
+    this.headOnly = false;
     const reusable = keepAlive && this.bodySent && !this.socket.destroyed;
     this.detachBody();
     if (this.socket.isPaused()) this.socket.resume();
@@ -175,6 +186,7 @@ export class UpstreamConnection implements ResponseEvents, Watched {
   private fail(err: Error): void {
     const handler = this.handler;
     this.handler = null;
+    this.headOnly = false;
     this.detachBody();
     this.destroy();
     this.owner.forget(this);
@@ -232,6 +244,10 @@ export class UpstreamConnection implements ResponseEvents, Watched {
       this.parser.execute(READ_BUFFER.subarray(0, bytes));
     } catch (err) {
       this.fail(err as Error);
+    }
+    if (this.headOnly) {
+      this.headOnly = false;
+      this.handler?.flushHeaders();
     }
     return true;
   };

@@ -222,11 +222,16 @@ export class ResponseParser {
           headers.push(name, value);
           break;
         case 'content-length': {
-          if (!CONTENT_LENGTH.test(value)) throw new ResponseParseError('bad Content-Length');
-          const n = Number(value);
-          if (contentLength !== -1 && contentLength !== n) throw new ResponseParseError('conflicting Content-Length headers');
+          const single = CONTENT_LENGTH.test(value);
+          const n = single ? Number(value) : lengthOfList(value);
+          if (contentLength !== -1) {
+            // RFC 9110 section 8.6: the same length repeated is one length, relayed once (node's and
+            // undici's parsers refuse a repeated header); two different lengths are no framing at all.
+            if (contentLength !== n) throw new ResponseParseError('conflicting Content-Length headers');
+            break;
+          }
           contentLength = n;
-          headers.push(name, value);
+          headers.push(name, single ? value : String(n));
           break;
         }
         case 'transfer-encoding':
@@ -311,6 +316,21 @@ export class ResponseParser {
     this.state = State.Idle;
     this.events.onEnd(this.keepAlive && !trailingBytes, lastChunk);
   }
+}
+
+/**
+ * The length a Content-Length list of one value repeated (`2, 2`) stands for (RFC 9110 section 8.6);
+ * anything else (differing values, an empty element, a non-number) is refused.
+ */
+function lengthOfList(value: string): number {
+  let n = -1;
+  for (const item of value.split(',')) {
+    const digits = trimOws(item);
+    if (!CONTENT_LENGTH.test(digits)) throw new ResponseParseError('bad Content-Length');
+    if (n !== -1 && Number(digits) !== n) throw new ResponseParseError('conflicting Content-Length values');
+    n = Number(digits);
+  }
+  return n;
 }
 
 function withoutContentLength(headers: string[]): string[] {

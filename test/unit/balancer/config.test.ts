@@ -31,6 +31,12 @@ describe('loadBalancerConfig', () => {
     expect(config.REGISTRATION_SECRET).toBeUndefined();
   });
 
+  it('upgrades only to websocket by default, and takes a list of protocol names or none', () => {
+    expect(loadBalancerConfig({}).UPGRADE_PROTOCOLS).toBe('websocket');
+    for (const spec of ['websocket,h2c', ' WebSocket , foo/1.0 ', 'none']) expect(loadBalancerConfig({ UPGRADE_PROTOCOLS: spec }).UPGRADE_PROTOCOLS).toBe(spec);
+    for (const spec of ['websocket,', 'web socket', 'a/b/c', '/1']) expect(problemsOf({ UPGRADE_PROTOCOLS: spec })).toEqual([expect.stringMatching(/^UPGRADE_PROTOCOLS=.*: expected none, or a comma-separated list of protocol names/)]);
+  });
+
   it('does not read process.env when given an environment', () => {
     expect(loadBalancerConfig({ PORT: '0', HOST: '127.0.0.1' })).toMatchObject({ PORT: 0, HOST: '127.0.0.1' });
   });

@@ -20,6 +20,8 @@ interface RecorderOptions {
   rescuable?: boolean;
   /** Decides onData's answer (true when absent); called after the chunk is recorded. */
   onData?: (chunk: Buffer, rec: Recorder) => boolean;
+  /** Called on flushHeaders(). */
+  onFlush?: (rec: Recorder) => void;
 }
 
 /** Everything one exchange delivered to its handler; `done` settles when it ends either way. */
@@ -35,6 +37,9 @@ class Recorder implements ExchangeHandler {
   error: Error | undefined;
   abort: ((reason: Error) => void) | undefined;
   resume: (() => void) | undefined;
+  /** flushHeaders() calls, and what `chunks` held at the first one. */
+  headFlushes = 0;
+  chunksAtFlush: number | undefined;
   /** Handler calls in order, for asserting sequences (e.g. headers before the error). */
   readonly calls: string[] = [];
   readonly done: Promise<void>;
@@ -65,9 +70,16 @@ class Recorder implements ExchangeHandler {
     return true;
   }
 
+  flushHeaders(): void {
+    this.headFlushes++;
+    this.chunksAtFlush ??= this.chunks.length;
+    if (this.opts.onFlush !== undefined) this.opts.onFlush(this);
+  }
+
   onData(chunk: Buffer): boolean {
-    // The buffer is the socket's: copy it before returning.
-    this.chunks.push(Buffer.from(chunk));
+    // Held as delivered, never copied here: the contract makes each slice the handler's to keep, so a
+    // slice still pointing into the pool's shared read buffer shows as bytes overwritten by later reads.
+    this.chunks.push(chunk);
     if (this.calls[this.calls.length - 1] !== 'data') this.calls.push('data');
     return this.opts.onData === undefined ? true : this.opts.onData(chunk, this);
   }
@@ -428,6 +440,76 @@ describe('UpstreamPool exchanges', () => {
     expectCompleted(after);
     expect(after.body.toString()).toBe('hello');
     expect(worker.connections).toBe(2);
+  });
+
+  it("keeps every body slice it hands over intact after later reads, of this and other sockets, reuse the shared read buffer", async () => {
+    // Each worker socket reads into one buffer; a slice the handler holds must be its own copy. The
+    // slices are compared only after the exchanges ended, when later reads have overwritten that buffer.
+    const bodies = [bytesOf(3000, 11), bytesOf(3000, 12)];
+    const sockets = new Map<string, Socket>();
+    const worker = await rawWorker((socket, head) => {
+      sockets.set(head.slice(4, 6), socket);
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${bodies[0].length * 2}\r\n\r\n`);
+    });
+    // The next piece of a body is written only once the last one was delivered: each is a read of its own.
+    const pieces = (i: number) => [bodies[i].subarray(0, 1000), bodies[i].subarray(1000), bodies[i]];
+    const driven = (path: string, i: number) => {
+      const next = pieces(i);
+      const writeNext = () => sockets.get(path)!.write(next.shift()!);
+      return new Recorder({ onFlush: writeNext, onData: () => (next.length > 0 && writeNext(), true) });
+    };
+    const p = pool(worker.origin);
+    const recs = [driven('/0', 0), driven('/1', 1)];
+    p.dispatch(get('/0'), recs[0]);
+    p.dispatch(get('/1'), recs[1]);
+    await Promise.all(recs.map((r) => r.done));
+    // And more reads after them, into the same buffer.
+    const after = driven('/0', 1);
+    p.dispatch(get('/0'), after);
+    await after.done;
+
+    for (const [i, rec] of recs.entries()) {
+      expectCompleted(rec);
+      // Two slices through onData, the last with the end.
+      expect(rec.chunks.map((c) => c.length)).toEqual([1000, 2000, 3000]);
+      expect(rec.body.equals(Buffer.concat([bodies[i], bodies[i]]))).toBe(true);
+    }
+  });
+
+  it('asks for the head to be flushed when the read that brought it ended without body bytes', async () => {
+    // A worker that sends its head and waits (long-poll, SSE, flushHeaders()): the client must see the
+    // head now, not when the first body byte comes.
+    let socketOf: Socket | undefined;
+    const worker = await rawWorker((socket) => {
+      socketOf = socket;
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n');
+    });
+    const p = pool(worker.origin);
+    const rec = new Recorder({ onFlush: () => socketOf!.write('late') });
+    p.dispatch(get(), rec);
+    await rec.done;
+    expectCompleted(rec);
+    expect({ flushes: rec.headFlushes, chunksAtFlush: rec.chunksAtFlush, body: rec.body.toString() }).toEqual({ flushes: 1, chunksAtFlush: 0, body: 'late' });
+  });
+
+  it.each([
+    ['the whole body', 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody'],
+    ['the start of the body', 'HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nbody'],
+    ['the start of a chunked body', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n'],
+    ['the end of a bodyless answer', 'HTTP/1.1 204 No Content\r\n\r\n'],
+  ])('asks for no flush when the head came with %s: head and body leave together', async (_what, answer) => {
+    const worker = await rawWorker((socket) => {
+      socket.write(answer);
+      // The rest of a body that did not end in that read, in a read of its own.
+      if (answer.includes('Content-Length: 8')) setTimeout(() => socket.write('more'), 30);
+      else if (answer.includes('chunked')) setTimeout(() => socket.write('0\r\n\r\n'), 30);
+    });
+    const p = pool(worker.origin);
+    const rec = new Recorder();
+    p.dispatch(get(), rec);
+    await rec.done;
+    expectCompleted(rec);
+    expect(rec.headFlushes).toBe(0);
   });
 
   it('skips a 100 Continue and delivers the final response once', async () => {
