@@ -11,6 +11,7 @@ import { createProxy } from './proxy';
 import { fromIncomingMessage } from './proxy/client-types';
 import { RetryBudget } from './proxy/retry-policy';
 import { createUpgradeHandler } from './proxy/upgrade';
+import { createRequestCheck } from './proxy/check-request';
 import { parseUpgradeProtocols } from './proxy/upgrade-protocols';
 import { clientAddress, TrustPolicy } from './proxy/forwarding';
 import { sendProxyError } from './proxy/handle-failure';
@@ -104,6 +105,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     },
     // 0 keeps every header. Unset, node's parser keeps 2,000 rawHeaders entries: 1,000 headers, not the
     // 2,000 its documentation gives for maxHeadersCount (_http_common's MAX_HEADER_PAIRS, Node 20).
+    checkRequest: createRequestCheck(config.MAX_REQUEST_HEADERS),
     headersKept: () => (fallback.maxHeadersCount === 0 ? Infinity : (fallback.maxHeadersCount ?? 1000)),
   });
 

@@ -10,6 +10,7 @@ import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choo
 import { clientAddress, type TrustPolicy } from './forwarding';
 import { HOP_BY_HOP } from '../hop-by-hop';
 import { buildUpstreamRequest } from './upstream-request';
+import type { RequestCheck } from './check-request';
 import { fromIncomingMessage } from './client-types';
 import { grantedUpgrade, plainRequestHead, switchAllowed, type UpgradeProtocols } from './upgrade-protocols';
 
@@ -33,6 +34,8 @@ export interface UpgradeDeps {
    * that may be cut could frame the body differently, so such a request is refused instead.
    */
   headersKept(): number;
+  /** The data plane's own refusals (framing, Host, header cap), applied to a handshake as to any request. */
+  checkRequest: RequestCheck;
 }
 
 /** 431 for an upgrade request with as many headers as node keeps, so perhaps more than it kept. */
@@ -82,7 +85,7 @@ function headerBlock(rawHeaders: string[], skip: (lower: string) => boolean): st
  * side closes. The connection counts as in flight on its worker for as long as it is open, and it is
  * not tied to the worker's pool, so draining a worker lets open connections finish.
  */
-export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs, protocols, serveAsPlain, headersKept }: UpgradeDeps) {
+export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs, protocols, serveAsPlain, headersKept, checkRequest }: UpgradeDeps) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const granted = grantedUpgrade(req.rawHeaders, protocols);
     if (granted === '') {
@@ -94,6 +97,8 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
     socket.on('error', () => socket.destroy());
     const clientIp = clientAddress(req.socket.remoteAddress);
     const upstream = buildUpstreamRequest(fromIncomingMessage(req), clientIp, trust, via);
+    const refusal = checkRequest(upstream);
+    if (refusal !== undefined) return rejectSocket(socket, refusal);
     if (upstream.looped) return rejectSocket(socket, loopDetected);
     const worker = chooseWorker(strategy, { req, clientIp }, undefined, slowStart);
     if (!worker) return rejectSocket(socket, noWorker);
@@ -103,7 +108,7 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
       host: target.hostname.replace(/^\[|\]$/g, ''),
       port: target.port,
       method: req.method,
-      path: req.url,
+      path: upstream.path,
       headers: [...upstream.headers, 'Connection', 'Upgrade', 'Upgrade', granted],
       agent: false,
       timeout: connectTimeoutMs,
