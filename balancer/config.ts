@@ -10,6 +10,7 @@ export const balancerSettings = {
   REGISTRATION_SECRET: {
     description: 'shared HMAC secret workers sign registrations with; generated and printed when unset',
     accepts: 'a string of at least 16 characters',
+    secret: true,
     schema: z.string().min(16).optional(),
   },
   STRATEGY: {

@@ -15,6 +15,7 @@ export const workerSettings = {
   REGISTRATION_SECRET: {
     description: 'shared HMAC secret (the balancer prints it if it generated one); required with LOAD_BALANCER_REGISTER',
     accepts: 'a string of at least 16 characters',
+    secret: true,
     schema: z.string().min(16).optional(),
   },
   WORKER_URL: {
