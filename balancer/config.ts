@@ -72,6 +72,13 @@ export const balancerSettings = {
     accepts: 'a comma-separated list of IPs or CIDRs, e.g. 10.0.0.0/8,127.0.0.1',
     schema: z.string().refine(isValidTrustSpec),
   },
+  WORKER_ALLOW: {
+    description:
+      'comma-separated addresses/CIDRs a worker may register at (every address its host resolves to must be inside; empty = any address except cloud metadata, link-local, multicast and unspecified ones)',
+    default: '',
+    accepts: 'a comma-separated list of IPs or CIDRs, e.g. 10.0.0.0/8,127.0.0.1',
+    schema: z.string().refine(isValidTrustSpec),
+  },
   LOG_LEVEL: { description: 'pino log level', default: 'info', accepts: 'fatal, error, warn, info, debug, trace or silent', schema: logLevel },
 } satisfies SettingsSpec;
 

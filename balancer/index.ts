@@ -17,6 +17,7 @@ import { controlForbidden } from './errors';
 import { WorkerRegistry, type HealthOptions, type WorkerRecord } from './registry';
 import { UpstreamPool } from './upstream/pool';
 import { createListener } from './listener';
+import { WorkerAddressPolicy } from './worker-address';
 
 export interface Balancer {
   /** The listening socket (see balancer/listener). */
@@ -32,7 +33,7 @@ export interface Balancer {
 export type BalancerOptions = Omit<BalancerConfig, 'REGISTRATION_SECRET'> & { REGISTRATION_SECRET: string };
 
 /** Health settings from the environment: active checks and outlier detection are each off at 0. */
-function healthOptions(config: BalancerOptions): HealthOptions {
+function healthOptions(config: BalancerOptions, lookup: WorkerAddressPolicy['lookup']): HealthOptions {
   return {
     active:
       config.HEALTH_CHECK_INTERVAL_MS > 0
@@ -43,6 +44,7 @@ function healthOptions(config: BalancerOptions): HealthOptions {
             unhealthyThreshold: config.UNHEALTHY_THRESHOLD,
             healthyThreshold: config.HEALTHY_THRESHOLD,
             skipBusy: config.HEALTH_CHECK_SKIP_BUSY,
+            lookup,
           }
         : undefined,
     outlier:
@@ -70,6 +72,8 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
   const now = Date.now;
   const random = Math.random;
   const strategy = createStrategy<WorkerRecord>(config.STRATEGY, { random, now, hashKey: config.HASH_KEY });
+  // Judges every address a worker's host stands for, at registration and on every connect to it.
+  const addresses = new WorkerAddressPolicy(new TrustPolicy(config.WORKER_ALLOW));
   const poolOptions = {
     connectTimeoutMs: config.CONNECT_TIMEOUT_MS,
     responseTimeoutMs: config.RESPONSE_TIMEOUT_MS,
@@ -77,9 +81,10 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     maxConnections: config.WORKER_MAX_CONNECTIONS,
     keepAliveMs: config.UPSTREAM_KEEPALIVE_MS,
     watch: InactivityWatch.forLimits(config.CONNECT_TIMEOUT_MS, config.RESPONSE_TIMEOUT_MS, config.IDLE_TIMEOUT_MS),
+    lookup: addresses.lookup,
   };
-  const registry = new WorkerRegistry(strategy, (origin) => new UpstreamPool(origin, poolOptions), log, now, healthOptions(config));
-  const control = createControlPlane({ registry, secret: config.REGISTRATION_SECRET, log, replayGuard: new ReplayGuard() });
+  const registry = new WorkerRegistry(strategy, (origin) => new UpstreamPool(origin, poolOptions), log, now, healthOptions(config, addresses.lookup));
+  const control = createControlPlane({ registry, secret: config.REGISTRATION_SECRET, log, replayGuard: new ReplayGuard(), addresses });
   const trust = new TrustPolicy(config.TRUST_PROXY);
   const slowStart = { windowMs: config.SLOW_START_MS, now, random };
   // Unique per process, so a request that comes back through this balancer is recognised (loop guard).
@@ -94,7 +99,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     recordExchange: (worker, failed) => registry.recordExchange(worker, failed),
     retry: { attempts: config.RETRY_ATTEMPTS, budget: new RetryBudget(config.RETRY_BUDGET_PERCENT / 100, 10, now), bodyLimit: config.RETRY_BODY_LIMIT_BYTES },
   });
-  const upgrade = createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs: config.CONNECT_TIMEOUT_MS });
+  const upgrade = createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs: config.CONNECT_TIMEOUT_MS, lookup: addresses.lookup });
 
   const controlAllow = new TrustPolicy(config.CONTROL_ALLOW);
   // node:http serves what the listener hands over: the control paths, upgrades and any request

@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Socket } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Strategy } from '../../strategies';
 import { classifyUpstreamError, errorBody, loopDetected, noWorker, type ProxyError } from '../errors';
@@ -19,6 +19,8 @@ export interface UpgradeDeps {
   log: Logger;
   slowStart: SlowStart;
   connectTimeoutMs: number;
+  /** Judges the worker's resolved addresses at connect, as the pools do (WorkerAddressPolicy.lookup). */
+  lookup?: LookupFunction;
 }
 
 /** Writes one of the gateway's errors on a raw socket (no ServerResponse exists for an upgrade) and closes it. */
@@ -41,7 +43,7 @@ function headerBlock(rawHeaders: string[], skip: (lower: string) => boolean): st
  * side closes. The connection counts as in flight on its worker for as long as it is open, and it is
  * not tied to the worker's pool, so draining a worker lets open connections finish.
  */
-export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs }: UpgradeDeps) {
+export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs, lookup }: UpgradeDeps) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const clientIp = clientAddress(req.socket.remoteAddress);
@@ -58,6 +60,7 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
       path: req.url,
       headers: [...upstream.headers, 'Connection', 'Upgrade', 'Upgrade', req.headers.upgrade ?? 'websocket'],
       agent: false,
+      lookup,
       timeout: connectTimeoutMs,
     });
 
