@@ -49,6 +49,9 @@ async function verifySigned<S extends typeof registrationSchema | typeof deregis
   if (!parsed.success) return { ok: false, refusal: { status: 400, error: 'invalid_field', message: describeSchemaError(parsed.error) } };
   const freshness = guard.check(parsed.data.timestamp, parsed.data.nonce);
   if (freshness === 'stale') return { ok: false, refusal: { status: 401, error: 'stale_timestamp', message: 'timestamp is more than 30 s from the balancer clock' } };
+  if (freshness === 'before_start') {
+    return { ok: false, refusal: { status: 401, error: 'signed_before_start', message: 'timestamp is from before this balancer started; sign a fresh request' } };
+  }
   if (freshness === 'replayed') return { ok: false, refusal: { status: 401, error: 'replayed_nonce', message: 'nonce was already used' } };
   const url = checkWorkerUrl(parsed.data.url);
   if ('problem' in url) return { ok: false, refusal: { status: 400, error: 'invalid_url', message: url.problem } };

@@ -84,7 +84,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     lookup: addresses.lookup,
   };
   const registry = new WorkerRegistry(strategy, (origin) => new UpstreamPool(origin, poolOptions), log, now, healthOptions(config, addresses.lookup));
-  const control = createControlPlane({ registry, secret: config.REGISTRATION_SECRET, log, replayGuard: new ReplayGuard(), addresses });
+  const control = createControlPlane({ registry, secret: config.REGISTRATION_SECRET, log, replayGuard: new ReplayGuard(30_000, now, now()), addresses });
   const trust = new TrustPolicy(config.TRUST_PROXY);
   const slowStart = { windowMs: config.SLOW_START_MS, now, random };
   // Unique per process, so a request that comes back through this balancer is recognised (loop guard).
