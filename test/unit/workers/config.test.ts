@@ -64,7 +64,7 @@ describe('loadWorkerConfig', () => {
 
   it('refuses a secret shorter than 16 characters', () => {
     const error = errorOf({ LOAD_BALANCER_REGISTER: 'http://balancer:8080/register-worker', REGISTRATION_SECRET: 'short-secret' });
-    expect(error.problems).toEqual(['REGISTRATION_SECRET="short-secret": expected a string of at least 16 characters']);
+    expect(error.problems).toEqual(['REGISTRATION_SECRET=(hidden, 12 characters): expected a string of at least 16 characters']);
   });
 
   it('refuses a LOAD_BALANCER_REGISTER or WORKER_URL that is not http(s)', () => {
