@@ -36,6 +36,11 @@ async function main(): Promise<void> {
       weight: config.WORKER_WEIGHT,
       heartbeatMs: config.HEARTBEAT_INTERVAL_MS,
       log,
+      onRefused: (reason) => {
+        process.stderr.write(`worker stopped: ${reason}\n`);
+        server.close();
+        process.exit(1);
+      },
     });
     registration.start();
   } else {
