@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DIST } from '../helpers/processes';
 
@@ -6,9 +7,9 @@ import { DIST } from '../helpers/processes';
 const entrypoints = [['balancer', 'load-balancer-server.js'], ['worker', 'workers/worker-server.js']] as const;
 const version = (require('../../package.json') as { version: string }).version;
 
-function run(script: string, args: string[]) {
+function run(script: string, args: string[], port = '0') {
   const result = spawnSync(process.execPath, [join(DIST, script), ...args], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: port, LOG_LEVEL: 'warn' },
     encoding: 'utf8',
     timeout: 10_000,
   });
@@ -38,5 +39,20 @@ describe.each(entrypoints)('the %s command line', (_name, script) => {
     const result = run(script, ['--help']);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('REGISTRATION_SECRET');
+  });
+});
+
+describe.each(entrypoints)('the %s on a busy port', (name, script) => {
+  it('says the port is busy and exits 1', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as { port: number }).port;
+    try {
+      const result = await new Promise<ReturnType<typeof run>>((resolve) => setImmediate(() => resolve(run(script, [], String(port)))));
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(`${name} failed to start: port ${port} on 127.0.0.1 is busy (EADDRINUSE): another process listens there; set PORT to a free port\n`);
+    } finally {
+      squatter.close();
+    }
   });
 });
