@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startBalancer, startProcess, startWorker, waitFor, waitForWorkers, type RunningProcess } from '../helpers/processes';
+import { runWorkerToExit } from '../helpers/exiting';
+import { startBalancer, startWorker, waitFor, waitForWorkers, type RunningProcess } from '../helpers/processes';
 
 /**
  * A worker believes only the balancer's own answer, stops on a refusal no retry can fix (exit 1, the
  * reason in its output) and keeps retrying on what a fresh attempt can get past.
  */
-const exitCode = (proc: RunningProcess) => waitFor(() => proc.child.exitCode ?? undefined, 'the worker to exit');
 
 /** An HTTP server on 127.0.0.1 that answers each POST with the next of `answers` (the last one repeats). */
 async function fakeBalancer(answers: Array<(advertised: string) => { status: number; body: string }>): Promise<{ url: string; posts: string[]; close(): Promise<void> }> {
@@ -55,10 +55,10 @@ describe('what a worker makes of the answer to its registration', () => {
   it("stops with exit 1 when the answer is some server's 200, not the balancer's", async () => {
     const fake = await fakeBalancer([() => ({ status: 200, body: '"Server: worker-2, Request count: 7"' })]);
     try {
-      const worker = track(await startWorker('fooled', fake, { LOG_LEVEL: 'info' }));
-      expect(await exitCode(worker)).toBe(1);
-      expect(worker.output()).toContain('not the balancer');
-      expect(worker.output()).not.toContain('registered with balancer');
+      const worker = await runWorkerToExit(`${fake.url}/register-worker`, { LOG_LEVEL: 'info' });
+      expect(worker.code).toBe(1);
+      expect(worker.output).toContain('not the balancer');
+      expect(worker.output).not.toContain('registered with balancer');
       expect(fake.posts).toEqual(['/register-worker']);
     } finally {
       await fake.close();
@@ -67,16 +67,16 @@ describe('what a worker makes of the answer to its registration', () => {
 
   it('stops with exit 1 when the balancer refuses its https url, saying why', async () => {
     const balancer = track(await startBalancer({ HEALTH_CHECK_INTERVAL_MS: '0' }));
-    const worker = track(await startWorker('tls', balancer, { WORKER_URL: 'https://127.0.0.1:8443' }));
-    expect(await exitCode(worker)).toBe(1);
-    expect(worker.output()).toContain('https:// workers are not supported yet');
+    const worker = await runWorkerToExit(`${balancer.url}/register-worker`, { WORKER_URL: 'https://127.0.0.1:8443' });
+    expect(worker.code).toBe(1);
+    expect(worker.output).toContain('https:// workers are not supported yet');
   });
 
   it('stops with exit 1 on a wrong secret, saying the secrets differ', async () => {
     const balancer = track(await startBalancer({ HEALTH_CHECK_INTERVAL_MS: '0' }));
-    const worker = track(await startWorker('wrong-secret', balancer, { REGISTRATION_SECRET: 'another-secret-0123456789' }));
-    expect(await exitCode(worker)).toBe(1);
-    expect(worker.output()).toContain("REGISTRATION_SECRET is not the balancer's");
+    const worker = await runWorkerToExit(`${balancer.url}/register-worker`, { REGISTRATION_SECRET: 'another-secret-0123456789' });
+    expect(worker.code).toBe(1);
+    expect(worker.output).toContain("REGISTRATION_SECRET is not the balancer's");
   });
 
   it('keeps retrying through a 503 and a stale timestamp, then registers', async () => {
