@@ -4,6 +4,7 @@ import { balancerSettings, loadBalancerConfig } from './balancer/config';
 import { createLogger } from './balancer/logger';
 import { generateSecret } from './utils/auth';
 import { settingsOrExit } from './utils/env';
+import { listenProblem } from './utils/network';
 
 /** Entry point of the balancer process: validate the environment once, start, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -34,6 +35,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`balancer failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`balancer failed to start: ${listenProblem(err)}\n`);
   process.exit(1);
 });

@@ -12,6 +12,7 @@ export const balancerSettings = {
   REGISTRATION_SECRET: {
     description: 'shared HMAC secret workers sign registrations with; generated and printed when unset',
     accepts: 'a string of at least 16 characters',
+    secret: true,
     schema: z.string().min(16).optional(),
   },
   STRATEGY: {
@@ -84,6 +85,13 @@ export const balancerSettings = {
     default: 'websocket',
     accepts: 'none, or a comma-separated list of protocol names, e.g. websocket or websocket,h2c',
     schema: z.string().refine(isValidUpgradeSpec),
+  },
+  WORKER_ALLOW: {
+    description:
+      'comma-separated addresses/CIDRs a worker may register at (every address its host resolves to must be inside; empty = any address except cloud metadata, link-local, multicast and unspecified ones)',
+    default: '',
+    accepts: 'a comma-separated list of IPs or CIDRs, e.g. 10.0.0.0/8,127.0.0.1',
+    schema: z.string().refine(isValidTrustSpec),
   },
   LOG_LEVEL: { description: 'pino log level', default: 'info', accepts: 'fatal, error, warn, info, debug, trace or silent', schema: logLevel },
 } satisfies SettingsSpec;

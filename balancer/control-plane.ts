@@ -5,6 +5,7 @@ import type { Logger } from './logger';
 import { checkWorkerUrl, deregistrationSchema, describeSchemaError, registrationSchema } from './registration';
 import type { WorkerRegistry } from './registry';
 import { parseAbsoluteTarget } from './proxy/request-target';
+import { WorkerAddressPolicy } from './worker-address';
 
 /** Paths the gateway answers itself; every other path goes to the data plane without touching Express. */
 export const CONTROL_PATHS: readonly string[] = ['/workers', '/register-worker', '/deregister-worker'];
@@ -56,23 +57,27 @@ export interface ControlPlaneDeps {
   secret: string;
   log: Logger;
   replayGuard?: ReplayGuard;
+  /** Which addresses a worker may be reached at; the default forbids the metadata set and allows the rest. */
+  addresses?: WorkerAddressPolicy;
 }
 
 const MAX_BODY = '64kb';
 
-type Refusal = { status: 400 | 401 | 413; error: string; message: string };
+type Refusal = { status: 400 | 401 | 403 | 413 | 503; error: string; message: string };
 type Verified<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
 
 /**
  * Checks a signed control request in the order that leaks least: signature first (a caller without
- * the secret learns nothing else), then shape, then freshness (timestamp window and nonce), then the url.
+ * the secret learns nothing else), then shape, then freshness (timestamp window and nonce), then the url's
+ * syntax, then the addresses its host stands for (resolved, so this is the one asynchronous step).
  */
-function verifySigned<S extends typeof registrationSchema | typeof deregistrationSchema>(
+async function verifySigned<S extends typeof registrationSchema | typeof deregistrationSchema>(
   req: Request,
   schema: S,
   secret: string,
   guard: ReplayGuard,
-): Verified<z.infer<S> & { origin: string }> {
+  addresses: WorkerAddressPolicy | undefined,
+): Promise<Verified<z.infer<S> & { origin: string }>> {
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   if (!verifySignature(body, req.get(SIGNATURE_HEADER), secret)) {
     return { ok: false, refusal: { status: 401, error: 'bad_signature', message: `missing or wrong ${SIGNATURE_HEADER} header` } };
@@ -87,14 +92,19 @@ function verifySigned<S extends typeof registrationSchema | typeof deregistratio
   if (!parsed.success) return { ok: false, refusal: { status: 400, error: 'invalid_field', message: describeSchemaError(parsed.error) } };
   const freshness = guard.check(parsed.data.timestamp, parsed.data.nonce);
   if (freshness === 'stale') return { ok: false, refusal: { status: 401, error: 'stale_timestamp', message: 'timestamp is more than 30 s from the balancer clock' } };
+  if (freshness === 'before_start') {
+    return { ok: false, refusal: { status: 401, error: 'signed_before_start', message: 'timestamp is from before this balancer started; sign a fresh request' } };
+  }
   if (freshness === 'replayed') return { ok: false, refusal: { status: 401, error: 'replayed_nonce', message: 'nonce was already used' } };
   const url = checkWorkerUrl(parsed.data.url);
   if ('problem' in url) return { ok: false, refusal: { status: 400, error: 'invalid_url', message: url.problem } };
+  const refusal = addresses === undefined ? undefined : await addresses.check(url.hostname);
+  if (refusal) return { ok: false, refusal };
   return { ok: true, value: { ...(parsed.data as z.infer<S>), origin: url.origin } };
 }
 
 /** The control plane: registration and introspection routes, on Express because none of them is hot. */
-export function createControlPlane({ registry, secret, log, replayGuard = new ReplayGuard() }: ControlPlaneDeps): express.Express {
+export function createControlPlane({ registry, secret, log, replayGuard = new ReplayGuard(), addresses = new WorkerAddressPolicy() }: ControlPlaneDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   const rawBody = express.raw({ type: () => true, limit: MAX_BODY });
@@ -110,16 +120,17 @@ export function createControlPlane({ registry, secret, log, replayGuard = new Re
     res.json({ panic: registry.inPanic, workers: registry.describe() });
   });
 
-  app.post('/register-worker', rawBody, (req, res) => {
-    const verified = verifySigned(req, registrationSchema, secret, replayGuard);
+  app.post('/register-worker', rawBody, async (req, res) => {
+    const verified = await verifySigned(req, registrationSchema, secret, replayGuard, addresses);
     if (!verified.ok) return refuse(req, res, verified.refusal);
     const { origin, name, weight } = verified.value;
     const outcome = registry.register({ url: origin, name, weight });
     res.status(outcome === 'created' ? 201 : 200).json({ url: origin, status: outcome });
   });
 
-  app.post('/deregister-worker', rawBody, (req, res) => {
-    const verified = verifySigned(req, deregistrationSchema, secret, replayGuard);
+  // A worker leaving needs no address check: it only ever removes what the registry already holds.
+  app.post('/deregister-worker', rawBody, async (req, res) => {
+    const verified = await verifySigned(req, deregistrationSchema, secret, replayGuard, undefined);
     if (!verified.ok) return refuse(req, res, verified.refusal);
     const removed = registry.deregister(verified.value.origin);
     if (!removed) return res.status(404).json({ error: 'unknown_worker', message: `${verified.value.origin} is not registered` });

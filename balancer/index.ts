@@ -19,6 +19,7 @@ import { controlForbidden } from './errors';
 import { WorkerRegistry, type HealthOptions, type WorkerRecord } from './registry';
 import { UpstreamPool } from './upstream/pool';
 import { createListener } from './listener';
+import { WorkerAddressPolicy } from './worker-address';
 
 export interface Balancer {
   /** The listening socket (see balancer/listener). */
@@ -34,7 +35,7 @@ export interface Balancer {
 export type BalancerOptions = Omit<BalancerConfig, 'REGISTRATION_SECRET'> & { REGISTRATION_SECRET: string };
 
 /** Health settings from the environment: active checks and outlier detection are each off at 0. */
-function healthOptions(config: BalancerOptions): HealthOptions {
+function healthOptions(config: BalancerOptions, lookup: WorkerAddressPolicy['lookup']): HealthOptions {
   return {
     active:
       config.HEALTH_CHECK_INTERVAL_MS > 0
@@ -45,6 +46,7 @@ function healthOptions(config: BalancerOptions): HealthOptions {
             unhealthyThreshold: config.UNHEALTHY_THRESHOLD,
             healthyThreshold: config.HEALTHY_THRESHOLD,
             skipBusy: config.HEALTH_CHECK_SKIP_BUSY,
+            lookup,
           }
         : undefined,
     outlier:
@@ -65,6 +67,8 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
   const now = Date.now;
   const random = Math.random;
   const strategy = createStrategy<WorkerRecord>(config.STRATEGY, { random, now, hashKey: config.HASH_KEY });
+  // Judges every address a worker's host stands for, at registration and on every connect to it.
+  const addresses = new WorkerAddressPolicy(new TrustPolicy(config.WORKER_ALLOW));
   const poolOptions = {
     connectTimeoutMs: config.CONNECT_TIMEOUT_MS,
     responseTimeoutMs: config.RESPONSE_TIMEOUT_MS,
@@ -72,9 +76,10 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     maxConnections: config.WORKER_MAX_CONNECTIONS,
     keepAliveMs: config.UPSTREAM_KEEPALIVE_MS,
     watch: InactivityWatch.forLimits(config.CONNECT_TIMEOUT_MS, config.RESPONSE_TIMEOUT_MS, config.IDLE_TIMEOUT_MS),
+    lookup: addresses.lookup,
   };
-  const registry = new WorkerRegistry(strategy, (origin) => new UpstreamPool(origin, poolOptions), log, now, healthOptions(config));
-  const control = createControlPlane({ registry, secret: config.REGISTRATION_SECRET, log, replayGuard: new ReplayGuard() });
+  const registry = new WorkerRegistry(strategy, (origin) => new UpstreamPool(origin, poolOptions), log, now, healthOptions(config, addresses.lookup));
+  const control = createControlPlane({ registry, secret: config.REGISTRATION_SECRET, log, replayGuard: new ReplayGuard(30_000, now, now()), addresses });
   const trust = new TrustPolicy(config.TRUST_PROXY);
   const slowStart = { windowMs: config.SLOW_START_MS, now, random };
   // Unique per process, so a request that comes back through this balancer is recognised (loop guard).
@@ -106,6 +111,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     // 0 keeps every header. Unset, node's parser keeps 2,000 rawHeaders entries: 1,000 headers, not the
     // 2,000 its documentation gives for maxHeadersCount (_http_common's MAX_HEADER_PAIRS, Node 20).
     checkRequest: createRequestCheck(config.MAX_REQUEST_HEADERS),
+    lookup: addresses.lookup,
     headersKept: () => (fallback.maxHeadersCount === 0 ? Infinity : (fallback.maxHeadersCount ?? 1000)),
   });
 

@@ -1,44 +1,23 @@
-import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
- * Addresses a worker may not advertise: they either cannot be a real peer (unspecified), are not one
- * host (multicast), or reach things a balancer must never be pointed at (link-local: cloud metadata
- * services live at 169.254.169.254).
+ * The syntax of a worker's url: plain http://host:port, nothing else. Returns the normalised origin
+ * and the host to judge (balancer/worker-address.ts decides which addresses it may stand for), or why
+ * it was refused. https:// is refused here, as a value, because the upstream pool speaks plain HTTP
+ * only (TLS to workers comes later); refusing it later, inside the registry, was a 500.
  */
-const forbidden = new BlockList();
-forbidden.addSubnet('169.254.0.0', 16, 'ipv4');
-forbidden.addSubnet('224.0.0.0', 4, 'ipv4');
-forbidden.addAddress('0.0.0.0', 'ipv4');
-forbidden.addSubnet('fe80::', 10, 'ipv6');
-forbidden.addSubnet('ff00::', 8, 'ipv6');
-forbidden.addAddress('::', 'ipv6');
-
-/** Why a url was refused, or undefined if it is a plain http(s)://host:port origin. Returns the normalised origin otherwise. */
-export function checkWorkerUrl(raw: string): { origin: string } | { problem: string } {
+export function checkWorkerUrl(raw: string): { origin: string; hostname: string } | { problem: string } {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     return { problem: 'url is not a valid URL' };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { problem: 'url must use http or https' };
+  if (url.protocol === 'https:') return { problem: 'https:// workers are not supported yet; register an http:// url' };
+  if (url.protocol !== 'http:') return { problem: 'url must use http' };
   if (url.username || url.password) return { problem: 'url must not carry credentials' };
   if (url.search || url.hash || !/^[a-z]+:\/\/[^/]+\/?$/i.test(raw)) return { problem: 'url must be scheme://host:port with no path, query or fragment' };
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const family = isIP(host);
-  if (family !== 0) {
-    const mapped = family === 6 ? ipv4MappedAddress(host) : undefined;
-    const blocked = mapped ? forbidden.check(mapped, 'ipv4') : forbidden.check(host, family === 4 ? 'ipv4' : 'ipv6');
-    if (blocked) return { problem: `url host ${host} is link-local, unspecified or multicast` };
-  }
-  return { origin: url.origin };
-}
-
-/** "::ffff:169.254.1.1" reaches the IPv4 host, so it is checked as that host. */
-function ipv4MappedAddress(host: string): string | undefined {
-  const match = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
-  return match?.[1];
+  return { origin: url.origin, hostname: url.hostname.replace(/^\[|\]$/g, '') };
 }
 
 const signedFields = {

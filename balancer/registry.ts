@@ -131,7 +131,7 @@ export class WorkerRegistry {
     this.workers.set(reg.url, worker);
     this.checker?.watch(reg.url);
     this.reconcile();
-    this.log.info({ worker: reg.url, name: reg.name, weight: reg.weight, workers: this.workers.size }, 'worker registered');
+    this.log.info({ worker: reg.url, workerName: reg.name, weight: reg.weight, workers: this.workers.size }, 'worker registered');
     return 'created';
   }
 

@@ -5,6 +5,13 @@ import { generateSecret } from '../utils/auth';
 /**
  * `npm start`: the balancer on 127.0.0.1:PORT (8080) and three workers on the next three ports, all
  * sharing a freshly generated secret. Ctrl-C stops everything. Everything binds loopback only.
+ * The secret is never printed: every process gets it from here, through its environment.
+ *
+ * Each child runs in its own process group (detached), so the terminal's Ctrl-C, which goes to the
+ * whole foreground group, reaches only this script; it then stops the workers first (each
+ * deregisters from the still-running balancer) and the balancer last. Were the children in the
+ * terminal's group, all four would get SIGINT at once and each worker's deregistration would race
+ * the balancer's exit (three "could not deregister" warnings).
  */
 const balancerPort = Number(process.env.PORT ?? 8080);
 const secret = generateSecret();
@@ -12,33 +19,52 @@ const dist = join(__dirname, '..');
 const children: ChildProcess[] = [];
 
 function run(label: string, script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [join(dist, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(dist, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const prefix = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).map((line) => `[${label}] ${line}\n`).join('');
   child.stdout!.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
   child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
   child.on('exit', (code, signal) => {
-    if (!stopping) console.log(`[${label}] exited (${signal ?? code})`);
+    if (stopping) return;
+    // A child that dies while the demo runs (a busy port, a bad setting) ends the demo: its own output says why.
+    console.error(`[${label}] exited (${signal ?? code}); stopping the demo`);
+    stopAll(1);
   });
   children.push(child);
   return child;
 }
 
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
 let stopping = false;
-function stopAll(): void {
+/** Workers first, so each deregisters from a balancer still there to answer; then the balancer. */
+function stopAll(code = 0): void {
   if (stopping) return;
   stopping = true;
   console.log('\nstopping the demo...');
-  for (const child of children) child.kill('SIGTERM');
-  let left = children.length;
-  for (const child of children) child.once('exit', () => --left === 0 && process.exit(0));
-  setTimeout(() => process.exit(0), 12_000).unref();
+  setTimeout(() => process.exit(code || 1), 12_000).unref();
+  const [balancer, ...workers] = children;
+  for (const worker of workers) worker.kill('SIGTERM');
+  void Promise.all(workers.map(exited))
+    .then(() => {
+      balancer?.kill('SIGTERM');
+      return balancer && exited(balancer);
+    })
+    .then(() => process.exit(code));
 }
-process.on('SIGINT', stopAll);
-process.on('SIGTERM', stopAll);
+process.on('SIGINT', () => stopAll());
+process.on('SIGTERM', () => stopAll());
+// Detached children outlive this script unless told: a crash of the script still takes them down.
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+});
 
 /** Polls the balancer's /workers until `ready` says yes; bounded, like every loop here. */
 async function waitForBalancer(ready: (workers: string[]) => boolean): Promise<void> {
   for (let i = 0; i < 100; i++) {
+    if (stopping) throw new Error('stopped');
     try {
       const workers = (await (await fetch(`http://127.0.0.1:${balancerPort}/workers`)).json()) as string[];
       if (ready(workers)) return;
@@ -75,6 +101,7 @@ Press Ctrl-C to stop all four processes.
 }
 
 main().catch((err: Error) => {
+  if (stopping) return;
   console.error(`demo failed: ${err.message}`);
-  stopAll();
+  stopAll(1);
 });

@@ -31,12 +31,18 @@ export function generateSecret(): string {
   return randomBytes(32).toString('hex');
 }
 
-export type FreshnessVerdict = 'fresh' | 'stale' | 'replayed';
+export type FreshnessVerdict = 'fresh' | 'stale' | 'replayed' | 'before_start';
 
 /**
  * Remembers nonces for as long as their timestamps are acceptable; a nonce seen twice in that window
  * is a replay. Memory is bounded by the registration rate times the window, and expired nonces are
  * swept on each check, so no timer is needed.
+ *
+ * Nonces live in memory, so a restart forgets them: a request captured shortly before a restart could
+ * be replayed once after it. `notBefore` (the balancer passes its start time) closes that: a timestamp
+ * earlier than it is refused, since no nonce from before it is remembered. A live worker signs every
+ * attempt afresh, so it is unaffected; one whose clock runs behind the balancer's by d is refused for
+ * the first d after a restart and gets in on a retry once its clock has passed the start.
  */
 export class ReplayGuard {
   private readonly seen = new Map<string, number>();
@@ -44,11 +50,13 @@ export class ReplayGuard {
   constructor(
     private readonly windowMs = 30_000,
     private readonly now: () => number = Date.now,
+    private readonly notBefore = 0,
   ) {}
 
   check(timestamp: number, nonce: string): FreshnessVerdict {
     const now = this.now();
     if (Math.abs(now - timestamp) > this.windowMs) return 'stale';
+    if (timestamp < this.notBefore) return 'before_start';
     this.sweep(now);
     if (this.seen.has(nonce)) return 'replayed';
     // Keep it until its timestamp leaves the window on either side.

@@ -26,3 +26,15 @@ export function advertisedUrl(opts: { workerUrl?: string; host: string; port: nu
   const hostPart = host.includes(':') ? `[${host}]` : host;
   return `http://${hostPart}:${opts.port}`;
 }
+
+/**
+ * Why a server could not listen, in words an operator acts on; called by both entrypoints when
+ * listen() fails at start. A busy port is named as such (it used to read as a vague start failure).
+ */
+export function listenProblem(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.code === 'EADDRINUSE') return `port ${e.port} on ${e.address} is busy (EADDRINUSE): another process listens there; set PORT to a free port`;
+  if (e.code === 'EACCES') return `no permission to listen on port ${e.port} on ${e.address} (EACCES); use a port above 1023 or set PORT`;
+  if (e.code === 'EADDRNOTAVAIL') return `${e.address} is not an address of this machine (EADDRNOTAVAIL); check HOST`;
+  return err instanceof Error ? err.message : String(err);
+}

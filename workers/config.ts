@@ -8,13 +8,14 @@ export const workerSettings = {
   HOST: { description: 'address the worker binds', default: '0.0.0.0', accepts: 'an IP address or hostname', schema: host },
   NAME: { description: 'name shown in responses and logs', default: hostname(), accepts: 'a non-empty string', schema: z.string().min(1).max(128) },
   LOAD_BALANCER_REGISTER: {
-    description: "full URL of the balancer's /register-worker; unset runs the worker stand-alone",
-    accepts: 'an http(s) URL, e.g. http://balancer:8080/register-worker',
-    schema: httpUrl.optional(),
+    description: "the balancer's address, e.g. http://balancer:8080 (/register-worker is appended); unset runs the worker stand-alone",
+    accepts: 'an http(s) URL with no path, or one whose path ends in /register-worker, e.g. http://balancer:8080',
+    schema: httpUrl.transform(registerUrl).pipe(z.string()).optional(),
   },
   REGISTRATION_SECRET: {
     description: 'shared HMAC secret (the balancer prints it if it generated one); required with LOAD_BALANCER_REGISTER',
     accepts: 'a string of at least 16 characters',
+    secret: true,
     schema: z.string().min(16).optional(),
   },
   WORKER_URL: {
@@ -28,6 +29,19 @@ export const workerSettings = {
   SHUTDOWN_TIMEOUT_MS: { description: 'longest wait for in-flight requests on SIGTERM before exiting anyway', default: '10000', accepts: 'a positive integer (ms)', schema: positiveMs },
   LOG_LEVEL: { description: 'pino log level', default: 'info', accepts: 'fatal, error, warn, info, debug, trace or silent', schema: logLevel },
 } satisfies SettingsSpec;
+
+/**
+ * A base URL gets the balancer's /register-worker; a path ending in it is kept (a balancer behind a
+ * path prefix); any other path is refused, because a POST to it would reach whatever the balancer
+ * proxies there (another worker, whose 200 would look like a registration).
+ */
+function registerUrl(raw: string, ctx: z.RefinementCtx): string {
+  const url = new URL(raw);
+  if (url.search || url.hash) ctx.addIssue({ code: 'custom', message: 'no query or fragment' });
+  else if (url.pathname === '/') return `${url.origin}/register-worker`;
+  else if (!url.pathname.endsWith('/register-worker')) ctx.addIssue({ code: 'custom', message: 'path must be empty or end in /register-worker' });
+  return url.toString();
+}
 
 export type WorkerConfig = SettingsOf<typeof workerSettings>;
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { settingsOrExit } from '../utils/env';
-import { advertisedUrl } from '../utils/network';
+import { advertisedUrl, listenProblem } from '../utils/network';
 import { loadWorkerConfig, workerSettings } from './config';
 import { RegistrationClient } from './registration-client';
 import { createWorkerApp } from './worker-app';
@@ -36,6 +36,11 @@ async function main(): Promise<void> {
       weight: config.WORKER_WEIGHT,
       heartbeatMs: config.HEARTBEAT_INTERVAL_MS,
       log,
+      onRefused: (reason) => {
+        process.stderr.write(`worker stopped: ${reason}\n`);
+        server.close();
+        process.exit(1);
+      },
     });
     registration.start();
   } else {
@@ -65,6 +70,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`worker failed to start: ${listenProblem(err)}\n`);
   process.exit(1);
 });

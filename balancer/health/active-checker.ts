@@ -1,9 +1,12 @@
+import type { LookupFunction } from 'node:net';
 import { Agent, request } from 'undici';
 
 export interface ActiveCheckOptions {
   path: string;
   intervalMs: number;
   timeoutMs: number;
+  /** The same address check as the traffic pools' connects (WorkerAddressPolicy.lookup): probes are connections too. */
+  lookup?: LookupFunction;
 }
 
 /**
@@ -26,7 +29,7 @@ export class ActiveHealthChecker {
     private readonly report: (url: string, healthy: boolean, reason?: string) => void,
     private readonly answeredSinceLastProbe?: (url: string) => boolean,
   ) {
-    this.agent = new Agent({ connections: 1, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connect: { timeout: opts.timeoutMs } });
+    this.agent = new Agent({ connections: 1, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connect: { timeout: opts.timeoutMs, lookup: opts.lookup } });
   }
 
   watch(url: string): void {

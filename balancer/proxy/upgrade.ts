@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Socket } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Strategy } from '../../strategies';
 import { classifyUpstreamError, errorBody, loopDetected, noWorker, unaskedSwitch, type ProxyError } from '../errors';
@@ -36,6 +36,8 @@ export interface UpgradeDeps {
   headersKept(): number;
   /** The data plane's own refusals (framing, Host, header cap), applied to a handshake as to any request. */
   checkRequest: RequestCheck;
+  /** Judges the worker's resolved addresses at connect, as the pools do (WorkerAddressPolicy.lookup). */
+  lookup?: LookupFunction;
 }
 
 /** 431 for an upgrade request with as many headers as node keeps, so perhaps more than it kept. */
@@ -85,7 +87,7 @@ function headerBlock(rawHeaders: string[], skip: (lower: string) => boolean): st
  * side closes. The connection counts as in flight on its worker for as long as it is open, and it is
  * not tied to the worker's pool, so draining a worker lets open connections finish.
  */
-export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs, protocols, serveAsPlain, headersKept, checkRequest }: UpgradeDeps) {
+export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs, protocols, serveAsPlain, headersKept, checkRequest, lookup }: UpgradeDeps) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const granted = grantedUpgrade(req.rawHeaders, protocols);
     if (granted === '') {
@@ -111,6 +113,7 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
       path: upstream.path,
       headers: [...upstream.headers, 'Connection', 'Upgrade', 'Upgrade', granted],
       agent: false,
+      lookup,
       timeout: connectTimeoutMs,
     });
 

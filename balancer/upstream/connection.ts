@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, type LookupFunction, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { LAST_CHUNK, writeChunk } from '../http-syntax';
 import type { InactivityWatch, Watched } from '../inactivity-watch';
@@ -50,6 +50,8 @@ export interface ConnectionOptions {
   idleTimeoutMs: number;
   /** Times the three limits above, for every connection of every pool on one interval. */
   watch: InactivityWatch;
+  /** Resolves and judges a worker's host name at connect (DNS rebinding); Node skips it for an IP literal. */
+  lookup?: LookupFunction;
 }
 
 /**
@@ -89,7 +91,7 @@ export class UpstreamConnection implements ResponseEvents, Watched {
     private readonly hostHeader: string,
   ) {
     this.idleLimitMs = keepAliveMs;
-    const socket = connect({ host: opts.host, port: opts.port, noDelay: true, onread: { buffer: READ_BUFFER, callback: this.onSocketRead } });
+    const socket = connect({ host: opts.host, port: opts.port, lookup: opts.lookup, noDelay: true, onread: { buffer: READ_BUFFER, callback: this.onSocketRead } });
     socket.on('connect', this.onSocketConnect);
     socket.on('end', this.onSocketEnd);
     socket.on('error', this.onSocketError);

@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import { InactivityWatch } from '../inactivity-watch';
 import { UpstreamConnection, type ConnectionOptions, type ConnectionOwner, type ExchangeHandler } from './connection';
 import { UpstreamError } from './errors';
@@ -13,6 +14,12 @@ export interface PoolOptions {
   keepAliveMs?: number;
   /** Times the connect, response and body-silence limits; pools share one, else each makes its own. */
   watch?: InactivityWatch;
+  /**
+   * Resolves a worker's host name for each new connection and refuses a forbidden address
+   * (WorkerAddressPolicy.lookup): the address Node connects to is the one just judged, so a name
+   * re-pointed after registration cannot reach the metadata service. Unused for an IP literal.
+   */
+  lookup?: LookupFunction;
 }
 
 /** The part of a pool the registry and the proxy use. */
@@ -70,6 +77,7 @@ export class UpstreamPool implements WorkerPool, ConnectionOwner {
       responseTimeoutMs: opts.responseTimeoutMs,
       idleTimeoutMs: opts.idleTimeoutMs,
       watch: opts.watch ?? InactivityWatch.forLimits(opts.connectTimeoutMs, opts.responseTimeoutMs, opts.idleTimeoutMs),
+      lookup: opts.lookup,
     };
   }
 

@@ -59,7 +59,7 @@ describe('loadBalancerConfig', () => {
   });
 
   it('refuses a REGISTRATION_SECRET shorter than 16 characters', () => {
-    expect(problemsOf({ REGISTRATION_SECRET: 'a'.repeat(15) })).toEqual(['REGISTRATION_SECRET="aaaaaaaaaaaaaaa": expected a string of at least 16 characters']);
+    expect(problemsOf({ REGISTRATION_SECRET: 'a'.repeat(15) })).toEqual(['REGISTRATION_SECRET=(hidden, 15 characters): expected a string of at least 16 characters']);
     expect(loadBalancerConfig({ REGISTRATION_SECRET: 'a'.repeat(16) }).REGISTRATION_SECRET).toBe('a'.repeat(16));
   });
 

@@ -174,7 +174,12 @@ describe('POST /register-worker refused', () => {
 
   it('400 for a link-local url', async () => {
     const res = await expectRefusal(() => register({ url: 'http://169.254.169.254:80' }), 400, 'invalid_url');
-    expect(res.body.message).toBe('url host 169.254.169.254 is link-local, unspecified or multicast');
+    expect(res.body.message).toBe('url host 169.254.169.254 is link-local (cloud metadata at 169.254.169.254)');
+  });
+
+  it('400, not 500, for an https url, and no pool is made for it', async () => {
+    const res = await expectRefusal(() => register({ url: 'https://127.0.0.1:8443' }), 400, 'invalid_url');
+    expect(res.body.message).toContain('https:// workers are not supported yet');
   });
 
   it('413 for a body over 64 kB', async () => {

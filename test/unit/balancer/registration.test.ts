@@ -1,23 +1,33 @@
+import { UpstreamPool } from '../../../balancer/upstream/pool';
 import { checkWorkerUrl, deregistrationSchema, describeSchemaError, registrationSchema } from '../../../balancer/registration';
 
 const NONCE = '00112233445566778899aabbccddeeff';
 
 describe('checkWorkerUrl', () => {
   it.each([
-    ['http://127.0.0.1:8081', 'http://127.0.0.1:8081'],
-    ['https://worker.internal:8443', 'https://worker.internal:8443'],
-    ['http://[::1]:9000', 'http://[::1]:9000'],
-    ['http://worker1:8080', 'http://worker1:8080'],
-    ['http://192.0.2.5:8080', 'http://192.0.2.5:8080'],
-  ])('accepts %s as %s', (raw, origin) => {
-    expect(checkWorkerUrl(raw)).toEqual({ origin });
+    ['http://127.0.0.1:8081', 'http://127.0.0.1:8081', '127.0.0.1'],
+    ['http://[::1]:9000', 'http://[::1]:9000', '::1'],
+    ['http://worker1:8080', 'http://worker1:8080', 'worker1'],
+    ['http://192.0.2.5:8080', 'http://192.0.2.5:8080', '192.0.2.5'],
+  ])('accepts %s as %s, host %s', (raw, origin, hostname) => {
+    expect(checkWorkerUrl(raw)).toEqual({ origin, hostname });
   });
 
   it('normalises to the origin: trailing slash and default port dropped, host lower-cased', () => {
-    expect(checkWorkerUrl('http://127.0.0.1:8081/')).toEqual({ origin: 'http://127.0.0.1:8081' });
-    expect(checkWorkerUrl('http://worker1:80')).toEqual({ origin: 'http://worker1' });
-    expect(checkWorkerUrl('https://worker1:443/')).toEqual({ origin: 'https://worker1' });
-    expect(checkWorkerUrl('HTTP://Worker1:8080')).toEqual({ origin: 'http://worker1:8080' });
+    expect(checkWorkerUrl('http://127.0.0.1:8081/')).toMatchObject({ origin: 'http://127.0.0.1:8081' });
+    expect(checkWorkerUrl('http://worker1:80')).toMatchObject({ origin: 'http://worker1' });
+    expect(checkWorkerUrl('HTTP://Worker1:8080')).toMatchObject({ origin: 'http://worker1:8080' });
+  });
+
+  it('gives the host the address check judges: an IPv6 literal unbracketed, other IPv4 spellings as dotted', () => {
+    expect(checkWorkerUrl('http://[::ffff:169.254.169.254]:80')).toMatchObject({ hostname: '::ffff:a9fe:a9fe' });
+    // 2852039166 is 169.254.169.254 as one decimal number; 0 is 0.0.0.0.
+    expect(checkWorkerUrl('http://2852039166:80')).toMatchObject({ hostname: '169.254.169.254' });
+    expect(checkWorkerUrl('http://0:8080')).toMatchObject({ hostname: '0.0.0.0' });
+  });
+
+  it('refuses https, which the pool cannot serve yet, as a value saying so', () => {
+    expect(checkWorkerUrl('https://worker.internal:8443')).toEqual({ problem: 'https:// workers are not supported yet; register an http:// url' });
   });
 
   it('refuses what is not a URL', () => {
@@ -26,7 +36,7 @@ describe('checkWorkerUrl', () => {
   });
 
   it.each(['ftp://worker1:21', 'javascript:alert(1)', 'file:///etc/passwd', 'ws://worker1:8080'])('refuses the scheme of %s', (raw) => {
-    expect(checkWorkerUrl(raw)).toEqual({ problem: 'url must use http or https' });
+    expect(checkWorkerUrl(raw)).toEqual({ problem: 'url must use http' });
   });
 
   it('refuses credentials', () => {
@@ -41,33 +51,11 @@ describe('checkWorkerUrl', () => {
     },
   );
 
-  it.each([
-    ['http://169.254.169.254:80', '169.254.169.254'],
-    ['http://169.254.1.1:8080', '169.254.1.1'],
-    ['http://[fe80::1]:8080', 'fe80::1'],
-    ['http://0.0.0.0:8080', '0.0.0.0'],
-    ['http://[::]:8080', '::'],
-    ['http://224.0.0.1:8080', '224.0.0.1'],
-    ['http://239.255.255.250:1900', '239.255.255.250'],
-    ['http://[ff02::1]:8080', 'ff02::1'],
-  ])('refuses link-local, unspecified and multicast hosts: %s', (raw, host) => {
-    expect(checkWorkerUrl(raw)).toEqual({ problem: `url host ${host} is link-local, unspecified or multicast` });
-  });
-
-  it('refuses an IPv4-mapped IPv6 address of a link-local host', () => {
-    const result = checkWorkerUrl('http://[::ffff:169.254.169.254]:80');
-    expect(result).toHaveProperty('problem');
-    expect((result as { problem: string }).problem).toMatch(/link-local, unspecified or multicast$/);
-  });
-
-  it('refuses other spellings of forbidden IPv4 hosts that the URL parser normalises', () => {
-    // 2852039166 is 169.254.169.254 as one decimal number; 0 is 0.0.0.0.
-    expect(checkWorkerUrl('http://2852039166:80')).toHaveProperty('problem');
-    expect(checkWorkerUrl('http://0:8080')).toHaveProperty('problem');
-  });
-
-  it('accepts an IPv4-mapped address of an ordinary host', () => {
-    expect(checkWorkerUrl('http://[::ffff:192.0.2.5]:8080')).toEqual({ origin: 'http://[::ffff:c000:205]:8080' });
+  it('accepts only urls the upstream pool can be built for', () => {
+    for (const raw of ['http://127.0.0.1:8081', 'http://[::1]:9000', 'http://worker1', 'https://worker1:8443', 'http://0:8080']) {
+      const checked = checkWorkerUrl(raw);
+      if ('origin' in checked) expect(() => new UpstreamPool(checked.origin, { connectTimeoutMs: 1, responseTimeoutMs: 1, idleTimeoutMs: 1, maxConnections: 0 })).not.toThrow();
+    }
   });
 });
 

@@ -185,3 +185,12 @@ describe('signedPayload', () => {
     expect(parsed.nonce).toMatch(/^[0-9a-f]{32}$/);
   });
 });
+
+describe('ReplayGuard with a start time', () => {
+  it('refuses a timestamp from before the start, even inside the window, and accepts one from after it', () => {
+    const start = 1_700_000_000_000;
+    const guard = new ReplayGuard(30_000, () => start + 1_000, start);
+    expect(guard.check(start - 1, '00112233445566778899aabbccddeeff')).toBe('before_start');
+    expect(guard.check(start, '00112233445566778899aabbccddeef0')).toBe('fresh');
+  });
+});

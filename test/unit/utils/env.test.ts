@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, helpText, httpUrl, loadSettings, port, positiveMs, type SettingsSpec } from '../../../utils/env';
+import { ConfigError, helpText, httpUrl, loadSettings, packageVersion, parseArguments, port, positiveMs, type SettingsSpec } from '../../../utils/env';
 
 const spec = {
   PORT: { description: 'port to listen on', default: '8080', accepts: 'an integer 0-65535', schema: port },
@@ -104,5 +104,51 @@ describe('helpText', () => {
       return line.indexOf(spec[name as keyof typeof spec].description);
     });
     expect(new Set(columns).size).toBe(1);
+  });
+});
+
+describe('secret settings', () => {
+  const secretSpec = {
+    TOKEN: { description: 'a secret', accepts: 'at least 16 characters', secret: true, schema: z.string().min(16) },
+    NAME: { description: 'a name', accepts: 'at least 3 characters', schema: z.string().min(3) },
+  } satisfies SettingsSpec;
+
+  it('never puts the value of a secret setting in the error, only its length', () => {
+    let error: unknown;
+    try {
+      loadSettings(secretSpec, { TOKEN: 'hunter2-short', NAME: 'x' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { message, problems } = error as ConfigError;
+    expect(message).not.toContain('hunter2');
+    expect(problems).toEqual(['TOKEN=(hidden, 13 characters): expected at least 16 characters', 'NAME="x": expected at least 3 characters']);
+  });
+});
+
+describe('parseArguments', () => {
+  it('accepts no arguments, --help, -h and --version', () => {
+    expect(parseArguments([])).toEqual({ action: 'run' });
+    expect(parseArguments(['--help'])).toEqual({ action: 'help' });
+    expect(parseArguments(['-h'])).toEqual({ action: 'help' });
+    expect(parseArguments(['--version'])).toEqual({ action: 'version' });
+  });
+
+  it('refuses an unknown flag or a stray argument, naming it', () => {
+    expect(parseArguments(['--port', '9999'])).toEqual({ action: 'refuse', problem: expect.stringContaining('--port') });
+    expect(parseArguments(['9999'])).toEqual({ action: 'refuse', problem: expect.stringContaining('9999') });
+    expect(parseArguments(['--help', '--verbose'])).toEqual({ action: 'refuse', problem: expect.stringContaining('--verbose') });
+  });
+
+  it('points an unknown flag that looks like a setting at its variable', () => {
+    const parsed = parseArguments(['--port=9999'], ['PORT', 'HOST']);
+    expect(parsed).toEqual({ action: 'refuse', problem: expect.stringContaining('PORT=') });
+  });
+});
+
+describe('packageVersion', () => {
+  it("is package.json's version", () => {
+    expect(packageVersion()).toBe((require('../../../package.json') as { version: string }).version);
   });
 });

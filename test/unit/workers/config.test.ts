@@ -64,7 +64,7 @@ describe('loadWorkerConfig', () => {
 
   it('refuses a secret shorter than 16 characters', () => {
     const error = errorOf({ LOAD_BALANCER_REGISTER: 'http://balancer:8080/register-worker', REGISTRATION_SECRET: 'short-secret' });
-    expect(error.problems).toEqual(['REGISTRATION_SECRET="short-secret": expected a string of at least 16 characters']);
+    expect(error.problems).toEqual(['REGISTRATION_SECRET=(hidden, 12 characters): expected a string of at least 16 characters']);
   });
 
   it('refuses a LOAD_BALANCER_REGISTER or WORKER_URL that is not http(s)', () => {
@@ -81,4 +81,27 @@ describe('loadWorkerConfig', () => {
   it('refuses a negative WORKER_DELAY_MS and a zero HEARTBEAT_INTERVAL_MS', () => {
     expect(errorOf({ WORKER_DELAY_MS: '-1', HEARTBEAT_INTERVAL_MS: '0' }).problems.map((p) => p.split('=')[0])).toEqual(['WORKER_DELAY_MS', 'HEARTBEAT_INTERVAL_MS']);
   });
+});
+
+describe('LOAD_BALANCER_REGISTER', () => {
+  const load = (url: string) => loadWorkerConfig({ LOAD_BALANCER_REGISTER: url, REGISTRATION_SECRET: SECRET }).LOAD_BALANCER_REGISTER;
+
+  it("gets the balancer's /register-worker appended when it is a base URL", () => {
+    expect(load('http://balancer:8080')).toBe('http://balancer:8080/register-worker');
+    expect(load('http://balancer:8080/')).toBe('http://balancer:8080/register-worker');
+  });
+
+  it('keeps a URL that ends in /register-worker, behind a path prefix too', () => {
+    expect(load('http://balancer:8080/register-worker')).toBe('http://balancer:8080/register-worker');
+    expect(load('https://gw.example/lb/register-worker')).toBe('https://gw.example/lb/register-worker');
+  });
+
+  it.each(['http://balancer:8080/register', 'http://balancer:8080/register-worker/', 'http://balancer:8080/register-worker?x=1', 'http://balancer:8080/#register-worker'])(
+    'refuses any other path: %s',
+    (url) => {
+      const error = errorOf({ LOAD_BALANCER_REGISTER: url, REGISTRATION_SECRET: SECRET });
+      expect(error.problems).toHaveLength(1);
+      expect(error.problems[0]).toMatch(/^LOAD_BALANCER_REGISTER=.*\/register-worker/);
+    },
+  );
 });
