@@ -19,6 +19,8 @@ export interface UpgradeDeps {
   log: Logger;
   slowStart: SlowStart;
   connectTimeoutMs: number;
+  /** A tunnel silent both ways for this long is closed (WEBSOCKET_IDLE_TIMEOUT_MS); 0 never closes it. */
+  idleTimeoutMs?: number;
 }
 
 /** Writes one of the gateway's errors on a raw socket (no ServerResponse exists for an upgrade) and closes it. */
@@ -41,7 +43,7 @@ function headerBlock(rawHeaders: string[], skip: (lower: string) => boolean): st
  * side closes. The connection counts as in flight on its worker for as long as it is open, and it is
  * not tied to the worker's pool, so draining a worker lets open connections finish.
  */
-export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs }: UpgradeDeps) {
+export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs, idleTimeoutMs = 0 }: UpgradeDeps) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const clientIp = clientAddress(req.socket.remoteAddress);
@@ -88,6 +90,10 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
       };
       socket.once('close', closeBoth);
       upstreamSocket.once('close', closeBoth);
+      // Everything the tunnel carries is read from or written to the client socket, so its timer (re-armed
+      // by node on every read and write) measures silence both ways, as nginx's proxy_read_timeout does.
+      // Per tunnel, not per message: the upgraded path is not the request path.
+      if (idleTimeoutMs > 0) (socket as Socket).setTimeout(idleTimeoutMs, closeBoth);
     });
 
     // The worker declined to upgrade: relay its answer as an ordinary response, framed by closing.
