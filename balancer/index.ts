@@ -118,7 +118,6 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     else if (controlAllow.isEmpty || controlAllow.trusts(clientAddress(req.socket.remoteAddress))) control(req, res);
     else sendProxyError(res, controlForbidden);
   };
-  fallback.on('upgrade', upgrade);
   // A broken client socket or a request node refuses is an expected event: answer if we still can, never crash.
   fallback.on('clientError', onClientError);
   const descriptorLimit = softDescriptorLimit() ?? FALLBACK_DESCRIPTOR_LIMIT;
@@ -127,6 +126,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     proxy,
     fallback,
     serveFallback,
+    serveUpgrade: upgrade,
     fastPath: config.FAST_PATH,
     maxClientConnections,
     log,

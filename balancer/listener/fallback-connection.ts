@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { requestTimeout } from '../errors';
 import { sendProxyError } from '../proxy/handle-failure';
 import type { ClientSlot } from './client-slots';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /**
  * A client connection node:http serves (handed over by the listener, or all of them with
@@ -28,6 +30,10 @@ export class FallbackConnection implements ClientSlot {
   private readonly waiting: (IncomingMessage | ServerResponse)[] = [];
   private head = 0;
   private activeRes: ServerResponse | null = null;
+  /** An upgrade parsed behind a response still under way: it waits for that response (node ends parsing at one). */
+  private upgrade: (() => void) | null = null;
+  /** Upgraded: a tunnel, never idle between requests again. */
+  private tunnel = false;
 
   constructor(
     private readonly socket: Socket,
@@ -39,7 +45,14 @@ export class FallbackConnection implements ClientSlot {
   }
 
   idleSince(): number {
-    return this.active ? -1 : this.idleAt;
+    return this.active || this.tunnel ? -1 : this.idleAt;
+  }
+
+  /** node:http's 'upgrade' for this connection: run now, or once the response before it has closed (node would write both at once). */
+  acceptUpgrade(serve: UpgradeHandler, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.tunnel = true;
+    if (!this.active) return serve(req, socket, head);
+    this.upgrade = () => serve(req, socket, head);
   }
 
   /** node:http's 'request' for this connection. */
@@ -98,11 +111,17 @@ export class FallbackConnection implements ClientSlot {
       }
       return this.dispatch(req, res);
     }
+    if (this.upgrade !== null) {
+      const upgrade = this.upgrade;
+      this.upgrade = null;
+      return upgrade();
+    }
     this.idleAt = performance.now();
   };
 
   private readonly onClose = (): void => {
     this.closed = true;
+    this.upgrade = null;
     this.waiting.length = 0;
     this.head = 0;
   };

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { InactivityWatch } from '../inactivity-watch';
 import type { Logger } from '../logger';
 import { ClientConnection, type ConnectionDeps } from './client-connection';
 import { ClientSlots } from './client-slots';
-import { FallbackConnection, type RequestHandler } from './fallback-connection';
+import { FallbackConnection, type RequestHandler, type UpgradeHandler } from './fallback-connection';
 
 export interface Listener {
   /** The listening socket; every connection starts here. */
@@ -16,6 +17,8 @@ export interface Listener {
 export interface ListenerOptions extends Omit<ConnectionDeps, 'released' | 'keepAliveLine' | 'watch' | 'handOver'> {
   /** What node:http does with each request it parses (control plane or data plane); called one request at a time per connection. */
   serveFallback: RequestHandler;
+  /** What node:http does with an Upgrade request (the WebSocket proxy); called after any response before it on the connection. */
+  serveUpgrade?: UpgradeHandler;
   /** False (FAST_PATH=false): the listener never reads a request, every connection goes to node:http as it is accepted. */
   fastPath?: boolean;
   /** Most client connections open at once (MAX_CLIENT_CONNECTIONS); see ClientSlots. */
@@ -33,7 +36,7 @@ const SILENT = { warn: () => {} } as unknown as Logger;
  * Every client connection, wherever it is served, counts against one cap.
  */
 export function createListener(options: ListenerOptions): Listener {
-  const { serveFallback, fastPath = true, maxClientConnections = Infinity, log = SILENT, ...deps } = options;
+  const { serveFallback, serveUpgrade, fastPath = true, maxClientConnections = Infinity, log = SILENT, ...deps } = options;
   const connections = new Set<ClientConnection>();
   const slots = new ClientSlots(maxClientConnections, log);
   const watch = InactivityWatch.forLimits(deps.keepAliveTimeoutMs, deps.bodyIdleTimeoutMs);
@@ -56,6 +59,13 @@ export function createListener(options: ListenerOptions): Listener {
     if (slot instanceof FallbackConnection) slot.accept(req, res);
     else serveFallback(req, res); // refused or closed since: node answers into a socket being destroyed
   });
+  if (serveUpgrade !== undefined) {
+    deps.fallback.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const slot = slots.slotOf(req.socket);
+      if (slot instanceof FallbackConnection) slot.acceptUpgrade(serveUpgrade, req, socket, head);
+      else serveUpgrade(req, socket, head);
+    });
+  }
   const keepAliveLine = `Keep-Alive: timeout=${Math.floor(deps.keepAliveTimeoutMs / 1000)}\r\n`;
   // node:http starts tracking connections (for its headers and request timeouts, and for
   // closeIdleConnections) when it starts listening; this one never listens itself, only adopts sockets.

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { defaultClientCap } from '../../balancer/listener/descriptor-budget';
 import { FAST_PATH_MODES, startBalancer, waitFor, type RunningProcess } from '../helpers/processes';
 import { RawSocket } from '../helpers/raw-client';
@@ -36,8 +37,10 @@ describe.each(FAST_PATH_MODES)('at MAX_CLIENT_CONNECTIONS=3 (FAST_PATH=%s)', (fa
 
   beforeAll(async () => {
     const worker = createServer((req, res) => res.end(`answer to ${req.url}`));
+    const wss = new WebSocketServer({ server: worker });
     await new Promise<void>((resolve) => worker.listen(0, '127.0.0.1', resolve));
     close = () => {
+      wss.close();
       worker.closeAllConnections();
       worker.close();
     };
@@ -72,6 +75,19 @@ describe.each(FAST_PATH_MODES)('at MAX_CLIENT_CONNECTIONS=3 (FAST_PATH=%s)', (fa
     // The ones kept still serve.
     b.socket.write(get('/b-again'));
     expect((await b.answer()).body).toBe('answer to /b-again');
+  });
+
+  it('never closes an upgraded connection to make room, even one that served requests before it', async () => {
+    const tunnel = await idleConnection('before-upgrade');
+    tunnel.socket.write(
+      'GET /ws HTTP/1.1\r\nHost: cap.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    await waitFor(() => tunnel.rest.startsWith('HTTP/1.1 101 '), 'the 101');
+    const x = await idleConnection('x');
+    await idleConnection('y');
+    await idleConnection('z');
+    await x.whenClosed();
+    expect(tunnel.closed).toBe(false);
   });
 
   it('refuses a new connection while every slot is busy, and admits one again once a slot frees', async () => {

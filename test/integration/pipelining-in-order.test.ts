@@ -1,5 +1,6 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { FAST_PATH_MODES, waitFor, type RunningProcess } from '../helpers/processes';
 import { RawSocket } from '../helpers/raw-client';
 import { startBalancerFronting } from '../helpers/registration';
@@ -22,6 +23,7 @@ async function startCountingWorker() {
     if (req.url!.startsWith('/hold/')) return void state.held.push(res);
     setTimeout(() => res.end(req.url!.slice('/count/'.length)), 20);
   });
+  const wss = new WebSocketServer({ server });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -29,6 +31,7 @@ async function startCountingWorker() {
     reset: () => Object.assign(state, { max: 0, seen: [], held: [], calledOff: 0 }),
     close: () =>
       new Promise<void>((resolve) => {
+        wss.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
@@ -36,6 +39,8 @@ async function startCountingWorker() {
 }
 
 const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: pipelining.test\r\n\r\n`;
+const upgrade = (path: string) =>
+  `GET ${path} HTTP/1.1\r\nHost: pipelining.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // GET /workers (a control path) sends the connection to node:http on the fast path; with FAST_PATH=false
@@ -66,6 +71,14 @@ describe.each(FAST_PATH_MODES)('pipelined requests on a connection node:http ser
     expect(bodies).toEqual(Array.from({ length: n }, (_, i) => String(i)));
     expect(worker.state.max).toBe(1);
     expect(worker.state.seen).toHaveLength(n);
+  });
+
+  it('switches protocols only after answering the request pipelined before the upgrade', async () => {
+    const raw = await RawSocket.open(balancer.port, sockets);
+    raw.socket.write(get('/workers') + get('/count/7') + upgrade('/ws'));
+    expect((await raw.answer()).status).toBe(200);
+    expect((await raw.answer()).body).toBe('7');
+    await waitFor(() => raw.rest.startsWith('HTTP/1.1 101 '), 'the 101 after the answer');
   });
 
   it('never sends the worker what a client that left had queued', async () => {
