@@ -48,11 +48,13 @@ export function createListener(options: ListenerOptions): Listener {
   const handOver = (socket: Socket, pending: Buffer | null, peerEnded: boolean) => {
     slots.reassign(socket, new FallbackConnection(socket, serveFallback, deps.bodyIdleTimeoutMs));
     deps.fallback.emit('connection', socket);
+    // Resumed before the replay: a FallbackConnection that pauses the socket for a queued request
+    // while node parses `pending` must stay paused (a pause after a resume wins).
+    if (socket.isPaused()) socket.resume();
     if (pending !== null) socket.emit('data', pending);
     // The stream emits 'end' once: a FIN the listener already saw is replayed for node:http's own
     // handler, which answers what it parsed and then ends the connection (httpAllowHalfOpen).
     if (peerEnded) socket.emit('end');
-    if (socket.isPaused()) socket.resume();
   };
   deps.fallback.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const slot = slots.slotOf(req.socket);
@@ -61,6 +63,9 @@ export function createListener(options: ListenerOptions): Listener {
   });
   if (serveUpgrade !== undefined) {
     deps.fallback.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // A tunnel is not half-open: a FIN from the client ends it (and calls off a declined upgrade's
+      // answer), as before the listener's server became allowHalfOpen.
+      socket.allowHalfOpen = false;
       const slot = slots.slotOf(req.socket);
       if (slot instanceof FallbackConnection) slot.acceptUpgrade(serveUpgrade, req, socket, head);
       else serveUpgrade(req, socket, head);
