@@ -2,6 +2,7 @@ import 'dotenv/config';
 import { createBalancer } from './balancer';
 import { balancerSettings, loadBalancerConfig } from './balancer/config';
 import { createLogger } from './balancer/logger';
+import { defaultClientCap } from './balancer/listener/descriptor-budget';
 import { generateSecret } from './utils/auth';
 import { settingsOrExit } from './utils/env';
 import { listenProblem } from './utils/network';
@@ -19,7 +20,12 @@ async function main(): Promise<void> {
   }
   const balancer = createBalancer({ ...config, REGISTRATION_SECRET: secret }, log);
   const port = await balancer.listen();
-  log.info({ host: config.HOST, port, strategy: config.STRATEGY }, 'balancer listening');
+  const { maxClientConnections, descriptorLimit } = balancer.limits;
+  log.info({ host: config.HOST, port, strategy: config.STRATEGY, fastPath: config.FAST_PATH, maxClientConnections, descriptorLimit }, 'balancer listening');
+  // A cap set by hand above what the descriptors allow would let clients starve worker connections again.
+  if (maxClientConnections > defaultClientCap(descriptorLimit)) {
+    log.warn({ maxClientConnections, descriptorLimit, suggested: defaultClientCap(descriptorLimit) }, 'MAX_CLIENT_CONNECTIONS leaves too few descriptors for worker connections, probes and registrations');
+  }
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -93,6 +93,25 @@ export const balancerSettings = {
     accepts: 'a comma-separated list of IPs or CIDRs, e.g. 10.0.0.0/8,127.0.0.1',
     schema: z.string().refine(isValidTrustSpec),
   },
+  FAST_PATH: {
+    description: "read plain HTTP/1.1 requests with the balancer's own parser; false hands every connection to node:http (slower, for an incident)",
+    default: 'true',
+    accepts: 'true or false',
+    schema: boolean,
+  },
+  MAX_CLIENT_CONNECTIONS: {
+    description: 'most open client connections; at the cap the oldest idle keep-alive ones are closed, then new ones refused. auto: (descriptor limit - 10 % reserve) / 2',
+    default: 'auto',
+    accepts: 'auto or a positive integer',
+    schema: z.union([z.literal('auto'), positiveInt]),
+  },
+  HEADERS_TIMEOUT_MS: { description: 'longest time to receive one request head; a slower client is disconnected', default: '10000', accepts: 'a positive integer (ms)', schema: positiveMs },
+  WEBSOCKET_IDLE_TIMEOUT_MS: {
+    description: 'an upgraded connection (WebSocket) silent both ways for this long is closed (0 = never)',
+    default: '60000',
+    accepts: 'a non-negative integer (ms)',
+    schema: nonNegativeInt,
+  },
   LOG_LEVEL: { description: 'pino log level', default: 'info', accepts: 'fatal, error, warn, info, debug, trace or silent', schema: logLevel },
 } satisfies SettingsSpec;
 

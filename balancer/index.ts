@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import { createStrategy } from '../strategies';
 import { ReplayGuard } from '../utils/auth';
@@ -20,12 +20,16 @@ import { WorkerRegistry, type HealthOptions, type WorkerRecord } from './registr
 import { UpstreamPool } from './upstream/pool';
 import { createListener } from './listener';
 import { WorkerAddressPolicy } from './worker-address';
+import { onClientError } from './listener/client-error';
+import { defaultClientCap, FALLBACK_DESCRIPTOR_LIMIT, softDescriptorLimit } from './listener/descriptor-budget';
 
 export interface Balancer {
   /** The listening socket (see balancer/listener). */
   readonly server: Server;
   readonly registry: WorkerRegistry;
   readonly log: Logger;
+  /** The client connection cap in force (MAX_CLIENT_CONNECTIONS, or derived from the descriptor limit). */
+  readonly limits: { maxClientConnections: number; descriptorLimit: number };
   /** Resolves with the bound port (useful with PORT=0). */
   listen(): Promise<number>;
   /** Stops accepting, lets in-flight requests finish, closes every worker pool. */
@@ -104,42 +108,52 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     connectTimeoutMs: config.CONNECT_TIMEOUT_MS,
     protocols: parseUpgradeProtocols(config.UPGRADE_PROTOCOLS),
     // As the listener hands a connection over: node:http takes the socket again and reads `bytes` first.
-    serveAsPlain: (socket, bytes) => {
-      fallback.emit('connection', socket);
-      socket.emit('data', bytes);
-    },
+    serveAsPlain: (socket, bytes) => listener.adopt(socket, bytes),
     // 0 keeps every header. Unset, node's parser keeps 2,000 rawHeaders entries: 1,000 headers, not the
     // 2,000 its documentation gives for maxHeadersCount (_http_common's MAX_HEADER_PAIRS, Node 20).
     checkRequest: createRequestCheck(config.MAX_REQUEST_HEADERS),
     lookup: addresses.lookup,
+    idleTimeoutMs: config.WEBSOCKET_IDLE_TIMEOUT_MS,
     headersKept: () => (fallback.maxHeadersCount === 0 ? Infinity : (fallback.maxHeadersCount ?? 1000)),
   });
 
   const controlAllow = new TrustPolicy(config.CONTROL_ALLOW);
   // node:http serves what the listener hands over: the control paths, upgrades and any request
   // outside the listener's plain HTTP/1.1 subset (which it proxies through the same data plane).
-  const fallback = createServer((req, res) => {
+  // Its slow-head limit is HEADERS_TIMEOUT_MS, as on the fast path, checked often enough to hold
+  // within a fifth; requestTimeout (the whole request, body included) stays node's 300 s default.
+  const fallback = createServer({
+    headersTimeout: config.HEADERS_TIMEOUT_MS,
+    requestTimeout: Math.max(300_000, config.HEADERS_TIMEOUT_MS),
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.HEADERS_TIMEOUT_MS / 5))),
+  });
+  // A client that half-closes after its request gets the answer, then the connection ends (node's
+  // own default aborts the request); undocumented but stable since node 0.x, and tested.
+  (fallback as typeof fallback & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  const serveFallback = (req: IncomingMessage, res: ServerResponse) => {
     if (!isControlPath(req.url ?? '/')) proxy(fromIncomingMessage(req), res);
     else if (controlAllow.isEmpty || controlAllow.trusts(clientAddress(req.socket.remoteAddress))) control(req, res);
     else sendProxyError(res, controlForbidden);
-  });
+  };
   // node keeps the first maxHeadersCount header lines and drops the rest without a word; one more than
   // the cap keeps an over-cap request recognisable, so the proxy refuses it (431) instead of forwarding a cut list.
   fallback.maxHeadersCount = config.MAX_REQUEST_HEADERS + 1;
-  fallback.on('upgrade', upgrade);
   // A broken client socket or a request node refuses is an expected event: answer if we still can, never crash.
-  fallback.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) socket.destroy();
-    else if (err.code === 'HPE_HEADER_OVERFLOW') socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n');
-    else socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-  });
+  fallback.on('clientError', onClientError);
+  const descriptorLimit = softDescriptorLimit() ?? FALLBACK_DESCRIPTOR_LIMIT;
+  const maxClientConnections = config.MAX_CLIENT_CONNECTIONS === 'auto' ? defaultClientCap(descriptorLimit) : config.MAX_CLIENT_CONNECTIONS;
   const listener = createListener({
     proxy,
     fallback,
+    serveFallback,
+    serveUpgrade: upgrade,
+    fastPath: config.FAST_PATH,
+    maxClientConnections,
+    log,
     isProxied: (url) => !isControlPath(url),
     keepAliveTimeoutMs: fallback.keepAliveTimeout,
     bodyIdleTimeoutMs: config.IDLE_TIMEOUT_MS,
-    headersTimeoutMs: fallback.headersTimeout,
+    headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
   });
   const server = listener.server;
 
@@ -147,6 +161,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     server,
     registry,
     log,
+    limits: { maxClientConnections, descriptorLimit },
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);

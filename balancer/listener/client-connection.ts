@@ -7,6 +7,7 @@ import { sendProxyError } from '../proxy/handle-failure';
 import type { ProxyHandler } from '../proxy';
 import { ClientRequest, type RequestBody } from './client-request';
 import { ClientResponse, type ResponseOwner } from './client-response';
+import type { ClientSlot } from './client-slots';
 import { parseRequestHead, type RequestHead } from './request-head';
 
 export interface ConnectionDeps {
@@ -27,6 +28,8 @@ export interface ConnectionDeps {
   keepAliveLine: string;
   /** Times the keep-alive and body-silence limits of every connection on one interval. */
   watch: InactivityWatch;
+  /** Gives the socket to node:http with the bytes read so far; `peerEnded` when the client's FIN already came. */
+  handOver(socket: Socket, pending: Buffer | null, peerEnded: boolean): void;
 }
 
 /**
@@ -44,7 +47,7 @@ const MAX_PIPELINED_BYTES = 64 * 1024;
  * streamed into the request with backpressure. At the first request it does not serve itself, it
  * hands the whole connection, with the bytes already read, to node:http, which keeps it from then on.
  */
-export class ClientConnection implements ResponseOwner, Watched {
+export class ClientConnection implements ResponseOwner, Watched, ClientSlot {
   activeAt = 0;
   private buffered: Buffer | null = null;
   private requestBody: RequestBody | null = null;
@@ -58,6 +61,8 @@ export class ClientConnection implements ResponseOwner, Watched {
   private reading = false;
   /** The client is not reading its responses: no further request is started until the socket drains. */
   private awaitingDrain = false;
+  /** The client half-closed: what it sent before is answered, then the connection ends (RFC 9112 section 9.6). */
+  private peerEnded = false;
 
   constructor(
     private readonly socket: Socket,
@@ -67,6 +72,7 @@ export class ClientConnection implements ResponseOwner, Watched {
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
+    socket.on('end', this.onEnd);
     deps.watch.add(this);
   }
 
@@ -117,6 +123,11 @@ export class ClientConnection implements ResponseOwner, Watched {
     this.readRequests();
   }
 
+  /** For the connection cap: idle between requests since the last activity, or busy (-1). */
+  idleSince(): number {
+    return this.response === null && this.buffered === null && this.bodyRemaining === 0 && !this.done ? this.activeAt : -1;
+  }
+
   private readRequests(): void {
     if (this.reading) return;
     this.reading = true;
@@ -125,6 +136,14 @@ export class ClientConnection implements ResponseOwner, Watched {
     } finally {
       this.reading = false;
     }
+    // Half-closed and nothing left to answer: a partial head after the FIN can never complete.
+    if (this.peerEnded && this.response === null && !this.awaitingDrain && !this.done) this.endAfterFin();
+  }
+
+  private endAfterFin(): void {
+    this.done = true;
+    this.buffered = null;
+    this.socket.end();
   }
 
   private readBufferedRequests(): void {
@@ -195,12 +214,12 @@ export class ClientConnection implements ResponseOwner, Watched {
     socket.off('error', this.onError);
     socket.off('close', this.onClose);
     socket.off('drain', this.onDrain);
+    socket.off('end', this.onEnd);
     const pending = this.buffered;
     this.buffered = null;
+    this.done = true;
     this.deps.released(this);
-    this.deps.fallback.emit('connection', socket);
-    if (pending !== null) socket.emit('data', pending);
-    if (socket.isPaused()) socket.resume();
+    this.deps.handOver(socket, pending, this.peerEnded);
   }
 
   private readonly resumeBody = (): void => {
@@ -257,6 +276,13 @@ export class ClientConnection implements ResponseOwner, Watched {
       res.emit('close');
     }
     this.deps.released(this);
+  };
+
+  private readonly onEnd = (): void => {
+    this.peerEnded = true;
+    // A declared body cut short by the FIN can never be delivered whole: the client is gone.
+    if (this.bodyRemaining > 0) return void this.socket.destroy();
+    this.readRequests();
   };
 
   private readonly onDrain = (): void => {

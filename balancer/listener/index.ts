@@ -1,41 +1,111 @@
-import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { InactivityWatch } from '../inactivity-watch';
+import type { Logger } from '../logger';
 import { ClientConnection, type ConnectionDeps } from './client-connection';
+import { ClientSlots } from './client-slots';
+import { FallbackConnection, type RequestHandler, type UpgradeHandler } from './fallback-connection';
 
 export interface Listener {
   /** The listening socket; every connection starts here. */
   readonly server: NetServer;
   /** Stops accepting, closes idle connections now and busy ones after their response. */
   shutdown(): void;
+  /**
+   * Gives node:http back a socket it had detached at 'upgrade', with `bytes` as the first it reads:
+   * how an Upgrade request the balancer does not make is served as a plain request (proxy/upgrade.ts).
+   * The connection is a plain one again: served in order, reclaimable when idle, half-open allowed.
+   */
+  adopt(socket: Duplex, bytes: Buffer): void;
 }
+
+export interface ListenerOptions extends Omit<ConnectionDeps, 'released' | 'keepAliveLine' | 'watch' | 'handOver'> {
+  /** What node:http does with each request it parses (control plane or data plane); called one request at a time per connection. */
+  serveFallback: RequestHandler;
+  /** What node:http does with an Upgrade request (the WebSocket proxy); called after any response before it on the connection. */
+  serveUpgrade?: UpgradeHandler;
+  /** False (FAST_PATH=false): the listener never reads a request, every connection goes to node:http as it is accepted. */
+  fastPath?: boolean;
+  /** Most client connections open at once (MAX_CLIENT_CONNECTIONS); see ClientSlots. */
+  maxClientConnections?: number;
+  log?: Logger;
+}
+
+const SILENT = { warn: () => {} } as unknown as Logger;
 
 /**
  * The balancer's front door. It reads plain HTTP/1.1 requests for the data plane itself, which spares
  * them node:http's per-request server objects (docs/performance.md), and hands every other connection,
  * with the bytes already read, to node:http (`deps.fallback`): the control plane, upgrades, chunked
- * uploads, HTTP/1.0 and anything unusual are served there exactly as before.
+ * uploads, HTTP/1.0 and anything unusual are served there, one request at a time per connection.
+ * Every client connection, wherever it is served, counts against one cap.
  */
-export function createListener(deps: Omit<ConnectionDeps, 'released' | 'keepAliveLine' | 'watch'>): Listener {
+export function createListener(options: ListenerOptions): Listener {
+  const { serveFallback, serveUpgrade, fastPath = true, maxClientConnections = Infinity, log = SILENT, ...deps } = options;
   const connections = new Set<ClientConnection>();
+  const slots = new ClientSlots(maxClientConnections, log);
   const watch = InactivityWatch.forLimits(deps.keepAliveTimeoutMs, deps.bodyIdleTimeoutMs);
   const released = (conn: ClientConnection) => {
     connections.delete(conn);
     watch.delete(conn);
   };
+  /** Gives `socket` to node:http; `pending` is what the listener read of it so far. */
+  const handOver = (socket: Socket, pending: Buffer | null, peerEnded: boolean) => {
+    slots.reassign(socket, new FallbackConnection(socket, serveFallback, deps.bodyIdleTimeoutMs));
+    deps.fallback.emit('connection', socket);
+    // Resumed before the replay: a FallbackConnection that pauses the socket for a queued request
+    // while node parses `pending` must stay paused (a pause after a resume wins).
+    if (socket.isPaused()) socket.resume();
+    if (pending !== null) socket.emit('data', pending);
+    // The stream emits 'end' once: a FIN the listener already saw is replayed for node:http's own
+    // handler, which answers what it parsed and then ends the connection (httpAllowHalfOpen).
+    if (peerEnded) socket.emit('end');
+  };
+  deps.fallback.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const slot = slots.slotOf(req.socket);
+    if (slot instanceof FallbackConnection) slot.accept(req, res);
+    else serveFallback(req, res); // refused or closed since: node answers into a socket being destroyed
+  });
+  if (serveUpgrade !== undefined) {
+    deps.fallback.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // A tunnel is not half-open: a FIN from the client ends it (and calls off a declined upgrade's
+      // answer), as before the listener's server became allowHalfOpen.
+      socket.allowHalfOpen = false;
+      const slot = slots.slotOf(req.socket);
+      if (slot instanceof FallbackConnection) slot.acceptUpgrade(serveUpgrade, req, socket, head);
+      else serveUpgrade(req, socket, head);
+    });
+  }
   const keepAliveLine = `Keep-Alive: timeout=${Math.floor(deps.keepAliveTimeoutMs / 1000)}\r\n`;
   // node:http starts tracking connections (for its headers and request timeouts, and for
   // closeIdleConnections) when it starts listening; this one never listens itself, only adopts sockets.
   deps.fallback.emit('listening');
   // One object shared by every connection, never a copy per connection: the property loads on the
   // request path must keep seeing one object shape (docs/performance.md, "One shape per call site").
-  const connectionDeps: ConnectionDeps = { ...deps, released, keepAliveLine, watch };
-  const server = createNetServer({ noDelay: true }, (socket) => {
-    connections.add(new ClientConnection(socket, connectionDeps));
+  const connectionDeps: ConnectionDeps = { ...deps, released, keepAliveLine, watch, handOver };
+  // allowHalfOpen: a client may send FIN once its request is written and still wants the answer
+  // (RFC 9112 section 9.6); each connection ends its side itself once it has answered.
+  const server = createNetServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+    if (!fastPath) {
+      if (slots.admit(socket, new FallbackConnection(socket, serveFallback, deps.bodyIdleTimeoutMs))) deps.fallback.emit('connection', socket);
+      return;
+    }
+    const conn = new ClientConnection(socket, connectionDeps);
+    if (slots.admit(socket, conn)) connections.add(conn);
   });
   return {
     server,
     shutdown() {
       for (const conn of [...connections]) conn.shutdown();
+    },
+    adopt(duplex, bytes) {
+      const socket = duplex as Socket;
+      socket.allowHalfOpen = true;
+      slots.reassign(socket, new FallbackConnection(socket, serveFallback, deps.bodyIdleTimeoutMs));
+      deps.fallback.emit('connection', socket);
+      if (socket.isPaused()) socket.resume();
+      socket.emit('data', bytes);
     },
   };
 }

@@ -38,6 +38,8 @@ export interface UpgradeDeps {
   checkRequest: RequestCheck;
   /** Judges the worker's resolved addresses at connect, as the pools do (WorkerAddressPolicy.lookup). */
   lookup?: LookupFunction;
+  /** A tunnel silent both ways for this long is closed (WEBSOCKET_IDLE_TIMEOUT_MS); 0 never closes it. */
+  idleTimeoutMs?: number;
 }
 
 /** 431 for an upgrade request with as many headers as node keeps, so perhaps more than it kept. */
@@ -87,7 +89,7 @@ function headerBlock(rawHeaders: string[], skip: (lower: string) => boolean): st
  * side closes. The connection counts as in flight on its worker for as long as it is open, and it is
  * not tied to the worker's pool, so draining a worker lets open connections finish.
  */
-export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs, protocols, serveAsPlain, headersKept, checkRequest, lookup }: UpgradeDeps) {
+export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs, protocols, serveAsPlain, headersKept, checkRequest, lookup, idleTimeoutMs = 0 }: UpgradeDeps) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const granted = grantedUpgrade(req.rawHeaders, protocols);
     if (granted === '') {
@@ -150,6 +152,10 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
       };
       socket.once('close', closeBoth);
       upstreamSocket.once('close', closeBoth);
+      // Everything the tunnel carries is read from or written to the client socket, so its timer (re-armed
+      // by node on every read and write) measures silence both ways, as nginx's proxy_read_timeout does.
+      // Per tunnel, not per message: the upgraded path is not the request path.
+      if (idleTimeoutMs > 0) (socket as Socket).setTimeout(idleTimeoutMs, closeBoth);
     });
 
     // The worker declined to upgrade: relay its answer as an ordinary response, framed by closing.

@@ -9,8 +9,8 @@ import { startBalancer, TEST_SECRET, type RunningProcess } from './processes';
  * it: no active probes, no heartbeat expiry, no outlier ejection (a test's deliberate 502 would take it
  * out). The upstream sees only the tests' requests.
  */
-export async function startBalancerFronting(url: string, name: string): Promise<RunningProcess> {
-  const balancer = await startBalancer({ HEALTH_CHECK_INTERVAL_MS: '0', REGISTRATION_TTL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '0' });
+export async function startBalancerFronting(url: string, name: string, env: Record<string, string> = {}): Promise<RunningProcess> {
+  const balancer = await startBalancer({ HEALTH_CHECK_INTERVAL_MS: '0', REGISTRATION_TTL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '0', ...env });
   expect((await signedPost(balancer.url, 'register-worker', { url, name })).status).toBe(201);
   return balancer;
 }

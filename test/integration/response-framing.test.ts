@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { waitFor, type RunningProcess } from '../helpers/processes';
+import { FAST_PATH_MODES, waitFor, type RunningProcess } from '../helpers/processes';
 import { startBalancerFronting } from '../helpers/registration';
 
 /** One request as the raw upstream parsed it, with the number of the connection it arrived on. */
@@ -195,7 +195,7 @@ function rawExchange(port: number, head: string): Promise<Buffer> {
 }
 
 /** How the balancer relays each way an HTTP/1.1 response can be framed, and what it does with bad framing. */
-describe('response framing', () => {
+describe.each(FAST_PATH_MODES)('response framing (FAST_PATH=%s)', (fastPath) => {
   let upstream: Awaited<ReturnType<typeof startRawUpstream>>;
   let balancer: RunningProcess;
   const agents: Agent[] = [];
@@ -210,7 +210,7 @@ describe('response framing', () => {
     upstream = await startRawUpstream();
     // No active probes or heartbeat expiry: the upstream sees only proxied requests, so its connection
     // count is ours to read; no outlier ejection, so the deliberate 502 cannot take the worker out.
-    balancer = await startBalancerFronting(upstream.url, 'raw');
+    balancer = await startBalancerFronting(upstream.url, 'raw', { FAST_PATH: fastPath });
   });
   afterAll(async () => {
     for (const agent of agents) agent.destroy();

@@ -15,12 +15,13 @@ describe('hand-over to node:http', () => {
 
   beforeAll(async () => {
     // Never answers: only node's own request timeout can end the exchange.
-    fallback = createServer({ connectionsCheckingInterval: 50, requestTimeout: 500, headersTimeout: 500 }, () => {});
+    fallback = createServer({ connectionsCheckingInterval: 50, requestTimeout: 500, headersTimeout: 500 });
     listener = createListener({
       proxy: () => {
         throw new Error('a chunked upload must not reach the listener\'s own data plane');
       },
       fallback,
+      serveFallback: () => {},
       isProxied: () => true,
       keepAliveTimeoutMs: 5000,
       headersTimeoutMs: 60_000,
