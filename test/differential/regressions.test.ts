@@ -1,0 +1,62 @@
+import { parseRequestHead } from '../../balancer/listener/request-head';
+import { ResponseParseError } from '../../balancer/upstream/response-parser';
+import { llhttpParse } from './llhttp';
+import { responseReading } from './ours';
+import { requestDivergences, responseDivergences } from './properties';
+
+/**
+ * Divergences from llhttp the differential suite found, one named case each: the input, what ours now
+ * does with it, and that the property holds.
+ */
+
+const bytes = (s: string) => Buffer.from(s, 'latin1');
+const head = (...lines: string[]) => lines.join('\r\n');
+const answer = (text: string) => responseReading([bytes(text)], false);
+
+describe('fast path: a request llhttp refuses is handed over, not served', () => {
+  it.each([
+    ['a method llhttp does not know (GGET)', 'GGET / HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['a method llhttp does not know after a served request', 'GET / HTTP/1.1\r\nHost: a\r\n\r\nPOT /b HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['a tab after the Content-Length digits', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\t\r\n\r\nhi'],
+    ['a tab and a space after the Content-Length digits', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\t \r\n\r\nhi'],
+  ])('%s', (_what, input) => {
+    expect(llhttpParse('request', [bytes(input)]).error).toBeDefined();
+    expect(requestDivergences(bytes(input), [])).toEqual([]);
+  });
+
+  it('still serves the methods llhttp knows, and Content-Length with spaces around it', () => {
+    expect(parseRequestHead(head('PURGE /x HTTP/1.1', 'Host: a'))).toMatchObject({ method: 'PURGE' });
+    expect(parseRequestHead(head('POST / HTTP/1.1', 'Host: a', 'Content-Length:\t 2  '))).toMatchObject({ contentLength: 2 });
+  });
+});
+
+describe('worker answers llhttp frames otherwise are refused (502)', () => {
+  it.each([
+    ['Transfer-Encoding: chunked followed by a tab (llhttp: not chunked)', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n3\r\nabc\r\n0\r\n\r\n'],
+    ['Transfer-Encoding: NBSP chunked (JS trim() takes U+00A0 for space; llhttp does not)', 'HTTP/1.1 200 OK\r\nTransfer-Encoding:\u00a0chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'],
+    ['a tab after the Content-Length digits', 'HTTP/1.1 200 OK\r\nContent-Length: 2\t\r\n\r\nhi'],
+    ['a space after a chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3 \r\nabc\r\n0\r\n\r\n'],
+    ['a chunk extension without a name', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;\r\nabc\r\n0\r\n\r\n'],
+    ['a chunk extension with spaces', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3; a = b\r\nabc\r\n0\r\n\r\n'],
+    ['an unbalanced quote in a chunk extension', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;a="b\r\nabc\r\n0\r\n\r\n'],
+    ['a comma in a chunk extension', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b,c\r\nabc\r\n0\r\n\r\n'],
+    ['a trailer line that is not a field line', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\nX: 1\r\n\r\n'],
+    ['a trailer with a space before its colon', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX : 1\r\n\r\n'],
+  ])('%s', (_what, input) => {
+    expect(answer(input).error).toMatch(new ResponseParseError('').message);
+    expect(responseDivergences(bytes(input), [], false)).toEqual([]);
+  });
+
+  it('still reads chunk extensions llhttp reads (token, token=token, token="quoted") and field-line trailers', () => {
+    const r = answer('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;a;b=c;d="e f\\"g"\r\nabc\r\n0\r\nX-T: 1\r\n\r\n');
+    expect([r.error, r.body, r.end]).toEqual([undefined, 'abc', { keepAlive: true }]);
+  });
+});
+
+describe('worker answers: connection reuse as llhttp decides it', () => {
+  it('does not reuse a connection after Proxy-Connection: close, which llhttp reads as Connection: close', () => {
+    const input = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nProxy-Connection: close\r\n\r\nhi';
+    expect(answer(input).end).toEqual({ keepAlive: false });
+    expect(responseDivergences(bytes(input), [], false)).toEqual([]);
+  });
+});
