@@ -64,6 +64,19 @@ export const CONTENT_LENGTH = /^\d{1,15}$/;
 export const CRLF = Buffer.from('\r\n');
 export const CRLFCRLF = Buffer.from('\r\n\r\n');
 
+/**
+ * Whether the whitespace that ends `s` before `end` holds a tab. After a Content-Length's digits node's
+ * parser (llhttp) allows spaces only; both head parsers refuse what it refuses there.
+ */
+export function endsInTab(s: string, end: number): boolean {
+  while (end > 0) {
+    const c = s.charCodeAt(--end);
+    if (c === 9) return true;
+    if (c !== 32) return false;
+  }
+  return false;
+}
+
 /** Whether a comma-separated list (Connection, say) holds `token`, compared case-insensitively. */
 export function hasToken(list: string, token: string): boolean {
   if (!list.includes(',')) {

@@ -1,4 +1,5 @@
-import { BAD_LINE_CHAR, CONTENT_LENGTH, FIELD_LINES, hasToken, lineEnd, nameLengths, TOKEN, trimOws } from '../http-syntax';
+import { METHODS } from 'node:http';
+import { BAD_LINE_CHAR, CONTENT_LENGTH, endsInTab, FIELD_LINES, hasToken, lineEnd, nameLengths, TOKEN, trimOws } from '../http-syntax';
 
 /** A request the listener serves itself: the plain HTTP/1.1 case, with no body or a Content-Length one. */
 export interface RequestHead {
@@ -14,8 +15,13 @@ export interface RequestHead {
 
 const BAD_CHARACTER = 'control character or bare CR/LF';
 
+/**
+ * The methods node's parser (llhttp) reads in an HTTP/1.1 request (node's own list), letters only, the
+ * usual ones first: any other name is refused there, so it is handed over, never served here.
+ */
+const METHOD = `(?:${[...new Set(['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'PATCH', 'OPTIONS', ...METHODS])].filter((m) => /^[A-Z]+$/.test(m)).join('|')})`;
 /** origin-form only: absolute-form, authority-form (CONNECT) and asterisk-form (OPTIONS *) go to node:http. */
-const REQUEST_LINE_PATTERN = '[A-Z]{1,20} \\/[\\x21-\\x7e]* HTTP\\/1\\.1';
+const REQUEST_LINE_PATTERN = `${METHOD} \\/[\\x21-\\x7e]* HTTP\\/1\\.1`;
 const REQUEST_LINE = new RegExp(`^${REQUEST_LINE_PATTERN}$`);
 /** The names read here (see the switch below). */
 const LOOKED_AT = nameLengths(['host', 'content-length', 'transfer-encoding', 'upgrade', 'expect', 'connection']);
@@ -59,7 +65,7 @@ export function parseRequestHead(text: string): RequestHead | string {
         hosts++;
         break;
       case 'content-length':
-        if (contentLength !== -1 || !CONTENT_LENGTH.test(value)) return 'repeated or malformed Content-Length';
+        if (contentLength !== -1 || !CONTENT_LENGTH.test(value) || endsInTab(text, at)) return 'repeated or malformed Content-Length';
         contentLength = Number(value);
         break;
       case 'transfer-encoding':
