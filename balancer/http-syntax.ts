@@ -2,7 +2,8 @@ import type { Writable } from 'node:stream';
 
 /** HTTP/1.1 syntax shared by both sides of the data plane (client requests, worker responses). */
 
-const TOKEN_CHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
+/** A character of a token (RFC 9110 section 5.6.2), as a regex class. */
+export const TOKEN_CHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
 
 /** A field name (RFC 9110 section 5.1): a token. */
 export const TOKEN = new RegExp(`^${TOKEN_CHAR}+$`);

@@ -1,5 +1,5 @@
 import { connectionTokens, dropNamed, HOP_BY_HOP } from '../hop-by-hop';
-import { BAD_LINE_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, FIELD_CHAR, FIELD_LINES, hasToken, lineEnd, MAX_HEAD_BYTES, nameLengths, TOKEN, trimOws } from '../http-syntax';
+import { BAD_LINE_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, endsInTab, FIELD_CHAR, FIELD_LINES, hasToken, lineEnd, MAX_HEAD_BYTES, nameLengths, TOKEN, TOKEN_CHAR, trimOws } from '../http-syntax';
 
 /**
  * A strict HTTP/1.1 response parser for the worker side of the proxy (RFC 9112). It reads exactly what
@@ -61,7 +61,15 @@ const LOOKED_AT = nameLengths([...HOP_BY_HOP, 'content-length']);
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,\s])timeout=(\d+)/i;
 /** A read up to this size is copied out as text whole to find its head: a worker's usual answer, head and body. */
 const ONE_COPY_BYTES = 4 * 1024;
-const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/;
+/**
+ * A chunk size and its extensions (RFC 9112 section 7.1.1), written without whitespace: node's parser
+ * (llhttp) refuses a space or tab anywhere in the line, an extension without a name, an unbalanced quote.
+ */
+const CHUNK_SIZE = new RegExp(`^([0-9a-fA-F]{1,12})(?:;${TOKEN_CHAR}+(?:=(?:${TOKEN_CHAR}+|"(?:[\\t !#-\\[\\]-~\\x80-\\xff]|\\\\[\\t -~\\x80-\\xff])*"))?)*$`);
+/** A trailer line: a field line, as in the head. */
+const TRAILER_LINE = new RegExp(`^${TOKEN_CHAR}+:${FIELD_CHAR}*$`);
+/** In a Transfer-Encoding value, characters llhttp does not take for optional whitespace where we would (tab, and NBSP for String.trim). */
+const AMBIGUOUS_CODING = /[\t\x80-\xff]/;
 
 export class ResponseParser {
   private state = State.Idle;
@@ -138,6 +146,7 @@ export class ResponseParser {
           const end = this.endOf(data, pos, CRLF, MAX_HEAD_BYTES, 'trailer line too long');
           if (end < 0) return;
           const emptyLine = end === pos;
+          if (!emptyLine && !TRAILER_LINE.test(data.toString('latin1', pos, end))) throw new ResponseParseError('bad trailer line');
           pos = end + 2;
           if (emptyLine) {
             this.complete(pos < data.length);
@@ -222,7 +231,7 @@ export class ResponseParser {
           headers.push(name, value);
           break;
         case 'content-length': {
-          if (!CONTENT_LENGTH.test(value)) throw new ResponseParseError('bad Content-Length');
+          if (!CONTENT_LENGTH.test(value) || endsInTab(text, at)) throw new ResponseParseError('bad Content-Length');
           const n = Number(value);
           if (contentLength !== -1 && contentLength !== n) throw new ResponseParseError('conflicting Content-Length headers');
           contentLength = n;
@@ -230,9 +239,13 @@ export class ResponseParser {
           break;
         }
         case 'transfer-encoding':
+          // "chunked" then a tab is not chunked to llhttp: a coding we could read otherwise is refused.
+          if (endsInTab(text, at) || AMBIGUOUS_CODING.test(value)) throw new ResponseParseError('ambiguous Transfer-Encoding');
           transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`;
           break;
         case 'connection':
+        case 'proxy-connection':
+          // node's parser (llhttp) takes Proxy-Connection's close and keep-alive as Connection's.
           connection = connection === '' ? value : `${connection},${value}`;
           break;
         case 'keep-alive': {
@@ -273,7 +286,7 @@ export class ResponseParser {
       // Section 6.1 and 6.3: with Content-Length beside it, or from an HTTP/1.0 peer, the framing is suspect.
       if (contentLength !== -1 || http10) this.keepAlive = false;
       const codings = transferEncoding.split(',');
-      if (codings[codings.length - 1].trim().toLowerCase() === 'chunked') this.state = State.ChunkSize;
+      if (trimOws(codings[codings.length - 1]).toLowerCase() === 'chunked') this.state = State.ChunkSize;
       else this.readUntilClose();
     } else if (contentLength > 0) {
       if (readText !== null && data.length - pos >= contentLength) {
