@@ -1,6 +1,4 @@
-import llhttpRequests from './fixtures/llhttp-requests.json';
-import llhttpResponses from './fixtures/llhttp-responses.json';
-import smugglerGadgets from './fixtures/smuggler-te-gadgets.json';
+import { llhttpRequests, llhttpResponses, smugglerGadgets } from './fixtures';
 import { requestDivergences, responseDivergences } from './properties';
 
 /** The public corpora (see fixtures/README.md), each case whole and cut into reads at a few points. */
@@ -22,21 +20,21 @@ function gadgetRequests(gadget: string): string[] {
 }
 
 describe('llhttp request fixtures (nodejs/llhttp test/request)', () => {
-  it.each(llhttpRequests.cases.map((c) => [`${c.source} ${c.name}`, c.input] as const))('%s', (_name, input) => {
+  it.each(llhttpRequests.map((c) => [`${c.source} ${c.name}`, c.input] as const))('%s', (_name, input) => {
     for (const at of SPLITS) expect(requestDivergences(bytes(input), at)).toEqual([]);
   });
 });
 
 describe('llhttp response fixtures (nodejs/llhttp test/response)', () => {
-  it.each(llhttpResponses.cases.map((c) => [`${c.source} ${c.name}`, c.input] as const))('%s', (_name, input) => {
+  it.each(llhttpResponses.map((c) => [`${c.source} ${c.name}`, c.input] as const))('%s', (_name, input) => {
     for (const at of SPLITS) for (const isHead of [false, true]) expect(responseDivergences(bytes(input), at, isHead)).toEqual([]);
   });
 });
 
 describe("defparam/smuggler's Transfer-Encoding gadgets", () => {
-  it(`frames all ${smugglerGadgets.cases.length} gadgets, in CL.TE and TE.CL requests, as llhttp does`, () => {
+  it(`frames all ${smugglerGadgets.length} gadgets, in CL.TE and TE.CL requests, as llhttp does`, () => {
     const problems: string[] = [];
-    for (const { name, gadget } of smugglerGadgets.cases) {
+    for (const { name, gadget } of smugglerGadgets) {
       for (const request of gadgetRequests(gadget)) {
         for (const at of SPLITS.slice(0, 2)) for (const p of requestDivergences(bytes(request), at)) problems.push(`${name}: ${p}`);
       }
@@ -46,7 +44,7 @@ describe("defparam/smuggler's Transfer-Encoding gadgets", () => {
 
   it('uses gadgets as responses too: a worker answer with the gadget line', () => {
     const problems: string[] = [];
-    for (const { name, gadget } of smugglerGadgets.cases) {
+    for (const { name, gadget } of smugglerGadgets) {
       const answer = `HTTP/1.1 200 OK\r\n${gadget}\r\nContent-Length: 5\r\n\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n`;
       for (const p of responseDivergences(bytes(answer), [], false)) problems.push(`${name}: ${p}`);
     }
