@@ -60,3 +60,20 @@ describe('worker answers: connection reuse as llhttp decides it', () => {
     expect(responseDivergences(bytes(input), [], false)).toEqual([]);
   });
 });
+
+/**
+ * Issue 11 finding 1, fixed by the request-framing step another change adds to the proxy: node:http
+ * accepts an empty Transfer-Encoding beside Content-Length and frames by Content-Length, and
+ * buildUpstreamRequest re-chunks the body while keeping Content-Length, so the worker gets both.
+ * `failing` until that step is in (then this test fails, and becomes a plain one, and the
+ * knownBothFramings skip in properties.ts goes).
+ */
+describe('known divergence: both framings upstream for an empty Transfer-Encoding', () => {
+  it.failing.each([
+    ['empty', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\nContent-Length: 5\r\n\r\nhello'],
+    ['spaces only', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:   \r\nContent-Length: 5\r\n\r\nhello'],
+  ])('sends the worker one framing (Transfer-Encoding %s, Content-Length: 5)', (_what, input) => {
+    expect(llhttpParse('request', [bytes(input)]).messages[0]?.complete).toBe(true);
+    expect(requestDivergences(bytes(input), [], true)).toEqual([]);
+  });
+});
