@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { llhttpRequests, llhttpResponses } from './fixtures';
 import { requestDivergences, responseDivergences } from './properties';
 
 /**
@@ -94,10 +95,12 @@ export interface FuzzCase {
   isHead: boolean;
 }
 
-function cases(seeds: readonly string[]): fc.Arbitrary<FuzzCase> {
+/** Half the cases start from the hand-written seeds, half from one of llhttp's fixture inputs. */
+function cases(own: readonly string[], corpus: readonly string[]): fc.Arbitrary<FuzzCase> {
+  const seeds = [...own, ...corpus];
   return fc
     .record({
-      seed: fc.nat(seeds.length - 1),
+      seed: fc.oneof(fc.nat(own.length - 1), fc.integer({ min: own.length, max: seeds.length - 1 })),
       mutations: fc.array(mutation, { minLength: 0, maxLength: 4 }),
       splits: fc.array(fc.nat(), { maxLength: 4 }),
       isHead: fc.boolean(),
@@ -109,8 +112,8 @@ function cases(seeds: readonly string[]): fc.Arbitrary<FuzzCase> {
     }));
 }
 
-export const requestCases = cases(REQUEST_SEEDS);
-export const responseCases = cases(RESPONSE_SEEDS);
+export const requestCases = cases(REQUEST_SEEDS, llhttpRequests.map((c) => c.input));
+export const responseCases = cases(RESPONSE_SEEDS, llhttpResponses.map((c) => c.input));
 
 /** A case as text that can be pasted back into a test. */
 export function describeCase(c: FuzzCase): string {
