@@ -261,6 +261,9 @@ export class ResponseParser {
     if (connection !== '') headers = dropNamed(headers, connectionTokens(connection));
 
     pos = end + 4;
+    // Section 6.3: Transfer-Encoding overrides Content-Length, and a proxy must not forward the latter;
+    // relayed beside a de-chunked body, it would let a worker end the body early and append a response.
+    if (transferEncoding !== undefined && contentLength !== -1) headers = withoutContentLength(headers);
     if (code < 200) {
       // 101 would switch protocols on a connection we pool; upgrades never take this path.
       if (code === 101) throw new ResponseParseError('unexpected 101 Switching Protocols');
@@ -269,9 +272,7 @@ export class ResponseParser {
     }
     if (connection === '') this.keepAlive = !http10;
     else this.keepAlive = http10 ? hasToken(connection, 'keep-alive') : !hasToken(connection, 'close');
-    // Section 6.3: Transfer-Encoding overrides Content-Length, and a proxy must not forward the latter;
-    // relayed beside a de-chunked body, it would let a worker end the body early and append a response.
-    this.events.onHead(code, transferEncoding !== undefined && contentLength !== -1 ? withoutContentLength(headers) : headers);
+    this.events.onHead(code, headers);
 
     if (this.noBody || code === 204 || code === 304) {
       // A worker that sends a body anyway (some answer HEAD like GET) may send it in a later read,

@@ -120,7 +120,7 @@ export function describeCase(c: FuzzCase): string {
   return `${JSON.stringify(c.input.toString('latin1'))} split at ${JSON.stringify(c.splits)}${c.isHead ? ' (HEAD)' : ''}`;
 }
 
-/** The mutated requests hold the request-side properties (see properties.ts). */
+/** The mutated requests hold the request-side properties (see request-properties.ts). */
 export const requestProperty = fc.property(requestCases, (c) => expectAgreement(c, requestDivergences(c.input, c.splits)));
 /** The mutated worker answers hold the response-side property, each as the answer to a GET or a HEAD. */
 export const responseProperty = fc.property(responseCases, (c) => expectAgreement(c, responseDivergences(c.input, c.splits, c.isHead)));

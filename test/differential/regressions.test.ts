@@ -53,6 +53,14 @@ describe('worker answers llhttp frames otherwise are refused (502)', () => {
   });
 });
 
+describe('worker answers: headers relayed as llhttp reads them', () => {
+  it('drops Content-Length beside Transfer-Encoding from an interim (1xx) answer too, as from a final one', () => {
+    const input = 'HTTP/1.1 103 Early Hints\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\nLink: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n';
+    expect(answer(input).heads[0]).toEqual({ status: 103, headers: ['Link', '</a>'] });
+    expect(responseDivergences(bytes(input), [], false)).toEqual([]);
+  });
+});
+
 describe('worker answers: connection reuse as llhttp decides it', () => {
   it('does not reuse a connection after Proxy-Connection: close, which llhttp reads as Connection: close', () => {
     const input = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nProxy-Connection: close\r\n\r\nhi';
@@ -66,7 +74,7 @@ describe('worker answers: connection reuse as llhttp decides it', () => {
  * accepts an empty Transfer-Encoding beside Content-Length and frames by Content-Length, and
  * buildUpstreamRequest re-chunks the body while keeping Content-Length, so the worker gets both.
  * `failing` until that step is in (then this test fails, and becomes a plain one, and the
- * knownBothFramings skip in properties.ts goes).
+ * knownBothFramings skip in request-properties.ts goes).
  */
 describe('known divergence: both framings upstream for an empty Transfer-Encoding', () => {
   it.failing.each([
