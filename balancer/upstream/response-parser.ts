@@ -218,6 +218,7 @@ export class ResponseParser {
     let contentLength = -1;
     let transferEncoding: string | undefined;
     let connection = '';
+    let connectionTab = false;
     this.keepAliveHintMs = 0;
     while (at < text.length) {
       const start = at + 2;
@@ -247,6 +248,10 @@ export class ResponseParser {
         case 'proxy-connection':
           // node's parser (llhttp) takes Proxy-Connection's close and keep-alive as Connection's.
           connection = connection === '' ? value : `${connection},${value}`;
+          if (!connectionTab) {
+            const tab = text.indexOf('\t', colon);
+            connectionTab = tab >= 0 && tab < at;
+          }
           break;
         case 'keep-alive': {
           const hint = KEEP_ALIVE_TIMEOUT.exec(value);
@@ -271,7 +276,9 @@ export class ResponseParser {
       return pos;
     }
     if (connection === '') this.keepAlive = !http10;
-    else this.keepAlive = http10 ? hasToken(connection, 'keep-alive') : !hasToken(connection, 'close');
+    // An HTTP/1.0 answer is reused only on a keep-alive token llhttp (the worker's node) reads as one:
+    // it does not take a tab after a token for whitespace, so a tab in the header means no reuse.
+    else this.keepAlive = http10 ? hasToken(connection, 'keep-alive') && !connectionTab : !hasToken(connection, 'close');
     this.events.onHead(code, headers);
 
     if (this.noBody || code === 204 || code === 304) {

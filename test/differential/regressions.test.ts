@@ -62,6 +62,12 @@ describe('worker answers: headers relayed as llhttp reads them', () => {
 });
 
 describe('worker answers: connection reuse as llhttp decides it', () => {
+  it('does not reuse an HTTP/1.0 connection whose keep-alive token has a tab after it, which llhttp does not read as keep-alive', () => {
+    const input = 'HTTP/1.0 200 OK\r\nConnection: keep-alive\t\r\nContent-Length: 2\r\n\r\nhi';
+    expect(answer(input).end).toEqual({ keepAlive: false });
+    expect(responseDivergences(bytes(input), [], false)).toEqual([]);
+  });
+
   it('does not reuse a connection after Proxy-Connection: close, which llhttp reads as Connection: close', () => {
     const input = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nProxy-Connection: close\r\n\r\nhi';
     expect(answer(input).end).toEqual({ keepAlive: false });
