@@ -272,6 +272,8 @@ export class ResponseParser {
     if (code < 200) {
       // 101 would switch protocols on a connection we pool; upgrades never take this path.
       if (code === 101) throw new ResponseParseError('unexpected 101 Switching Protocols');
+      // HTTP/1.0 has no interim answers (RFC 9110 section 15.2); llhttp reads one as the connection's last.
+      if (http10) throw new ResponseParseError('interim answer in HTTP/1.0');
       this.events.onHead(code, headers);
       return pos;
     }
