@@ -3,5 +3,5 @@
  * where they are cut into reads) to the list of divergences found: empty when ours agrees with llhttp.
  */
 export { cut } from './compare';
-export { knownBothFramings, requestDivergences } from './request-properties';
+export { requestDivergences } from './request-properties';
 export { responseDivergences } from './response-properties';
