@@ -2,7 +2,8 @@ import type { Writable } from 'node:stream';
 
 /** HTTP/1.1 syntax shared by both sides of the data plane (client requests, worker responses). */
 
-const TOKEN_CHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
+/** A character of a token (RFC 9110 section 5.6.2), as a regex class. */
+export const TOKEN_CHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
 
 /** A field name (RFC 9110 section 5.1): a token. */
 export const TOKEN = new RegExp(`^${TOKEN_CHAR}+$`);
@@ -63,6 +64,19 @@ export const CONTENT_LENGTH = /^\d{1,15}$/;
 
 export const CRLF = Buffer.from('\r\n');
 export const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/**
+ * Whether the whitespace that ends `s` before `end` holds a tab. After a Content-Length's digits node's
+ * parser (llhttp) allows spaces only; both head parsers refuse what it refuses there.
+ */
+export function endsInTab(s: string, end: number): boolean {
+  while (end > 0) {
+    const c = s.charCodeAt(--end);
+    if (c === 9) return true;
+    if (c !== 32) return false;
+  }
+  return false;
+}
 
 /** Whether a comma-separated list (Connection, say) holds `token`, compared case-insensitively. */
 export function hasToken(list: string, token: string): boolean {

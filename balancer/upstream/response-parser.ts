@@ -1,5 +1,5 @@
 import { connectionTokens, dropNamed, HOP_BY_HOP } from '../hop-by-hop';
-import { BAD_LINE_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, FIELD_CHAR, FIELD_LINES, hasToken, lineEnd, MAX_HEAD_BYTES, nameLengths, TOKEN, trimOws } from '../http-syntax';
+import { BAD_LINE_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, endsInTab, FIELD_CHAR, FIELD_LINES, hasToken, lineEnd, MAX_HEAD_BYTES, nameLengths, TOKEN, TOKEN_CHAR, trimOws } from '../http-syntax';
 
 /**
  * A strict HTTP/1.1 response parser for the worker side of the proxy (RFC 9112). It reads exactly what
@@ -61,7 +61,15 @@ const LOOKED_AT = nameLengths([...HOP_BY_HOP, 'content-length']);
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,\s])timeout=(\d+)/i;
 /** A read up to this size is copied out as text whole to find its head: a worker's usual answer, head and body. */
 const ONE_COPY_BYTES = 4 * 1024;
-const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/;
+/**
+ * A chunk size and its extensions (RFC 9112 section 7.1.1), written without whitespace: node's parser
+ * (llhttp) refuses a space or tab anywhere in the line, an extension without a name, an unbalanced quote.
+ */
+const CHUNK_SIZE = new RegExp(`^([0-9a-fA-F]{1,12})(?:;${TOKEN_CHAR}+(?:=(?:${TOKEN_CHAR}+|"(?:[\\t !#-\\[\\]-~\\x80-\\xff]|\\\\[\\t -~\\x80-\\xff])*"))?)*$`);
+/** A trailer line: a field line, as in the head. */
+const TRAILER_LINE = new RegExp(`^${TOKEN_CHAR}+:${FIELD_CHAR}*$`);
+/** In a Transfer-Encoding value, characters llhttp does not take for optional whitespace where we would (tab, and NBSP for String.trim). */
+const AMBIGUOUS_CODING = /[\t\x80-\xff]/;
 
 export class ResponseParser {
   private state = State.Idle;
@@ -138,6 +146,7 @@ export class ResponseParser {
           const end = this.endOf(data, pos, CRLF, MAX_HEAD_BYTES, 'trailer line too long');
           if (end < 0) return;
           const emptyLine = end === pos;
+          if (!emptyLine && !TRAILER_LINE.test(data.toString('latin1', pos, end))) throw new ResponseParseError('bad trailer line');
           pos = end + 2;
           if (emptyLine) {
             this.complete(pos < data.length);
@@ -197,9 +206,10 @@ export class ResponseParser {
       if (end < 0) return data.length;
     }
     const text = readText !== null ? readText.slice(0, end - pos) : data.toString('latin1', pos, end);
-    const wellFormed = WELL_FORMED_HEAD.test(text);
+    // One grammar: a head that fails the whole-head pattern is refused, whatever a closer look at its
+    // lines finds; that look only names the reason.
+    if (!WELL_FORMED_HEAD.test(text)) throw malformedHeadError(text);
     let at = lineEnd(text, 0);
-    if (!wellFormed) checkStatusLine(text.slice(0, at));
     // "HTTP/1.x NNN": the minor version and the status code sit at fixed places.
     const http10 = text.charCodeAt(7) === 48;
     const code = Number(text.slice(9, 12));
@@ -208,11 +218,11 @@ export class ResponseParser {
     let contentLength = -1;
     let transferEncoding: string | undefined;
     let connection = '';
+    let connectionTab = false;
     this.keepAliveHintMs = 0;
     while (at < text.length) {
       const start = at + 2;
       at = lineEnd(text, start);
-      if (!wellFormed) checkFieldLine(text.slice(start, at));
       const colon = text.indexOf(':', start);
       const name = text.slice(start, colon);
       const value = trimOws(text, colon + 1, at);
@@ -222,6 +232,8 @@ export class ResponseParser {
           headers.push(name, value);
           break;
         case 'content-length': {
+          // A tab after the digits is not a Content-Length to llhttp (it allows spaces only).
+          if (endsInTab(text, at)) throw new ResponseParseError('bad Content-Length');
           const single = CONTENT_LENGTH.test(value);
           const n = single ? Number(value) : lengthOfList(value);
           if (contentLength !== -1) {
@@ -235,10 +247,18 @@ export class ResponseParser {
           break;
         }
         case 'transfer-encoding':
+          // "chunked" then a tab is not chunked to llhttp: a coding we could read otherwise is refused.
+          if (endsInTab(text, at) || AMBIGUOUS_CODING.test(value)) throw new ResponseParseError('ambiguous Transfer-Encoding');
           transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`;
           break;
         case 'connection':
+        case 'proxy-connection':
+          // node's parser (llhttp) takes Proxy-Connection's close and keep-alive as Connection's.
           connection = connection === '' ? value : `${connection},${value}`;
+          if (!connectionTab) {
+            const tab = text.indexOf('\t', colon);
+            connectionTab = tab >= 0 && tab < at;
+          }
           break;
         case 'keep-alive': {
           const hint = KEEP_ALIVE_TIMEOUT.exec(value);
@@ -253,17 +273,22 @@ export class ResponseParser {
     if (connection !== '') headers = dropNamed(headers, connectionTokens(connection));
 
     pos = end + 4;
+    // Section 6.3: Transfer-Encoding overrides Content-Length, and a proxy must not forward the latter;
+    // relayed beside a de-chunked body, it would let a worker end the body early and append a response.
+    if (transferEncoding !== undefined && contentLength !== -1) headers = withoutContentLength(headers);
     if (code < 200) {
       // 101 would switch protocols on a connection we pool; upgrades never take this path.
       if (code === 101) throw new ResponseParseError('unexpected 101 Switching Protocols');
+      // HTTP/1.0 has no interim answers (RFC 9110 section 15.2); llhttp reads one as the connection's last.
+      if (http10) throw new ResponseParseError('interim answer in HTTP/1.0');
       this.events.onHead(code, headers);
       return pos;
     }
     if (connection === '') this.keepAlive = !http10;
-    else this.keepAlive = http10 ? hasToken(connection, 'keep-alive') : !hasToken(connection, 'close');
-    // Section 6.3: Transfer-Encoding overrides Content-Length, and a proxy must not forward the latter;
-    // relayed beside a de-chunked body, it would let a worker end the body early and append a response.
-    this.events.onHead(code, transferEncoding !== undefined && contentLength !== -1 ? withoutContentLength(headers) : headers);
+    // An HTTP/1.0 answer is reused only on a keep-alive token llhttp (the worker's node) reads as one:
+    // it does not take a tab after a token for whitespace, so a tab in the header means no reuse.
+    else this.keepAlive = http10 ? hasToken(connection, 'keep-alive') && !connectionTab : !hasToken(connection, 'close');
+    this.events.onHead(code, headers);
 
     if (this.noBody || code === 204 || code === 304) {
       // A worker that sends a body anyway (some answer HEAD like GET) may send it in a later read,
@@ -278,7 +303,7 @@ export class ResponseParser {
       // Section 6.1 and 6.3: with Content-Length beside it, or from an HTTP/1.0 peer, the framing is suspect.
       if (contentLength !== -1 || http10) this.keepAlive = false;
       const codings = transferEncoding.split(',');
-      if (codings[codings.length - 1].trim().toLowerCase() === 'chunked') this.state = State.ChunkSize;
+      if (trimOws(codings[codings.length - 1]).toLowerCase() === 'chunked') this.state = State.ChunkSize;
       else this.readUntilClose();
     } else if (contentLength > 0) {
       if (readText !== null && data.length - pos >= contentLength) {
@@ -339,7 +364,23 @@ function withoutContentLength(headers: string[]): string[] {
   return out;
 }
 
-// A head that failed WELL_FORMED_HEAD is checked line by line, in order, for the first thing wrong.
+/** Why a head failed WELL_FORMED_HEAD: the first thing wrong with its lines, in order. */
+function malformedHeadError(text: string): ResponseParseError {
+  let at = lineEnd(text, 0);
+  try {
+    checkStatusLine(text.slice(0, at));
+    while (at < text.length) {
+      const start = at + 2;
+      at = lineEnd(text, start);
+      checkFieldLine(text.slice(start, at));
+    }
+  } catch (err) {
+    return err as ResponseParseError;
+  }
+  // The line checks and the pattern describe one grammar (http-syntax.test.ts holds them to it);
+  // should they ever differ, the pattern's verdict stands.
+  return new ResponseParseError('malformed head');
+}
 
 function checkStatusLine(line: string): void {
   if (BAD_LINE_CHAR.test(line) || !STATUS_LINE.test(line)) throw new ResponseParseError('bad status line');

@@ -176,8 +176,8 @@ describe('chunked bodies', () => {
   const raw =
     'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' +
     '5;name=value\r\nhello\r\n' +
-    '6;a;b="q r" \r\n world\r\n' +
-    '1 ; ext\r\n!\r\n' +
+    '6;a;b="q r"\r\n world\r\n' +
+    '1;ext\r\n!\r\n' +
     '0;last\r\nX-Checksum: abc\r\nX-Other: 1\r\n\r\n';
   const expected = [head(200, []), body('hello world!'), end(true)];
 
@@ -231,6 +231,10 @@ describe('chunked bodies', () => {
     ['an empty size line', '\r\n'],
     ['more than 12 hex digits', '1000000000000\r\n'],
     ['a bare LF inside an extension', '5;a\nb\r\n'],
+    // Whitespace anywhere in the line, as node's parser (llhttp) refuses it.
+    ['a space before an extension', '1 ; ext\r\n'],
+    ['a space after an extension', '6;a;b="q r" \r\n'],
+    ['a tab after the size', '5\t\r\n'],
   ])('rejects a chunk size with %s', (_what, line) => {
     expectRejected([te + line], 'bad chunk size');
     expectRejected((te + line).split(''), 'bad chunk size');
