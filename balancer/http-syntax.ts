@@ -37,8 +37,8 @@ export function lineEnd(head: string, at: number): number {
  * cheaper than comparing characters (`sameName`): a cut of 13 characters or more is a view into
  * the head, and reading it character by character costs more than V8's lower-casing of it.
  */
-export function nameLengths(names: Iterable<string>): readonly boolean[] {
-  const lengths: boolean[] = [];
+export function nameLengths(names: Iterable<string>): readonly (true | undefined)[] {
+  const lengths: (true | undefined)[] = [];
   for (const name of names) lengths[name.length] = true;
   return lengths;
 }

@@ -14,8 +14,8 @@ const children: ChildProcess[] = [];
 function run(label: string, script: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, [join(dist, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).map((line) => `[${label}] ${line}\n`).join('');
-  child.stdout!.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
-  child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
+  child.stdout.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
+  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
   child.on('exit', (code, signal) => {
     if (!stopping) console.log(`[${label}] exited (${signal ?? code})`);
   });
@@ -74,7 +74,7 @@ Press Ctrl-C to stop all four processes.
 `);
 }
 
-main().catch((err: Error) => {
-  console.error(`demo failed: ${err.message}`);
+main().catch((err: unknown) => {
+  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
   stopAll();
 });

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-main().catch((err) => {
+main().catch((err: unknown) => {
   process.stderr.write(`worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
