@@ -34,13 +34,19 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    balancer.close().then(() => process.exit(0));
+    balancer.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-main().catch((err) => {
+main().catch((err: unknown) => {
   process.stderr.write(`balancer failed to start: ${listenProblem(err)}\n`);
   process.exit(1);
 });

@@ -122,7 +122,10 @@ export function createControlPlane({ registry, secret, log, replayGuard = new Re
 
   app.post('/register-worker', rawBody, async (req, res) => {
     const verified = await verifySigned(req, registrationSchema, secret, replayGuard, addresses);
-    if (!verified.ok) return refuse(req, res, verified.refusal);
+    if (!verified.ok) {
+      refuse(req, res, verified.refusal);
+      return;
+    }
     const { origin, name, weight } = verified.value;
     const outcome = registry.register({ url: origin, name, weight });
     res.status(outcome === 'created' ? 201 : 200).json({ url: origin, status: outcome });
@@ -131,7 +134,10 @@ export function createControlPlane({ registry, secret, log, replayGuard = new Re
   // A worker leaving needs no address check: it only ever removes what the registry already holds.
   app.post('/deregister-worker', rawBody, async (req, res) => {
     const verified = await verifySigned(req, deregistrationSchema, secret, replayGuard, undefined);
-    if (!verified.ok) return refuse(req, res, verified.refusal);
+    if (!verified.ok) {
+      refuse(req, res, verified.refusal);
+      return;
+    }
     const removed = registry.deregister(verified.value.origin);
     if (!removed) return res.status(404).json({ error: 'unknown_worker', message: `${verified.value.origin} is not registered` });
     res.status(200).json({ url: verified.value.origin, status: 'draining' });
@@ -146,7 +152,10 @@ export function createControlPlane({ registry, secret, log, replayGuard = new Re
 
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     const status = err.status ?? 500;
-    if (status === 413) return refuse(req, res, { status: 413, error: 'body_too_large', message: `body exceeds ${MAX_BODY}` });
+    if (status === 413) {
+      refuse(req, res, { status: 413, error: 'body_too_large', message: `body exceeds ${MAX_BODY}` });
+      return;
+    }
     if (status >= 500) log.error({ err }, 'control plane error');
     res.status(status).json({ error: status >= 500 ? 'internal_error' : 'bad_request', message: status >= 500 ? 'internal error' : err.message });
   });

@@ -38,8 +38,8 @@ export function lineEnd(head: string, at: number): number {
  * cheaper than comparing characters (`sameName`): a long cut is a view into the head, slow to read
  * one character at a time (docs/performance.md, "Names cut from a head").
  */
-export function nameLengths(names: Iterable<string>): readonly boolean[] {
-  const lengths: boolean[] = [];
+export function nameLengths(names: Iterable<string>): readonly (true | undefined)[] {
+  const lengths: (true | undefined)[] = [];
   for (const name of names) lengths[name.length] = true;
   return lengths;
 }

@@ -148,7 +148,7 @@ export class WorkerRegistry {
     this.leaveRotation(worker);
     this.reconcile();
     this.log.info({ worker: url, reason, inflight: worker.inflight, workers: this.workers.size }, 'worker removed, draining');
-    worker.pool.close().catch((err: Error) => this.log.warn({ worker: url, err: err.message }, 'closing pool failed'));
+    worker.pool.close().catch((err: unknown) => this.log.warn({ worker: url, err: err instanceof Error ? err.message : String(err) }, 'closing pool failed'));
     return true;
   }
 

@@ -64,7 +64,10 @@ export function runAutocannon(url: string, { connections, durationS, countShares
       },
       (err, result) => {
         clearTimeout(backstop);
-        if (err) return reject(err);
+        if (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+          return;
+        }
         const requests = result.requests.total;
         resolve({
           generator: 'autocannon',

@@ -31,8 +31,8 @@ export function spawnTracked(label: string, command: string, args: string[], env
     output += chunk.toString();
     if (output.length > OUTPUT_CAP) output = output.slice(-OUTPUT_CAP);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', (err) => {
     output += `\nspawn failed: ${err.message}`;
@@ -138,8 +138,8 @@ export async function waitForHttp(url: string, proc: Tracked | undefined, status
     `${proc?.label ?? url} to answer ${status} on ${url}`,
     timeoutMs,
     () => (proc && hasExited(proc) ? `${proc.label} exited (${proc.child.exitCode ?? proc.child.signalCode})` : undefined),
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}${proc ? `\n--- ${proc.label} output ---\n${proc.output()}` : ''}`);
+  ).catch((err: unknown) => {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}${proc ? `\n--- ${proc.label} output ---\n${proc.output()}` : ''}`);
   });
 }
 

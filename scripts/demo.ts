@@ -21,8 +21,8 @@ const children: ChildProcess[] = [];
 function run(label: string, script: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, [join(dist, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const prefix = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).map((line) => `[${label}] ${line}\n`).join('');
-  child.stdout!.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
-  child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
+  child.stdout.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
+  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
   child.on('exit', (code, signal) => {
     if (stopping) return;
     // A child that dies while the demo runs (a busy port, a bad setting) ends the demo: its own output says why.
@@ -100,8 +100,8 @@ Press Ctrl-C to stop all four processes.
 `);
 }
 
-main().catch((err: Error) => {
+main().catch((err: unknown) => {
   if (stopping) return;
-  console.error(`demo failed: ${err.message}`);
+  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
   stopAll(1);
 });

@@ -10,7 +10,7 @@ import { WeightedRoundRobin } from './weighted-round-robin';
 export type { Candidate, PickContext, RequestOutcome, Strategy, StrategyDeps } from './strategy';
 
 /** Every strategy STRATEGY accepts. Adding one: a file in strategies/ and one line here. */
-const factories: Record<string, (deps: StrategyDeps) => Strategy<Candidate>> = {
+const factories: Record<string, (deps: StrategyDeps) => Strategy> = {
   'round-robin': () => new RoundRobin(),
   'weighted-round-robin': () => new WeightedRoundRobin(),
   'least-connections': () => new LeastConnections(),

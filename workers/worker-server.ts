@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-main().catch((err) => {
+main().catch((err: unknown) => {
   process.stderr.write(`worker failed to start: ${listenProblem(err)}\n`);
   process.exit(1);
 });

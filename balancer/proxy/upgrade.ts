@@ -131,7 +131,7 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
       releaseWorker(strategy, worker, { ok, latencyMs: latencyMs >= 0 ? latencyMs : slowStart.now() - startedAt });
     };
 
-    proxyReq.on('upgrade', (res: IncomingMessage, upstreamSocket: Duplex, upstreamHead: Buffer) => {
+    proxyReq.on('upgrade', (res: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer) => {
       answered();
       if (!switchAllowed(res.rawHeaders, granted)) {
         upstreamSocket.destroy();
@@ -140,7 +140,7 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
         return rejectSocket(socket, unaskedSwitch);
       }
       upstreamSocket.on('error', () => upstreamSocket.destroy());
-      (upstreamSocket as Socket).setTimeout(0); // the connect timeout must not cut an idle WebSocket later
+      upstreamSocket.setTimeout(0); // the connect timeout must not cut an idle WebSocket later
       socket.write(`HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n${headerBlock(res.rawHeaders, () => false)}\r\n`);
       if (upstreamHead.length > 0) socket.write(upstreamHead);
       if (head.length > 0) upstreamSocket.write(head);

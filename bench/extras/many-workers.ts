@@ -43,9 +43,9 @@ export async function measureManyWorkers(cfg: RoundsConfig, tmpDir: string): Pro
   progress(`1,000 workers: starting one upstream process listening on ${COUNT} ports`);
   const upstream = spawnNode('many-ports', 'bench/servers/many-ports.js', { COUNT: String(COUNT) });
   const ports = await waitFor(
-    async () => {
+    () => {
       const line = upstream.output().split('\n').find((l) => l.startsWith('{"ports"'));
-      return line ? (JSON.parse(line) as { ports: number[] }).ports : undefined;
+      return Promise.resolve(line ? (JSON.parse(line) as { ports: number[] }).ports : undefined);
     },
     `${COUNT} listening ports`,
     30_000,

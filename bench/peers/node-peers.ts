@@ -19,16 +19,16 @@ function nodePeer(name: string, script: string, description: string): PeerDef {
 export const oursPeer: PeerDef = {
   name: 'ours',
   description: 'this balancer: round-robin, NODE_ENV=production, LOG_LEVEL=warn, own keep-alive pool per worker',
-  async start({ balancer }) {
-    return { url: balancer.url, pid: balancer.proc.pid };
+  start({ balancer }) {
+    return Promise.resolve({ url: balancer.url, pid: balancer.proc.pid });
   },
 };
 
 export const directPeer: PeerDef = {
   name: 'direct',
   description: 'no proxy: the load generator calls worker 1 alone (one worker\'s ceiling; a proxy over both workers can pass it)',
-  async start({ workers }) {
-    return { url: workers[0].url, pid: workers[0].proc.pid };
+  start({ workers }) {
+    return Promise.resolve({ url: workers[0].url, pid: workers[0].proc.pid });
   },
 };
 

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   await app.listen({ port, host: HOST });
 }
 
-main().catch((err) => {
-  process.stderr.write(`fastify peer failed: ${(err as Error).stack}\n`);
+main().catch((err: unknown) => {
+  process.stderr.write(`fastify peer failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ ports })}\n`);
 }
 
-main().catch((err) => {
-  process.stderr.write(`many-ports failed: ${(err as Error).message}\n`);
+main().catch((err: unknown) => {
+  process.stderr.write(`many-ports failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

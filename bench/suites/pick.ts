@@ -48,7 +48,7 @@ function fakeContexts(): PickContext[] {
 }
 
 /** Runs `count` picks; returns elapsed ns and how many picks found nobody. */
-function batch(strategy: Strategy<Candidate>, contexts: PickContext[], count: number): { ns: bigint; misses: number } {
+function batch(strategy: Strategy, contexts: PickContext[], count: number): { ns: bigint; misses: number } {
   let misses = 0;
   const start = process.hrtime.bigint();
   for (let i = 0; i < count; i++) {

@@ -179,7 +179,7 @@ function environmentOf(service: ComposeService): Record<string, string> {
   return Object.fromEntries(
     entries.map(([key, value]) => [
       key,
-      String(value).replace(/\$\{(\w+)[^}]*\}/g, (_, name: string) => {
+      value.replace(/\$\{(\w+)[^}]*\}/g, (_, name: string) => {
         if (!(name in HOST_ENV)) throw new Error(`docker-compose.yml interpolates ${name}; give it a test value in HOST_ENV`);
         return HOST_ENV[name];
       }),
@@ -199,7 +199,8 @@ function durationMs(text: string): number {
 
 const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
 const tsconfigFile = /tsc -p (\S+)/.exec(pkg.scripts.build)?.[1] ?? 'tsconfig.json';
-const outDir = (ts.readConfigFile(join(ROOT, tsconfigFile), ts.sys.readFile).config.compilerOptions.outDir as string).replace(/^\.\//, '');
+const tsconfig = ts.readConfigFile(join(ROOT, tsconfigFile), (path) => ts.sys.readFile(path)).config as { compilerOptions: { outDir: string } };
+const outDir = tsconfig.compilerOptions.outDir.replace(/^\.\//, '');
 
 const images = [
   {

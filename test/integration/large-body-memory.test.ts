@@ -58,7 +58,7 @@ describe('large bodies stream with flat memory', () => {
     const uploaded = await new Promise<string>((resolve, reject) => {
       const req = request(`${balancer.url}/upload`, { method: 'POST', headers: { 'content-length': TOTAL } }, (res) => {
         let text = '';
-        res.on('data', (c) => (text += c));
+        res.on('data', (c: Buffer) => (text += c.toString()));
         res.on('end', () => resolve(text));
       });
       req.on('error', reject);

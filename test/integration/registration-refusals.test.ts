@@ -80,7 +80,7 @@ describe('registration refusals', () => {
     expect((await postRaw(balancer.url, 'register-worker', b, sign(b, TEST_SECRET))).status).toBe(413);
   });
 
-  it('keeps serving after all of that', async () => {
+  it('keeps serving after all of that', () => {
     expect(balancer.child.exitCode).toBeNull();
     expect(balancer.output()).not.toMatch(/\n\s+at /); // refusals are log lines, never stack traces
   });

@@ -19,7 +19,7 @@ async function startWsUpstream(name: string): Promise<WsUpstream> {
   const upstream: WsUpstream = { url: '', name, server, wss };
   wss.on('connection', (socket, req) => {
     upstream.lastForwardedFor = req.headers['x-forwarded-for'] as string;
-    socket.on('message', (data) => socket.send(`${name}:${data.toString()}`));
+    socket.on('message', (data) => socket.send(`${name}:${(data as Buffer).toString()}`));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   upstream.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -35,7 +35,7 @@ function open(url: string, headers: Record<string, string> = {}): Promise<WebSoc
 }
 
 function nextMessage(ws: WebSocket): Promise<string> {
-  return new Promise((resolve) => ws.once('message', (d) => resolve(d.toString())));
+  return new Promise((resolve) => ws.once('message', (d) => resolve((d as Buffer).toString())));
 }
 
 async function ask(ws: WebSocket, text: string): Promise<string> {

@@ -12,6 +12,8 @@ import { signedBody } from '../../helpers/signing';
 const SECRET = 'control-plane-secret-0123456789';
 const NOW = 1_700_000_000_000;
 const WORKER = 'http://127.0.0.1:8081';
+/** What every refusal answers (the JSON contract of balancer/errors.ts). */
+type ErrorBody = { error: string; message: string };
 
 interface Harness {
   url: string;
@@ -108,13 +110,14 @@ describe('POST /register-worker accepted', () => {
 
 describe('POST /register-worker refused', () => {
   /** Registers one worker first, so "unchanged" is checked against a non-empty registry. */
-  async function expectRefusal(send: () => Promise<request.Response>, status: number, error: string) {
+  async function expectRefusal(send: () => Promise<request.Response>, status: number, error: string): Promise<{ body: ErrorBody }> {
     await register({ url: 'http://127.0.0.1:9999' });
     const before = h.snapshot();
     const res = await send();
     expect(res.status).toBe(status);
-    expect(res.body.error).toBe(error);
-    expect(typeof res.body.message).toBe('string');
+    const body = res.body as ErrorBody;
+    expect(body.error).toBe(error);
+    expect(typeof body.message).toBe('string');
     expect(h.snapshot()).toEqual(before);
     return res;
   }
@@ -145,7 +148,7 @@ describe('POST /register-worker refused', () => {
     const before = h.snapshot();
     const res = await post('/register-worker', body, signature);
     expect(res.status).toBe(401);
-    expect(res.body.error).toBe('replayed_nonce');
+    expect((res.body as ErrorBody).error).toBe('replayed_nonce');
     expect(h.snapshot()).toEqual(before);
   });
 
@@ -193,7 +196,7 @@ describe('method checks', () => {
     const res = await request(h.url).get('/register-worker');
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('POST');
-    expect(res.body.error).toBe('method_not_allowed');
+    expect((res.body as ErrorBody).error).toBe('method_not_allowed');
     expect(h.registry.size).toBe(0);
   });
 
@@ -216,7 +219,7 @@ describe('POST /deregister-worker', () => {
 
     const again = await deregister();
     expect(again.status).toBe(404);
-    expect(again.body.error).toBe('unknown_worker');
+    expect((again.body as ErrorBody).error).toBe('unknown_worker');
     expect(h.events).toEqual([`up ${WORKER}`, `down ${WORKER}`]);
     expect(h.poolCloses).toHaveBeenCalledTimes(1);
   });
@@ -237,7 +240,7 @@ describe('POST /deregister-worker', () => {
     await register();
     const res = await post('/deregister-worker', body, signature);
     expect(res.status).toBe(401);
-    expect(res.body.error).toBe('replayed_nonce');
+    expect((res.body as ErrorBody).error).toBe('replayed_nonce');
     expect(h.registry.urls()).toEqual([WORKER]);
   });
 });

@@ -29,7 +29,7 @@ describe('errorBody', () => {
   });
 
   it('leaves out retryAfter, which travels as a header', () => {
-    expect(Object.keys(JSON.parse(errorBody(noWorker)))).toEqual(['error', 'message']);
+    expect(Object.keys(JSON.parse(errorBody(noWorker)) as object)).toEqual(['error', 'message']);
     expect(noWorker).toMatchObject({ status: 503, retryAfter: 1 });
   });
 });

@@ -54,7 +54,7 @@ describe('knownName', () => {
       const kind = random(4);
       if (kind === 0) {
         // A known name with each letter in a random case.
-        name = [...KNOWN[random(KNOWN.length)]].map((c) => (random(2) === 0 ? c.toUpperCase() : c)).join('');
+        name = KNOWN[random(KNOWN.length)].split('').map((c) => (random(2) === 0 ? c.toUpperCase() : c)).join('');
       } else if (kind === 1) {
         // A known name with one character 0x20 away: a re-cased letter, or a dash turned into a CR.
         const known2 = KNOWN[random(KNOWN.length)];
@@ -62,7 +62,7 @@ describe('knownName', () => {
         name = known2.slice(0, at) + String.fromCharCode(known2.charCodeAt(at) ^ 0x20) + known2.slice(at + 1);
       } else if (kind === 2) {
         // A known name with one or two characters changed or re-cased.
-        const chars2 = [...KNOWN[random(KNOWN.length)]];
+        const chars2 = KNOWN[random(KNOWN.length)].split('');
         for (let n = 1 + random(2); n > 0; n--) chars2[random(chars2.length)] = chars[random(chars.length)];
         name = chars2.join('');
       } else {

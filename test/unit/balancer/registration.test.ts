@@ -75,7 +75,7 @@ describe('registrationSchema', () => {
   it('takes nonces of 16 to 128 hex characters only', () => {
     expect(registrationSchema.safeParse({ ...valid, nonce: 'a'.repeat(16) }).success).toBe(true);
     expect(registrationSchema.safeParse({ ...valid, nonce: 'A'.repeat(128) }).success).toBe(true);
-    for (const nonce of ['a'.repeat(15), 'a'.repeat(129), `${'a'.repeat(31)}g`, '', 12345678901234567890]) {
+    for (const nonce of ['a'.repeat(15), 'a'.repeat(129), `${'a'.repeat(31)}g`, '', 1234567890123456]) {
       expect(registrationSchema.safeParse({ ...valid, nonce }).success).toBe(false);
     }
   });
@@ -85,8 +85,7 @@ describe('registrationSchema', () => {
   });
 
   it.each(['url', 'name', 'timestamp', 'nonce'])('refuses a body without %s and names it', (field) => {
-    const body: Record<string, unknown> = { ...valid };
-    delete body[field];
+    const body = Object.fromEntries(Object.entries(valid).filter(([key]) => key !== field));
     const result = registrationSchema.safeParse(body);
     expect(result.success).toBe(false);
     expect(describeSchemaError(result.error!)).toMatch(new RegExp(`^${field}: `));

@@ -43,7 +43,7 @@ describe('registry health state', () => {
     const { registry, members, byName } = setup(['a', 'b']);
     registry.recordProbe(byName('a').url, false);
     expect([...members].sort()).toEqual(['a', 'b']);
-    const rescue = (byName('a').pool as unknown as { rescueWaiting: jest.Mock }).rescueWaiting;
+    const rescue = (byName('a').pool as unknown as { rescueWaiting: jest.Mock<number, [unknown]> }).rescueWaiting;
     expect(rescue).not.toHaveBeenCalled();
     registry.recordProbe(byName('a').url, false);
     expect([...members]).toEqual(['b']);

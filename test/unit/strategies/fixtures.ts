@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { PickContext, Strategy, StrategyDeps } from '../../../strategies';
 import { mulberry32 } from '../../helpers/random';
 
@@ -17,7 +17,7 @@ export function fakeWorkers(names: string[] | number, weights: number[] = []): F
 }
 
 export function ctx(clientIp = '10.0.0.1', headers: IncomingHttpHeaders = {}): PickContext {
-  return { req: { headers } as IncomingMessage, clientIp };
+  return { req: { headers }, clientIp };
 }
 
 /** Seeded randomness and a clock the test moves by hand. */

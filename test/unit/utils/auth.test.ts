@@ -149,7 +149,7 @@ describe('ReplayGuard', () => {
       expect(guard.check(clock.now, i.toString(16).padStart(32, '0'))).toBe('fresh');
     }
     // Timestamps from now-30 s to now are live: 31 entries, one per second.
-    expect((guard as any).seen.size).toBe(31);
+    expect(guard['seen'].size).toBe(31);
   });
 
   it('stays bounded when clients are skewed to both ends of the window', () => {
@@ -160,7 +160,7 @@ describe('ReplayGuard', () => {
       expect(guard.check(clock.now + skew, i.toString(16).padStart(32, '0'))).toBe('fresh');
     }
     // Nothing inserted more than two windows ago can survive a sweep.
-    expect((guard as any).seen.size).toBeLessThanOrEqual(2 * (WINDOW / 1000) + 1);
+    expect(guard['seen'].size).toBeLessThanOrEqual(2 * (WINDOW / 1000) + 1);
   });
 });
 
@@ -169,18 +169,18 @@ describe('signedPayload', () => {
     const { body, signature } = signedPayload({ url: 'http://127.0.0.1:8081', name: 'w1', weight: 2 }, SECRET, 12345);
     expect(verifySignature(body, signature, SECRET)).toBe(true);
     expect(verifySignature(body, signature, `${SECRET}x`)).toBe(false);
-    const parsed = JSON.parse(body);
+    const parsed = JSON.parse(body) as unknown;
     expect(parsed).toEqual({ url: 'http://127.0.0.1:8081', name: 'w1', weight: 2, timestamp: 12345, nonce: expect.stringMatching(/^[0-9a-f]{32}$/) });
   });
 
   it('uses a new nonce every time', () => {
-    const a = JSON.parse(signedPayload({}, SECRET, 1).body).nonce;
-    const b = JSON.parse(signedPayload({}, SECRET, 1).body).nonce;
+    const a = (JSON.parse(signedPayload({}, SECRET, 1).body) as { nonce: string }).nonce;
+    const b = (JSON.parse(signedPayload({}, SECRET, 1).body) as { nonce: string }).nonce;
     expect(a).not.toBe(b);
   });
 
   it('does not let a caller field override the timestamp or nonce', () => {
-    const parsed = JSON.parse(signedPayload({ timestamp: 1, nonce: 'x' }, SECRET, 999).body);
+    const parsed = JSON.parse(signedPayload({ timestamp: 1, nonce: 'x' }, SECRET, 999).body) as { timestamp: number; nonce: string };
     expect(parsed.timestamp).toBe(999);
     expect(parsed.nonce).toMatch(/^[0-9a-f]{32}$/);
   });

@@ -1,10 +1,9 @@
-import type { IncomingMessage } from 'node:http';
 import { chooseWorker } from '../../../../balancer/proxy/choose-worker';
 import type { WorkerRecord } from '../../../../balancer/registry';
 import { RoundRobin } from '../../../../strategies/round-robin';
 
 const worker = (name: string, rotationSince: number) => ({ url: `http://127.0.0.1/${name}`, name, weight: 1, inflight: 0, rotationSince }) as unknown as WorkerRecord;
-const ctx = { req: {} as IncomingMessage, clientIp: '127.0.0.1' };
+const ctx = { req: { headers: {} }, clientIp: '127.0.0.1' };
 
 describe('chooseWorker with slow start', () => {
   it('gives a worker that just joined a share that grows over the window', () => {
