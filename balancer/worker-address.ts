@@ -77,7 +77,7 @@ export class WorkerAddressPolicy {
         if (options.all) (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, usable);
         else callback(null, usable[0].address, usable[0].family);
       },
-      (err: NodeJS.ErrnoException) => callback(err, '', 0),
+      (err: unknown) => callback(err as NodeJS.ErrnoException, '', 0),
     );
   };
 }

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
 
 main().then(
   () => process.exit(0),
-  (err) => {
+  (err: unknown) => {
     // Every failure here is described by its message (a missing tool, a process that exited, a timeout).
     process.stderr.write(`bench:instructions failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createNetServer, Socket, type Server as NetServer } from 'node:net';
 import { InactivityWatch } from '../inactivity-watch';
 import type { Logger } from '../logger';
 import { ClientConnection, type ConnectionDeps } from './client-connection';
@@ -99,8 +99,9 @@ export function createListener(options: ListenerOptions): Listener {
     shutdown() {
       for (const conn of [...connections]) conn.shutdown();
     },
-    adopt(duplex, bytes) {
-      const socket = duplex as Socket;
+    adopt(socket, bytes) {
+      // node:http's upgrades come on the net.Socket it was given (a TLSSocket is one too).
+      if (!(socket instanceof Socket)) return void socket.destroy();
       socket.allowHalfOpen = true;
       slots.reassign(socket, new FallbackConnection(socket, serveFallback, deps.bodyIdleTimeoutMs));
       deps.fallback.emit('connection', socket);

@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction, Socket } from 'node:net';
+import { Socket, type LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Strategy } from '../../strategies';
 import { classifyUpstreamError, errorBody, loopDetected, noWorker, unaskedSwitch, type ProxyError } from '../errors';
@@ -27,13 +27,13 @@ export interface UpgradeDeps {
    * Gives the connection back to node:http with `bytes` as the first it reads: how a request whose
    * Upgrade is not allowed is served as a plain request (node detached its parser before 'upgrade').
    */
-  serveAsPlain(socket: Duplex, bytes: Buffer): void;
+  serveAsPlain: (socket: Duplex, bytes: Buffer) => void;
   /**
    * How many headers of a request node:http keeps in rawHeaders (its server's maxHeadersCount). It
    * drops the rest, though its parser framed the request with all of them: a head rebuilt from a list
    * that may be cut could frame the body differently, so such a request is refused instead.
    */
-  headersKept(): number;
+  headersKept: () => number;
   /** The data plane's own refusals (framing, Host, header cap), applied to a handshake as to any request. */
   checkRequest: RequestCheck;
   /** Judges the worker's resolved addresses at connect, as the pools do (WorkerAddressPolicy.lookup). */
@@ -155,7 +155,7 @@ export function createUpgradeHandler({ strategy, trust, via, log, slowStart, con
       // Everything the tunnel carries is read from or written to the client socket, so its timer (re-armed
       // by node on every read and write) measures silence both ways, as nginx's proxy_read_timeout does.
       // Per tunnel, not per message: the upgraded path is not the request path.
-      if (idleTimeoutMs > 0) (socket as Socket).setTimeout(idleTimeoutMs, closeBoth);
+      if (idleTimeoutMs > 0 && socket instanceof Socket) socket.setTimeout(idleTimeoutMs, closeBoth);
     });
 
     // The worker declined to upgrade: relay its answer as an ordinary response, framed by closing.

@@ -48,7 +48,7 @@ export const RESPONSE_SEEDS: readonly string[] = [
   msg(['HTTP/1.1 200 OK', 'Content-Length: 5'], 'hello') + 'HTTP/1.1 200 OK\r\n\r\n',
 ];
 
-const INSERTED = ['\r', '\n', ' ', '\t', '\0', ':', ',', ...'0123456789'];
+const INSERTED = ['\r', '\n', ' ', '\t', '\0', ':', ',', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 type Mutation =
   | { kind: 'insert' | 'double'; at: number; char: string }

@@ -91,7 +91,7 @@ describe('both framings for an empty Transfer-Encoding never go upstream', () =>
   ])('Transfer-Encoding %s, Content-Length: 5: node:http reads it, the check step refuses it', (_what, input) => {
     const read = llhttpParse('request', [bytes(input)]).messages[0];
     expect(read?.complete).toBe(true);
-    const built = buildUpstreamRequest(nodePathRequest(read!), '203.0.113.7', new TrustPolicy(''));
+    const built = buildUpstreamRequest(nodePathRequest(read), '203.0.113.7', new TrustPolicy(''));
     expect(createRequestCheck(DEFAULT_MAX_REQUEST_HEADERS)(built)).toMatchObject({ status: 400, code: 'ambiguous_framing' });
     expect(requestDivergences(bytes(input), [])).toEqual([]);
   });

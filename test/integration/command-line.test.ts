@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DIST } from '../helpers/processes';
 
 /** Both entrypoints take their settings from the environment; the command line knows --help and --version only. */
 const entrypoints = [['balancer', 'load-balancer-server.js'], ['worker', 'workers/worker-server.js']] as const;
-const version = (require('../../package.json') as { version: string }).version;
+const version = (JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
 
 function run(script: string, args: string[], port = '0') {
   const result = spawnSync(process.execPath, [join(DIST, script), ...args], {

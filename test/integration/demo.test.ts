@@ -21,7 +21,7 @@ async function fourFreePorts(): Promise<number> {
     const first = await listen(0);
     const port = (first!.address() as { port: number }).port;
     const rest = await Promise.all([1, 2, 3].map((i) => (port + i <= 65535 ? listen(port + i) : Promise.resolve(undefined))));
-    await Promise.all([first, ...rest].map((s) => s && new Promise((r) => s.close(r))));
+    await Promise.all([first, ...rest].map((s) => (s ? new Promise((r) => s.close(r)) : Promise.resolve())));
     if (rest.every(Boolean)) return port;
   }
   throw new Error('no four consecutive free ports');
@@ -34,8 +34,8 @@ function startDemo(port: number) {
     detached: true,
   });
   let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exited, output: () => output };
 }

@@ -28,7 +28,7 @@ describe('WEBSOCKET_IDLE_TIMEOUT_MS', () => {
   beforeAll(async () => {
     server = createServer((_req, res) => res.end('plain'));
     wss = new WebSocketServer({ server });
-    wss.on('connection', (socket) => socket.on('message', (data) => socket.send(`echo:${data.toString()}`)));
+    wss.on('connection', (socket) => socket.on('message', (data) => socket.send(`echo:${(data as Buffer).toString()}`)));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     balancer = await startBalancerFronting(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'ws', { WEBSOCKET_IDLE_TIMEOUT_MS: '1000' });
   });

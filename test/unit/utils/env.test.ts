@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, helpText, httpUrl, loadSettings, packageVersion, parseArguments, port, positiveMs, type SettingsSpec } from '../../../utils/env';
 
@@ -149,6 +151,6 @@ describe('parseArguments', () => {
 
 describe('packageVersion', () => {
   it("is package.json's version", () => {
-    expect(packageVersion()).toBe((require('../../../package.json') as { version: string }).version);
+    expect(packageVersion()).toBe((JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version);
   });
 });

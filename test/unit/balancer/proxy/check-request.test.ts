@@ -113,7 +113,7 @@ describe('checkRequest after llhttp', () => {
     ['absolute-form with another Host', 'GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n', '', 'content-length x0'],
     ['absolute-form ftp', 'GET ftp://a.example/x HTTP/1.1\r\nHost: a.example\r\n', '', 'invalid_target'],
   ])('%s', async (_name, head, body, expected) => {
-    expect(await verdict(`${head}`, body)).toBe(expected);
+    expect(await verdict(head, body)).toBe(expected);
   });
 
   it('refuses a request over the header cap with 431, however far past it (node cuts its list at cap + 1)', async () => {
