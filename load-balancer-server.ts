@@ -24,7 +24,10 @@ async function main(): Promise<void> {
   log.info({ host: config.HOST, port, strategy: config.STRATEGY, fastPath: config.FAST_PATH, maxClientConnections, descriptorLimit }, 'balancer listening');
   // A cap set by hand above what the descriptors allow would let clients starve worker connections again.
   if (maxClientConnections > defaultClientCap(descriptorLimit)) {
-    log.warn({ maxClientConnections, descriptorLimit, suggested: defaultClientCap(descriptorLimit) }, 'MAX_CLIENT_CONNECTIONS leaves too few descriptors for worker connections, probes and registrations');
+    log.warn(
+      { maxClientConnections, descriptorLimit, suggested: defaultClientCap(descriptorLimit) },
+      'MAX_CLIENT_CONNECTIONS leaves too few descriptors for worker connections, probes and registrations',
+    );
   }
 
   let stopping = false;

@@ -91,9 +91,13 @@ async function verifySigned<S extends typeof registrationSchema | typeof deregis
   const parsed = schema.safeParse(json);
   if (!parsed.success) return { ok: false, refusal: { status: 400, error: 'invalid_field', message: describeSchemaError(parsed.error) } };
   const freshness = guard.check(parsed.data.timestamp, parsed.data.nonce);
-  if (freshness === 'stale') return { ok: false, refusal: { status: 401, error: 'stale_timestamp', message: 'timestamp is more than 30 s from the balancer clock' } };
+  if (freshness === 'stale')
+    return { ok: false, refusal: { status: 401, error: 'stale_timestamp', message: 'timestamp is more than 30 s from the balancer clock' } };
   if (freshness === 'before_start') {
-    return { ok: false, refusal: { status: 401, error: 'signed_before_start', message: 'timestamp is from before this balancer started; sign a fresh request' } };
+    return {
+      ok: false,
+      refusal: { status: 401, error: 'signed_before_start', message: 'timestamp is from before this balancer started; sign a fresh request' },
+    };
   }
   if (freshness === 'replayed') return { ok: false, refusal: { status: 401, error: 'replayed_nonce', message: 'nonce was already used' } };
   const url = checkWorkerUrl(parsed.data.url);
@@ -104,7 +108,13 @@ async function verifySigned<S extends typeof registrationSchema | typeof deregis
 }
 
 /** The control plane: registration and introspection routes, on Express because none of them is hot. */
-export function createControlPlane({ registry, secret, log, replayGuard = new ReplayGuard(), addresses = new WorkerAddressPolicy() }: ControlPlaneDeps): express.Express {
+export function createControlPlane({
+  registry,
+  secret,
+  log,
+  replayGuard = new ReplayGuard(),
+  addresses = new WorkerAddressPolicy(),
+}: ControlPlaneDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   const rawBody = express.raw({ type: () => true, limit: MAX_BODY });
@@ -147,7 +157,10 @@ export function createControlPlane({ registry, secret, log, replayGuard = new Re
   app.all([...CONTROL_PATHS], (req, res) => {
     // Routed in any letter case and with a trailing slash (see isControlPath): looked up in its plain spelling.
     const path = req.path.toLowerCase().replace(/\/$/, '');
-    res.set('Allow', allowed[path]).status(405).json({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path}` });
+    res
+      .set('Allow', allowed[path])
+      .status(405)
+      .json({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path}` });
   });
 
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {

@@ -122,7 +122,11 @@ export const unaskedSwitch: ProxyError = {
   message: 'the worker switched to a protocol that was not asked for (see UPGRADE_PROTOCOLS)',
 };
 
-const unreachable: ProxyError = { status: 502, code: 'worker_unreachable', message: 'the worker could not be reached, closed the connection, or sent a malformed response' };
+const unreachable: ProxyError = {
+  status: 502,
+  code: 'worker_unreachable',
+  message: 'the worker could not be reached, closed the connection, or sent a malformed response',
+};
 const timeout: ProxyError = { status: 504, code: 'worker_timeout', message: 'the worker did not answer in time' };
 
 /** Error codes that mean "ran out of time", mapped to 504; everything else is 502. */

@@ -6,7 +6,17 @@ import { sameName } from './http-syntax';
  * the forwarding headers, and those it reads for later steps). The rest, most of what a client
  * sends, are copied as they are.
  */
-const KNOWN_NAMES = [...HOP_BY_HOP, 'content-length', 'host', 'via', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'idempotency-key'];
+const KNOWN_NAMES = [
+  ...HOP_BY_HOP,
+  'content-length',
+  'host',
+  'via',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'idempotency-key',
+];
 
 const LONGEST = Math.max(...KNOWN_NAMES.map((name) => name.length));
 

@@ -55,7 +55,11 @@ function healthOptions(config: BalancerOptions, lookup: WorkerAddressPolicy['loo
         : undefined,
     outlier:
       config.OUTLIER_CONSECUTIVE_FAILURES > 0
-        ? { consecutiveFailures: config.OUTLIER_CONSECUTIVE_FAILURES, baseEjectionMs: config.OUTLIER_BASE_EJECTION_MS, maxEjectionMs: config.OUTLIER_MAX_EJECTION_MS }
+        ? {
+            consecutiveFailures: config.OUTLIER_CONSECUTIVE_FAILURES,
+            baseEjectionMs: config.OUTLIER_BASE_EJECTION_MS,
+            maxEjectionMs: config.OUTLIER_MAX_EJECTION_MS,
+          }
         : undefined,
     panicThresholdPercent: config.PANIC_THRESHOLD_PERCENT,
     registrationTtlMs: config.REGISTRATION_TTL_MS,

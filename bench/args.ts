@@ -75,7 +75,8 @@ export function parseArgs(argv: string[]): BenchOptions {
     switch (flag) {
       case '--suite': {
         const s = value();
-        if (s !== 'seed' && s !== 'peers' && s !== 'pick' && s !== 'faults') throw new Error(`--suite expects seed, peers, pick or faults, got ${s ?? '(nothing)'}`);
+        if (s !== 'seed' && s !== 'peers' && s !== 'pick' && s !== 'faults')
+          throw new Error(`--suite expects seed, peers, pick or faults, got ${s ?? '(nothing)'}`);
         opts.suite = s;
         break;
       }
@@ -105,7 +106,10 @@ export function parseArgs(argv: string[]): BenchOptions {
         break;
       }
       case '--only':
-        opts.only = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        opts.only = (value() ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         break;
       case '--no-extras':
         opts.extras = false;

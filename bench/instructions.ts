@@ -40,7 +40,9 @@ async function main(): Promise<void> {
   await stopAll();
 
   const summary = summarize(rounds);
-  process.stdout.write(`\nuser-space instructions per request, ${opts.dist} (commit ${commit}), ${opts.requestsPerRound.toLocaleString('en-US')} requests per round after ${opts.warmupRequests.toLocaleString('en-US')} warm-up\n`);
+  process.stdout.write(
+    `\nuser-space instructions per request, ${opts.dist} (commit ${commit}), ${opts.requestsPerRound.toLocaleString('en-US')} requests per round after ${opts.warmupRequests.toLocaleString('en-US')} warm-up\n`,
+  );
   process.stdout.write(`${roundsTable(rounds, opts.requestsPerRound)}\n\n${summaryLines(summary, rounds.length, baseline, node, valgrind).join('\n')}\n`);
 
   const result: Baseline = {

@@ -9,7 +9,9 @@ export type Cell = string | number | undefined;
 export function table(headers: string[], rows: Cell[][]): string {
   const text = rows.map((row) => row.map((c) => (c === undefined ? '-' : String(c))));
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => r[i]?.length ?? 0)));
-  const numeric = headers.map((_, i) => rows.every((r) => r[i] === undefined || typeof r[i] === 'number' || /^-?[\d.,]+(x|%| ms| MB| µs)?( \(\d+ of \d+\))?$/.test(r[i])));
+  const numeric = headers.map((_, i) =>
+    rows.every((r) => r[i] === undefined || typeof r[i] === 'number' || /^-?[\d.,]+(x|%| ms| MB| µs)?( \(\d+ of \d+\))?$/.test(r[i])),
+  );
   const pad = (s: string, i: number) => (numeric[i] ? s.padStart(widths[i]) : s.padEnd(widths[i]));
   const line = (cells: string[]) => `| ${cells.map(pad).join(' | ')} |`;
   const separator = `|${widths.map((w, i) => (numeric[i] ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;

@@ -166,7 +166,9 @@ async function measureAll(targets: readonly Target[], cfg: RoundsConfig, label: 
     entry.other.push(m.other);
     if (m.cpuUsPerRequest !== undefined) entry.cpu.push(m.cpuUsPerRequest);
     if (m.peak !== undefined) entry.peak = Math.max(entry.peak ?? 0, m.peak);
-    progress(`${where}: ${fmtRps(m.result.rps)} req/s, p99 ${fmtMs(m.result.p99Ms)}, ${m.result.errors} errors, RSS ${fmtMb(m.peak)}, CPU ${fmtUs(m.cpuUsPerRequest)}/request, other CPU ${fmtPct(m.other)}`);
+    progress(
+      `${where}: ${fmtRps(m.result.rps)} req/s, p99 ${fmtMs(m.result.p99Ms)}, ${m.result.errors} errors, RSS ${fmtMb(m.peak)}, CPU ${fmtUs(m.cpuUsPerRequest)}/request, other CPU ${fmtPct(m.other)}`,
+    );
   }
   return targets.map((t) => {
     const { rounds, other, cpu, discarded, peak } = results.get(t.name)!;

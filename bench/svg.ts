@@ -51,7 +51,9 @@ export function groupedBarChart(groups: readonly ChartGroup[], title: string, su
   const y = (value: number, max: number) => MARGIN.top + plotH - (value / max) * plotH;
   const out: string[] = [];
 
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`);
   out.push(`<text x="${WIDTH / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(title)}</text>`);
   out.push(`<text x="${WIDTH / 2}" y="42" text-anchor="middle" fill="#555">${escapeXml(subtitle)}</text>`);
@@ -64,7 +66,9 @@ export function groupedBarChart(groups: readonly ChartGroup[], title: string, su
     out.push(`<text x="${MARGIN.left + plotW + 8}" y="${ty + 4}" fill="${P99_COLOR}">${ms((p99Max * i) / TICKS)}</text>`);
   }
   out.push(`<text transform="translate(20 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="${RPS_COLOR}">requests/s (median)</text>`);
-  out.push(`<text transform="translate(${WIDTH - 18} ${MARGIN.top + plotH / 2}) rotate(90)" text-anchor="middle" fill="${P99_COLOR}">p99 latency, ms (median)</text>`);
+  out.push(
+    `<text transform="translate(${WIDTH - 18} ${MARGIN.top + plotH / 2}) rotate(90)" text-anchor="middle" fill="${P99_COLOR}">p99 latency, ms (median)</text>`,
+  );
   out.push(`<line x1="${MARGIN.left}" y1="${MARGIN.top + plotH}" x2="${MARGIN.left + plotW}" y2="${MARGIN.top + plotH}" stroke="#333"/>`);
 
   groups.forEach((g, i) => {
@@ -80,7 +84,9 @@ export function groupedBarChart(groups: readonly ChartGroup[], title: string, su
         return;
       }
       const top = y(value, max);
-      out.push(`<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${barW.toFixed(1)}" height="${(MARGIN.top + plotH - top).toFixed(1)}" fill="${color}"/>`);
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${barW.toFixed(1)}" height="${(MARGIN.top + plotH - top).toFixed(1)}" fill="${color}"/>`,
+      );
       out.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(top - 5).toFixed(1)}" text-anchor="middle" font-size="11">${escapeXml(label)}</text>`);
     });
     out.push(`<text x="${cx}" y="${MARGIN.top + plotH + 20}" text-anchor="middle">${escapeXml(g.label)}</text>`);

@@ -20,7 +20,13 @@ const children: ChildProcess[] = [];
 
 function run(label: string, script: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, [join(dist, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const prefix = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).map((line) => `[${label}] ${line}\n`).join('');
+  const prefix = (chunk: Buffer) =>
+    chunk
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => `[${label}] ${line}\n`)
+      .join('');
   child.stdout.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
   child.stderr.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
   child.on('exit', (code, signal) => {

@@ -22,7 +22,7 @@ export function firstNonInternalIPv4(interfaces = networkInterfaces()): string |
  */
 export function advertisedUrl(opts: { workerUrl?: string; host: string; port: number; interfaces?: ReturnType<typeof networkInterfaces> }): string {
   if (opts.workerUrl) return new URL(opts.workerUrl).origin;
-  const host = WILDCARD_HOSTS.has(opts.host) ? firstNonInternalIPv4(opts.interfaces) ?? '127.0.0.1' : opts.host;
+  const host = WILDCARD_HOSTS.has(opts.host) ? (firstNonInternalIPv4(opts.interfaces) ?? '127.0.0.1') : opts.host;
   const hostPart = host.includes(':') ? `[${host}]` : host;
   return `http://${hostPart}:${opts.port}`;
 }

@@ -19,7 +19,9 @@ interface BalancerRefusal {
 }
 
 function isRefusal(body: unknown): body is BalancerRefusal {
-  return typeof body === 'object' && body !== null && typeof (body as BalancerRefusal).error === 'string' && typeof (body as BalancerRefusal).message === 'string';
+  return (
+    typeof body === 'object' && body !== null && typeof (body as BalancerRefusal).error === 'string' && typeof (body as BalancerRefusal).message === 'string'
+  );
 }
 
 function describe(status: number, body: unknown): string {
@@ -38,7 +40,8 @@ export function judgeRegistration(status: number, body: unknown, advertised: str
   }
   if (status >= 500 || RETRYABLE_STATUSES.has(status)) return { verdict: 'retry', reason: `balancer answered ${describe(status, body)}` };
   if (!isRefusal(body)) return { verdict: 'stop', reason: `the answer ${describe(status, body)} ${NOT_THE_BALANCER}` };
-  if (status === 401 && RETRYABLE_REFUSALS.has(body.error)) return { verdict: 'retry', reason: `balancer refused this attempt (${body.error}): ${body.message}` };
+  if (status === 401 && RETRYABLE_REFUSALS.has(body.error))
+    return { verdict: 'retry', reason: `balancer refused this attempt (${body.error}): ${body.message}` };
   if (status === 401 && body.error === 'bad_signature') {
     return { verdict: 'stop', reason: "the balancer refused the signature: this worker's REGISTRATION_SECRET is not the balancer's" };
   }

@@ -23,10 +23,30 @@ export const workerSettings = {
     accepts: 'an http(s) URL with no path, e.g. http://192.0.2.5:8080',
     schema: httpUrl.optional(),
   },
-  WORKER_WEIGHT: { description: 'relative share for weighted strategies', default: '1', accepts: 'an integer 1-1000', schema: z.coerce.number().int().min(1).max(1000) },
-  WORKER_DELAY_MS: { description: 'how long GET / waits before answering (the seed\'s one second)', default: '1000', accepts: 'a non-negative integer (ms)', schema: nonNegativeInt },
-  HEARTBEAT_INTERVAL_MS: { description: 'how often the worker re-registers once registered', default: '5000', accepts: 'a positive integer (ms)', schema: positiveMs },
-  SHUTDOWN_TIMEOUT_MS: { description: 'longest wait for in-flight requests on SIGTERM before exiting anyway', default: '10000', accepts: 'a positive integer (ms)', schema: positiveMs },
+  WORKER_WEIGHT: {
+    description: 'relative share for weighted strategies',
+    default: '1',
+    accepts: 'an integer 1-1000',
+    schema: z.coerce.number().int().min(1).max(1000),
+  },
+  WORKER_DELAY_MS: {
+    description: "how long GET / waits before answering (the seed's one second)",
+    default: '1000',
+    accepts: 'a non-negative integer (ms)',
+    schema: nonNegativeInt,
+  },
+  HEARTBEAT_INTERVAL_MS: {
+    description: 'how often the worker re-registers once registered',
+    default: '5000',
+    accepts: 'a positive integer (ms)',
+    schema: positiveMs,
+  },
+  SHUTDOWN_TIMEOUT_MS: {
+    description: 'longest wait for in-flight requests on SIGTERM before exiting anyway',
+    default: '10000',
+    accepts: 'a positive integer (ms)',
+    schema: positiveMs,
+  },
   LOG_LEVEL: { description: 'pino log level', default: 'info', accepts: 'fatal, error, warn, info, debug, trace or silent', schema: logLevel },
 } satisfies SettingsSpec;
 

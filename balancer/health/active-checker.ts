@@ -29,7 +29,12 @@ export class ActiveHealthChecker {
     private readonly report: (url: string, healthy: boolean, reason?: string) => void,
     private readonly answeredSinceLastProbe?: (url: string) => boolean,
   ) {
-    this.agent = new Agent({ connections: 1, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connect: { timeout: opts.timeoutMs, lookup: opts.lookup } });
+    this.agent = new Agent({
+      connections: 1,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      connect: { timeout: opts.timeoutMs, lookup: opts.lookup },
+    });
   }
 
   watch(url: string): void {

@@ -1,13 +1,4 @@
-import {
-  framingEmpty,
-  framingHttp10,
-  framingTwice,
-  invalidHost,
-  invalidTarget,
-  tooManyHeaders,
-  unsupportedTransferCoding,
-  type ProxyError,
-} from '../errors';
+import { framingEmpty, framingHttp10, framingTwice, invalidHost, invalidTarget, tooManyHeaders, unsupportedTransferCoding, type ProxyError } from '../errors';
 import { sameName, trimOws } from '../http-syntax';
 
 /**

@@ -11,7 +11,10 @@ export class TrustPolicy {
   readonly isEmpty: boolean;
 
   constructor(spec: string) {
-    const entries = spec.split(',').map((s) => s.trim()).filter(Boolean);
+    const entries = spec
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     this.isEmpty = entries.length === 0;
     for (const entry of entries) {
       const [address, prefix, extra] = entry.split('/');

@@ -66,30 +66,35 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     let status = 0;
     let latencyMs = -1;
     claimWorker(strategy, worker);
-    const relay = new ResponseRelay(x.res, {
-      onResponseStart(statusCode) {
-        status = statusCode;
-        // Time to headers, not to the end of the body: a long download says nothing about the worker's speed.
-        latencyMs = now() - startedAt;
+    const relay = new ResponseRelay(
+      x.res,
+      {
+        onResponseStart(statusCode) {
+          status = statusCode;
+          // Time to headers, not to the end of the body: a long download says nothing about the worker's speed.
+          latencyMs = now() - startedAt;
+        },
+        onEnd(err, responseStarted) {
+          const clientGone = (err as { code?: string } | undefined)?.code === 'CLIENT_GONE';
+          const failed = (err !== undefined && !clientGone) || status >= 500;
+          if (latencyMs < 0) latencyMs = now() - startedAt;
+          releaseWorker(strategy, worker, { ok: !failed, latencyMs });
+          if (!clientGone) recordExchange?.(worker, failed);
+          if (logDecisions) logDecision(x, worker, status, latencyMs, err);
+          if (err === undefined || clientGone) return;
+          (x.tried ??= new Set()).add(worker);
+          const retryable = x.replayable && !responseStarted && x.tried.size <= retry.attempts && isRetryableError(err);
+          if (retryable && retry.budget.tryWithdraw()) {
+            log.info({ worker: worker.url, code: codeOf(err), method: x.req.method, path: x.req.url, attempt: x.tried.size + 1 }, 'retrying on another worker');
+            attempt(x, err);
+            return;
+          }
+          reportFailure(x, err, responseStarted, status);
+        },
       },
-      onEnd(err, responseStarted) {
-        const clientGone = (err as { code?: string } | undefined)?.code === 'CLIENT_GONE';
-        const failed = (err !== undefined && !clientGone) || status >= 500;
-        if (latencyMs < 0) latencyMs = now() - startedAt;
-        releaseWorker(strategy, worker, { ok: !failed, latencyMs });
-        if (!clientGone) recordExchange?.(worker, failed);
-        if (logDecisions) logDecision(x, worker, status, latencyMs, err);
-        if (err === undefined || clientGone) return;
-        (x.tried ??= new Set()).add(worker);
-        const retryable = x.replayable && !responseStarted && x.tried.size <= retry.attempts && isRetryableError(err);
-        if (retryable && retry.budget.tryWithdraw()) {
-          log.info({ worker: worker.url, code: codeOf(err), method: x.req.method, path: x.req.url, attempt: x.tried.size + 1 }, 'retrying on another worker');
-          attempt(x, err);
-          return;
-        }
-        reportFailure(x, err, responseStarted, status);
-      },
-    }, x.replayable, x.req.httpVersionMinor !== 0);
+      x.replayable,
+      x.req.httpVersionMinor !== 0,
+    );
     forward(worker, x.upstream, relay);
   }
 

@@ -73,7 +73,9 @@ function destroyOnError(this: Duplex): void {
 function rejectSocket(socket: Duplex, error: ProxyError): void {
   const body = errorBody(error);
   const retryAfter = error.retryAfter !== undefined ? `retry-after: ${error.retryAfter}\r\n` : '';
-  socket.end(`HTTP/1.1 ${error.status} ${error.code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${retryAfter}connection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${error.status} ${error.code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${retryAfter}connection: close\r\n\r\n${body}`,
+  );
 }
 
 function headerBlock(rawHeaders: string[], skip: (lower: string) => boolean): string {
@@ -89,7 +91,20 @@ function headerBlock(rawHeaders: string[], skip: (lower: string) => boolean): st
  * side closes. The connection counts as in flight on its worker for as long as it is open, and it is
  * not tied to the worker's pool, so draining a worker lets open connections finish.
  */
-export function createUpgradeHandler({ strategy, trust, via, log, slowStart, connectTimeoutMs, protocols, serveAsPlain, headersKept, checkRequest, lookup, idleTimeoutMs = 0 }: UpgradeDeps) {
+export function createUpgradeHandler({
+  strategy,
+  trust,
+  via,
+  log,
+  slowStart,
+  connectTimeoutMs,
+  protocols,
+  serveAsPlain,
+  headersKept,
+  checkRequest,
+  lookup,
+  idleTimeoutMs = 0,
+}: UpgradeDeps) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const granted = grantedUpgrade(req.rawHeaders, protocols);
     if (granted === '') {

@@ -91,7 +91,13 @@ export class UpstreamConnection implements ResponseEvents, Watched {
     private readonly hostHeader: string,
   ) {
     this.idleLimitMs = keepAliveMs;
-    const socket = connect({ host: opts.host, port: opts.port, lookup: opts.lookup, noDelay: true, onread: { buffer: READ_BUFFER, callback: this.onSocketRead } });
+    const socket = connect({
+      host: opts.host,
+      port: opts.port,
+      lookup: opts.lookup,
+      noDelay: true,
+      onread: { buffer: READ_BUFFER, callback: this.onSocketRead },
+    });
     socket.on('connect', this.onSocketConnect);
     socket.on('end', this.onSocketEnd);
     socket.on('error', this.onSocketError);

@@ -1,10 +1,5 @@
 /** Why an exchange with a worker failed, as stable codes the retry policy and the 502/504 mapping read. */
-export type UpstreamErrorCode =
-  | 'UPSTREAM_CONNECT_TIMEOUT'
-  | 'UPSTREAM_HEADERS_TIMEOUT'
-  | 'UPSTREAM_BODY_TIMEOUT'
-  | 'UPSTREAM_CLOSED'
-  | 'UPSTREAM_POOL_CLOSED';
+export type UpstreamErrorCode = 'UPSTREAM_CONNECT_TIMEOUT' | 'UPSTREAM_HEADERS_TIMEOUT' | 'UPSTREAM_BODY_TIMEOUT' | 'UPSTREAM_CLOSED' | 'UPSTREAM_POOL_CLOSED';
 
 const MESSAGES: Record<UpstreamErrorCode, string> = {
   UPSTREAM_CONNECT_TIMEOUT: 'connecting to the worker timed out',

@@ -1,5 +1,20 @@
 import { connectionTokens, dropNamed, HOP_BY_HOP } from '../hop-by-hop';
-import { BAD_LINE_CHAR, CONTENT_LENGTH, CRLF, CRLFCRLF, endsInTab, FIELD_CHAR, FIELD_LINES, hasToken, lineEnd, MAX_HEAD_BYTES, nameLengths, TOKEN, TOKEN_CHAR, trimOws } from '../http-syntax';
+import {
+  BAD_LINE_CHAR,
+  CONTENT_LENGTH,
+  CRLF,
+  CRLFCRLF,
+  endsInTab,
+  FIELD_CHAR,
+  FIELD_LINES,
+  hasToken,
+  lineEnd,
+  MAX_HEAD_BYTES,
+  nameLengths,
+  TOKEN,
+  TOKEN_CHAR,
+  trimOws,
+} from '../http-syntax';
 
 /**
  * A strict HTTP/1.1 response parser for the worker side of the proxy (RFC 9112). It reads exactly what
@@ -396,5 +411,7 @@ function checkFieldLine(line: string): void {
 
 /** Names the header a bad character sits in, when it sits in a value. */
 function badCharacterError(line: string, colon: number): ResponseParseError {
-  return new ResponseParseError(colon > 0 && colon < line.search(BAD_LINE_CHAR) ? `bad character in header ${line.slice(0, colon)}` : 'header line without a name');
+  return new ResponseParseError(
+    colon > 0 && colon < line.search(BAD_LINE_CHAR) ? `bad character in header ${line.slice(0, colon)}` : 'header line without a name',
+  );
 }

@@ -64,7 +64,7 @@ export async function measure(settings: MeasureSettings, scratch: Scratch): Prom
     progress(`starting the balancer of ${settings.dist} under callgrind (tens of seconds)`);
     fleet = await startCallgrindFleet(settings.dist, scratch.dir, (pid) => (scratch.pid = pid));
     client = await SequentialClient.open(fleet.port);
-    for (let sent = 0; sent < settings.warmupRequests; ) {
+    for (let sent = 0; sent < settings.warmupRequests;) {
       const step = Math.min(WARMUP_STEP, settings.warmupRequests - sent);
       await client.send(step, settings.deadline);
       sent += step;

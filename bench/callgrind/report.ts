@@ -41,7 +41,9 @@ export function roundsTable(rounds: readonly Round[], requests: number): string 
   const lines = ['round   total/req  TurboFan/req   GC/req   steady/req'];
   rounds.forEach((r, i) => {
     const mark = isOutlier(r.steady, min) ? `  * ${(((r.steady - min) / min) * 100).toFixed(0)} % above the lowest` : '';
-    lines.push(`${String(i + 1).padStart(5)} ${perRequest(r.total, requests)}  ${perRequest(r.compile, requests)}    ${perRequest(r.gc, requests)} ${n(r.steady).padStart(12)}${mark}`);
+    lines.push(
+      `${String(i + 1).padStart(5)} ${perRequest(r.total, requests)}  ${perRequest(r.compile, requests)}    ${perRequest(r.gc, requests)} ${n(r.steady).padStart(12)}${mark}`,
+    );
   });
   return lines.join('\n');
 }
@@ -62,7 +64,9 @@ export function summaryLines(summary: Summary, rounds: number, baseline: Baselin
   lines.push(`baseline: ${n(baseline.medianPerRequest)} (commit ${baseline.commit}, ${baseline.node}, ${baseline.date.slice(0, 10)})`);
   lines.push(`ratio to baseline: ${ratio.toFixed(3)} (${change >= 0 ? '+' : ''}${change.toFixed(1)} %)`);
   if (baseline.node !== node || baseline.valgrind !== valgrind) {
-    lines.push(`warning: the baseline was taken with ${baseline.node} and ${baseline.valgrind}, this run with ${node} and ${valgrind}: the ratio compares more than the builds`);
+    lines.push(
+      `warning: the baseline was taken with ${baseline.node} and ${baseline.valgrind}, this run with ${node} and ${valgrind}: the ratio compares more than the builds`,
+    );
   }
   return lines;
 }

@@ -27,7 +27,10 @@ export async function measureConnectionsRss(generator: GeneratorName, durationS:
   progress(`1,000 connections: starting a balancer and 2 workers that answer after ${DELAY_MS} ms`);
   const balancer = await startOurBalancer('balancer-1000-connections');
   const workers = [await startWorker('slow-1', DELAY_MS, balancer), await startWorker('slow-2', DELAY_MS, balancer)];
-  await waitForRegistered(balancer, workers.map((w) => w.url));
+  await waitForRegistered(
+    balancer,
+    workers.map((w) => w.url),
+  );
   try {
     const idleRssKb = rssKb(balancer.proc.pid);
     progress(`1,000 connections: ${generator} -c ${CONNECTIONS} for ${durationS} s`);

@@ -44,7 +44,10 @@ export async function measureManyWorkers(cfg: RoundsConfig, tmpDir: string): Pro
   const upstream = spawnNode('many-ports', 'bench/servers/many-ports.js', { COUNT: String(COUNT) });
   const ports = await waitFor(
     () => {
-      const line = upstream.output().split('\n').find((l) => l.startsWith('{"ports"'));
+      const line = upstream
+        .output()
+        .split('\n')
+        .find((l) => l.startsWith('{"ports"'));
       return Promise.resolve(line ? (JSON.parse(line) as { ports: number[] }).ports : undefined);
     },
     `${COUNT} listening ports`,

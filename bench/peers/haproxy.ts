@@ -36,7 +36,13 @@ export const haproxyPeer: PeerDef = {
   async start({ workers, tmpDir }) {
     const port = await freePort();
     const config = join(tmpDir, 'haproxy.cfg');
-    writeFileSync(config, haproxyConfig(port, workers.map((w) => w.url)));
+    writeFileSync(
+      config,
+      haproxyConfig(
+        port,
+        workers.map((w) => w.url),
+      ),
+    );
     const proc = spawnTracked('haproxy', which('haproxy')!, ['-db', '-f', config]);
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/`, proc);

@@ -55,7 +55,11 @@ export const nginxPeer: PeerDef = {
   description: 'nginx, 1 process (master_process off), upstream keepalive 64, proxy_http_version 1.1, Connection ""',
   binary: 'nginx',
   async start({ workers, tmpDir }) {
-    const { url, proc } = await startNginx('nginx', tmpDir, workers.map((w) => w.url));
+    const { url, proc } = await startNginx(
+      'nginx',
+      tmpDir,
+      workers.map((w) => w.url),
+    );
     return { url, pid: proc.pid };
   },
 };

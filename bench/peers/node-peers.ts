@@ -26,7 +26,7 @@ export const oursPeer: PeerDef = {
 
 export const directPeer: PeerDef = {
   name: 'direct',
-  description: 'no proxy: the load generator calls worker 1 alone (one worker\'s ceiling; a proxy over both workers can pass it)',
+  description: "no proxy: the load generator calls worker 1 alone (one worker's ceiling; a proxy over both workers can pass it)",
   start({ workers }) {
     return Promise.resolve({ url: workers[0].url, pid: workers[0].proc.pid });
   },

@@ -16,7 +16,10 @@ app.disable('x-powered-by');
 app.use(async (req, res) => {
   try {
     const answer = await axios.request({ method: req.method, url: next() + req.url, httpAgent, validateStatus: () => true, responseType: 'text' });
-    res.status(answer.status).type(String(answer.headers['content-type'] ?? 'text/plain')).send(answer.data);
+    res
+      .status(answer.status)
+      .type(String(answer.headers['content-type'] ?? 'text/plain'))
+      .send(answer.data);
   } catch {
     res.status(502).send('Bad Gateway');
   }

@@ -62,7 +62,10 @@ async function measureFault(fault: Fault, durationMs: number): Promise<FaultRow>
   const balancer = await startOurBalancer(`balancer (${fault.name})`);
   const workers: Started[] = [];
   for (const name of ['a', 'b', 'c']) workers.push(await startWorker(name, WORKER_DELAY_MS, balancer));
-  await waitForRegistered(balancer, workers.map((w) => w.url));
+  await waitForRegistered(
+    balancer,
+    workers.map((w) => w.url),
+  );
   progress(`faults: ${fault.name}: ${CLIENTS} clients for ${durationMs / 1000} s, fault at ${FAULT_AFTER_MS / 1000} s`);
   const outcomes: Outcome[] = [];
   const load = Promise.all(Array.from({ length: CLIENTS }, () => clientLoop(`${balancer.url}/`, Date.now() + durationMs, outcomes)));
@@ -73,7 +76,10 @@ async function measureFault(fault: Fault, durationMs: number): Promise<FaultRow>
   for (const w of workers) w.proc.child.kill('SIGCONT');
   await Promise.all([...workers.map((w) => w.proc.stop(500)), balancer.proc.stop()]);
 
-  const before = outcomes.filter((o) => o.at < faultAt).map((o) => o.ms).sort((a, b) => a - b);
+  const before = outcomes
+    .filter((o) => o.at < faultAt)
+    .map((o) => o.ms)
+    .sort((a, b) => a - b);
   const baselineP99Ms = before[Math.min(before.length - 1, Math.floor(before.length * 0.99))] ?? 0;
   const after = outcomes.filter((o) => o.at >= faultAt || o.at + o.ms >= faultAt);
   const slowMs = Math.max(3 * baselineP99Ms, 100);
@@ -101,7 +107,9 @@ export async function runFaultsSuite(opts: BenchOptions): Promise<FaultRow[]> {
     r.slowed,
     `${r.baselineP99Ms} ms`,
     `${r.worstMs} ms`,
-    Object.entries(r.statuses).map(([s, n]) => `${s}: ${n}`).join(', '),
+    Object.entries(r.statuses)
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', '),
   ]);
   process.stdout.write(
     `\nFaults: one balancer, three ${WORKER_DELAY_MS} ms workers, ${CLIENTS} clients looping GETs, the fault at ${FAULT_AFTER_MS / 1000} s; default health, retry and outlier settings.\n\n` +

@@ -65,7 +65,10 @@ async function startPeers(defs: readonly PeerDef[], ctx: PeerContext, skipped: P
   const started: (Target & { def: PeerDef })[] = [];
   for (const def of defs) {
     if (def.binary && !which(def.binary)) {
-      skipped.push({ name: def.name, reason: `${def.binary} is not installed (Debian: apt-get install -y ${def.binary === 'nginx' ? 'nginx-light' : def.binary})` });
+      skipped.push({
+        name: def.name,
+        reason: `${def.binary} is not installed (Debian: apt-get install -y ${def.binary === 'nginx' ? 'nginx-light' : def.binary})`,
+      });
       progress(`peers: SKIPPING ${def.name}: ${def.binary} not found on PATH`);
       continue;
     }
@@ -108,7 +111,10 @@ export function formatPeers(results: PeersResults): string {
     fmtShares(p.split),
     fmtWorstPct(p.otherCpuPct, DISTURBED_PCT),
   ]);
-  return table(['peer', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', 'CPU/request', ...BASELINES.map((b) => `vs ${b}`), `split of ${SPLIT_REQUESTS}`, 'other CPU'], rows);
+  return table(
+    ['peer', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', 'CPU/request', ...BASELINES.map((b) => `vs ${b}`), `split of ${SPLIT_REQUESTS}`, 'other CPU'],
+    rows,
+  );
 }
 
 function formatExtras(x: NonNullable<PeersResults['extras']>): string {
@@ -120,22 +126,26 @@ function formatExtras(x: NonNullable<PeersResults['extras']>): string {
       `1,000 registered workers (one upstream process on ${m.upstreamPorts} ports; still registered after the run: ${m.registeredAfter.join(' and ')}):\n\n` +
         table(
           ['proxy with', 'req/s', 'p50', 'p99', 'errors', 'peak RSS', 'CPU/request', 'vs its 2-worker row', 'CPU/request vs 2', 'other CPU'],
-          [m.two, m.thousand, m.thousandNoChecks, m.nginxTwo, m.nginxThousand].filter((t) => t !== undefined).map((t) => [
-            t.name,
-            fmtRps(t.rps),
-            fmtMs(t.p50Ms),
-            fmtMs(t.p99Ms),
-            t.errors,
-            fmtMb(t.peakRssKb),
-            fmtUs(t.cpuUsPerRequest),
-            fmtRatio(ratio(t.rps, t.name.startsWith('nginx') ? m.nginxTwo?.rps : m.two.rps)),
-            fmtRatio(ratio(t.cpuUsPerRequest, t.name.startsWith('nginx') ? m.nginxTwo?.cpuUsPerRequest : m.two.cpuUsPerRequest)),
-            fmtWorstPct(t.otherCpuPct, DISTURBED_PCT),
-          ]),
+          [m.two, m.thousand, m.thousandNoChecks, m.nginxTwo, m.nginxThousand]
+            .filter((t) => t !== undefined)
+            .map((t) => [
+              t.name,
+              fmtRps(t.rps),
+              fmtMs(t.p50Ms),
+              fmtMs(t.p99Ms),
+              t.errors,
+              fmtMb(t.peakRssKb),
+              fmtUs(t.cpuUsPerRequest),
+              fmtRatio(ratio(t.rps, t.name.startsWith('nginx') ? m.nginxTwo?.rps : m.two.rps)),
+              fmtRatio(ratio(t.cpuUsPerRequest, t.name.startsWith('nginx') ? m.nginxTwo?.cpuUsPerRequest : m.two.cpuUsPerRequest)),
+              fmtWorstPct(t.otherCpuPct, DISTURBED_PCT),
+            ]),
         ) +
         '\n\nTarget: 1,000 workers within 5% of 2 workers (>= 0.95x). Active health checks (default 1 probe per worker per second) are part of the default row.' +
         ' Each round follows 1 s of unmeasured load (steady state, not reconnections after idling); our balancers are stopped while the other rows run.' +
-        (m.nginxRatio === undefined ? '' : ` nginx rows: its own 1,000-server figure over its 2-server one (keepalive 1024), the same sockets with no registry: ${fmtRatio(m.nginxRatio)}.`),
+        (m.nginxRatio === undefined
+          ? ''
+          : ` nginx rows: its own 1,000-server figure over its 2-server one (keepalive 1024), the same sockets with no registry: ${fmtRatio(m.nginxRatio)}.`),
     );
   }
   const c = x.connectionsRss;
@@ -175,7 +185,13 @@ function formatExtras(x: NonNullable<PeersResults['extras']>): string {
 export async function runPeersSuite(opts: BenchOptions): Promise<PeersResults> {
   const generator: GeneratorName = opts.generator ?? defaultGenerator();
   if (generator === 'wrk' && !which('wrk')) throw new Error('--generator wrk: wrk is not installed (Debian: apt-get install -y wrk)');
-  const cfg: RoundsConfig = { generator, connections: opts.connections ?? 64, rounds: opts.rounds ?? 8, roundS: opts.durationS ?? 2, warmupS: opts.warmupS ?? 2 };
+  const cfg: RoundsConfig = {
+    generator,
+    connections: opts.connections ?? 64,
+    rounds: opts.rounds ?? 8,
+    roundS: opts.durationS ?? 2,
+    warmupS: opts.warmupS ?? 2,
+  };
   const tmpDir = mkdtempSync(join(tmpdir(), 'lb-bench-'));
   process.once('exit', () => rmSync(tmpDir, { recursive: true, force: true }));
   const unknown = (opts.only ?? []).filter((n) => !PEERS.some((p) => p.name === n));
@@ -186,7 +202,10 @@ export async function runPeersSuite(opts: BenchOptions): Promise<PeersResults> {
   progress('peers: starting our balancer and 2 workers (WORKER_DELAY_MS=0) that register with it');
   const balancer = await startOurBalancer('ours');
   const workers = [await startWorker('w1', 0, balancer), await startWorker('w2', 0, balancer)];
-  await waitForRegistered(balancer, workers.map((w) => w.url));
+  await waitForRegistered(
+    balancer,
+    workers.map((w) => w.url),
+  );
 
   const skipped: PeersResults['skipped'] = [];
   const started = await startPeers(defs, { workers, balancer, tmpDir }, skipped);

@@ -118,7 +118,9 @@ export function formatPick(rows: PickRow[]): string {
 
 export function runPickSuite(opts: BenchOptions): PickResults {
   const results: PickResults = { suite: 'pick', meta: runMetadata(), rows: measureAllPicks() };
-  process.stdout.write(`\nstrategy.pick() alone (median of ${BATCHES} batches, each >= 50 ms; ${strategyNames.length} strategies):\n\n${formatPick(results.rows)}\n`);
+  process.stdout.write(
+    `\nstrategy.pick() alone (median of ${BATCHES} batches, each >= 50 ms; ${strategyNames.length} strategies):\n\n${formatPick(results.rows)}\n`,
+  );
   if (opts.json) process.stdout.write(`\nJSON: ${writeJson(opts.json, results)}\n`);
   return results;
 }

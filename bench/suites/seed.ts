@@ -46,7 +46,10 @@ async function runScenario(s: Scenario, cfg: Omit<RoundsConfig, 'connections'>):
   const balancer = await startOurBalancer();
   const workers: Started[] = [];
   for (let i = 1; i <= WORKERS; i++) workers.push(await startWorker(`worker-${i}`, s.delayMs, balancer));
-  await waitForRegistered(balancer, workers.map((w) => w.url));
+  await waitForRegistered(
+    balancer,
+    workers.map((w) => w.url),
+  );
   progress(`${s.name}: all ${WORKERS} workers registered with ${balancer.url}`);
   try {
     const summaries = await alternatingRounds(
@@ -88,7 +91,14 @@ export function formatSeed(results: SeedResults): string {
 
 export async function runSeedSuite(opts: BenchOptions): Promise<SeedResults> {
   // One repeat per scenario keeps the default run under two minutes.
-  const cfg = { generator: 'autocannon' as const, rounds: opts.rounds ?? 2, roundS: opts.durationS ?? 10, warmupS: opts.warmupS ?? 2, countShares: true, repeatBudget: 1 };
+  const cfg = {
+    generator: 'autocannon' as const,
+    rounds: opts.rounds ?? 2,
+    roundS: opts.durationS ?? 10,
+    warmupS: opts.warmupS ?? 2,
+    countShares: true,
+    repeatBudget: 1,
+  };
   const scenarios: Scenario[] = [
     { name: '1 s worker', delayMs: 1000, connections: opts.connectionsSlow ?? opts.connections ?? 100 },
     { name: '0 ms worker', delayMs: 0, connections: opts.connectionsFast ?? opts.connections ?? 64 },

@@ -27,7 +27,10 @@ function main(): number {
   let round = 0;
   do {
     const seed = fixedSeed !== undefined ? Number(fixedSeed) : (Date.now() ^ (round * 0x9e3779b1)) | 0;
-    for (const [name, property] of [['requests', requestProperty], ['responses', responseProperty]] as const) {
+    for (const [name, property] of [
+      ['requests', requestProperty],
+      ['responses', responseProperty],
+    ] as const) {
       const details = fc.check(property as fc.IProperty<unknown>, { seed, numRuns: ROUND });
       cases += details.numRuns;
       if (details.failed) {

@@ -20,7 +20,8 @@ export const REQUEST_SEEDS: readonly string[] = [
   msg(['GET /a HTTP/1.1', 'Host: a']) + msg(['POST /b HTTP/1.1', 'Host: a', 'Content-Length: 3'], 'xyz') + msg(['GET /c HTTP/1.1', 'Host: a']),
   msg(['GET / HTTP/1.1', 'Host: a', 'Connection: close']) + msg(['GET /smuggled HTTP/1.1', 'Host: a']),
   msg(['POST /chunked HTTP/1.1', 'Host: a', 'Transfer-Encoding: chunked'], '5\r\nhello\r\n0\r\n\r\n'),
-  msg(['POST /chunked HTTP/1.1', 'Host: a', 'Transfer-Encoding: chunked'], '3;ext=1\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n') + msg(['GET /next HTTP/1.1', 'Host: a']),
+  msg(['POST /chunked HTTP/1.1', 'Host: a', 'Transfer-Encoding: chunked'], '3;ext=1\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n') +
+    msg(['GET /next HTTP/1.1', 'Host: a']),
   msg(['POST / HTTP/1.1', 'Host: a', 'Content-Length: 6', 'Transfer-Encoding: chunked'], '0\r\n\r\nX'),
   msg(['POST / HTTP/1.1', 'Host: a', 'Content-Length: 4', 'Content-Length: 4'], 'abcd'),
   msg(['GET / HTTP/1.0', 'Host: a']),
@@ -125,8 +126,14 @@ function cases(own: readonly string[], corpus: readonly string[]): fc.Arbitrary<
     }));
 }
 
-export const requestCases = cases(REQUEST_SEEDS, llhttpRequests.map((c) => c.input));
-export const responseCases = cases(RESPONSE_SEEDS, llhttpResponses.map((c) => c.input));
+export const requestCases = cases(
+  REQUEST_SEEDS,
+  llhttpRequests.map((c) => c.input),
+);
+export const responseCases = cases(
+  RESPONSE_SEEDS,
+  llhttpResponses.map((c) => c.input),
+);
 
 /** A case as text that can be pasted back into a test. */
 export function describeCase(c: FuzzCase): string {

@@ -108,8 +108,7 @@ export function upstreamBytes(req: ProxyRequest, bodyPieces: readonly string[]):
     }
     if (request.chunked) out.write(LAST_CHUNK, 'latin1');
   }
-  const kept =
-    request.body !== null && request.declaredLength !== undefined ? Buffer.from(head + bodyPieces.join(''), 'latin1') : undefined;
+  const kept = request.body !== null && request.declaredLength !== undefined ? Buffer.from(head + bodyPieces.join(''), 'latin1') : undefined;
   return { request, streamed: Buffer.from(out.text, 'latin1'), kept };
 }
 

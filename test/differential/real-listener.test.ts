@@ -109,7 +109,9 @@ describe('the listener frames as its model does (real sockets)', () => {
 
   it('on 400 mutated requests and 32 smuggler gadgets', async () => {
     const mutated = fc.sample(requestCases, { seed: 0x55_2024, numRuns: 400 }).map((c) => c.input);
-    const gadgets = smugglerGadgets.slice(0, 32).map(({ gadget }) => bytes(`POST / HTTP/1.1\r\n${gadget}\r\nHost: a\r\nContent-Length: 5\r\n\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n`));
+    const gadgets = smugglerGadgets
+      .slice(0, 32)
+      .map(({ gadget }) => bytes(`POST / HTTP/1.1\r\n${gadget}\r\nHost: a\r\nContent-Length: 5\r\n\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n`));
     const inputs = [...mutated, ...gadgets];
     // The model serves some of them on the fast path, or the comparison would prove little.
     expect(inputs.filter((input) => modelled(input).length > 0).length).toBeGreaterThan(50);

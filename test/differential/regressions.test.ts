@@ -36,7 +36,10 @@ describe('fast path: a request llhttp refuses is handed over, not served', () =>
 describe('worker answers llhttp frames otherwise are refused (502)', () => {
   it.each([
     ['Transfer-Encoding: chunked followed by a tab (llhttp: not chunked)', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n3\r\nabc\r\n0\r\n\r\n'],
-    ['Transfer-Encoding: NBSP chunked (JS trim() takes U+00A0 for space; llhttp does not)', 'HTTP/1.1 200 OK\r\nTransfer-Encoding:\u00a0chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'],
+    [
+      'Transfer-Encoding: NBSP chunked (JS trim() takes U+00A0 for space; llhttp does not)',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding:\u00a0chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    ],
     ['a tab after the Content-Length digits', 'HTTP/1.1 200 OK\r\nContent-Length: 2\t\r\n\r\nhi'],
     ['a space after a chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3 \r\nabc\r\n0\r\n\r\n'],
     ['a chunk extension without a name', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;\r\nabc\r\n0\r\n\r\n'],
@@ -44,7 +47,10 @@ describe('worker answers llhttp frames otherwise are refused (502)', () => {
     ['an unbalanced quote in a chunk extension', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;a="b\r\nabc\r\n0\r\n\r\n'],
     ['a comma in a chunk extension', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b,c\r\nabc\r\n0\r\n\r\n'],
     ['a trailer line that is not a field line', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\nX: 1\r\n\r\n'],
-    ['an HTTP/1.0 interim answer, after which llhttp reads the rest as data after the close', 'HTTP/1.0 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n'],
+    [
+      'an HTTP/1.0 interim answer, after which llhttp reads the rest as data after the close',
+      'HTTP/1.0 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n',
+    ],
     ['a trailer with a space before its colon', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX : 1\r\n\r\n'],
   ])('%s', (_what, input) => {
     expect(answer(input).error).toMatch(new ResponseParseError('').message);

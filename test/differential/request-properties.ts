@@ -29,7 +29,8 @@ export function requestDivergences(input: Buffer, at: readonly number[]): string
     const where = `fast-path request ${i}`;
     if (m === undefined) return problems.push(`${where} served, llhttp: ${ll.error?.code ?? 'no such request'}`);
     if (m.method !== req.head.method || m.url !== req.head.url) problems.push(`${where}: ${req.head.method} ${req.head.url}, llhttp ${m.method} ${m.url}`);
-    if (m.versionMajor !== 1 || m.versionMinor !== 1 || m.upgrade) problems.push(`${where}: llhttp read HTTP/${m.versionMajor}.${m.versionMinor}, upgrade ${m.upgrade}`);
+    if (m.versionMajor !== 1 || m.versionMinor !== 1 || m.upgrade)
+      problems.push(`${where}: llhttp read HTTP/${m.versionMajor}.${m.versionMinor}, upgrade ${m.upgrade}`);
     if (!sameList(m.rawHeaders, req.head.rawHeaders)) problems.push(`${where}: headers ${show(req.head.rawHeaders)}, llhttp ${show(m.rawHeaders)}`);
     if (m.body !== req.body) problems.push(`${where}: body ${show(req.body)}, llhttp ${show(m.body)}`);
     const bodyEnded = req.body.length === req.head.contentLength;
@@ -39,11 +40,11 @@ export function requestDivergences(input: Buffer, at: readonly number[]): string
   for (const req of ours.served) {
     if (req.body.length !== req.head.contentLength) continue;
     const request = fastPathRequest(req.head);
-    problems.push(...(upstreamDivergences('fast path', request, req.body)));
+    problems.push(...upstreamDivergences('fast path', request, req.body));
   }
   for (const m of ll.messages) {
     if (!m.complete || m.upgrade || !HTTP_METHODS.has(m.method!)) continue;
-    problems.push(...(upstreamDivergences('node:http path', nodePathRequest(m), m.body, m)));
+    problems.push(...upstreamDivergences('node:http path', nodePathRequest(m), m.body, m));
   }
   return problems;
 }
@@ -56,12 +57,17 @@ function upstreamDivergences(path: string, request: ReturnType<typeof fastPathRe
   if (checkRequest(sent.request) !== undefined) return [];
   const problems: string[] = [];
   const what = `${path} ${request.method} ${request.url} ${show(read?.rawHeaders ?? request.rawHeaders)}`;
-  for (const [how, bytes] of [['streamed', sent.streamed], ['kept', sent.kept]] as const) {
+  for (const [how, bytes] of [
+    ['streamed', sent.streamed],
+    ['kept', sent.kept],
+  ] as const) {
     if (bytes === undefined) continue;
     const up = llhttpParse('request', [bytes]);
     const m = up.messages[0];
     if (up.error !== undefined || up.messages.length !== 1 || m === undefined || !m.complete) {
-      problems.push(`${what}: upstream (${how}) read by llhttp as ${up.messages.length} message(s), ${up.error?.code ?? 'no error'}: ${show(bytes.toString('latin1'))}`);
+      problems.push(
+        `${what}: upstream (${how}) read by llhttp as ${up.messages.length} message(s), ${up.error?.code ?? 'no error'}: ${show(bytes.toString('latin1'))}`,
+      );
       continue;
     }
     if (m.body !== body) problems.push(`${what}: upstream (${how}) body ${show(m.body)}, sent ${show(body)}`);

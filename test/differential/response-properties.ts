@@ -47,7 +47,10 @@ export function responseDivergences(input: Buffer, at: readonly number[], isHead
   if (last === undefined) return problems;
   if (!last.body.startsWith(ours.body)) problems.push(`body ${show(ours.body)} relayed, llhttp ${show(last.body)} (${ll.error?.code ?? 'no error'})`);
   if (ours.end !== undefined) {
-    if (!last.complete || last.body !== ours.body) problems.push(`ended with body ${show(ours.body)}, llhttp ${last.complete ? 'ended' : 'did not end'} with ${show(last.body)} (${ll.error?.code ?? 'no error'})`);
+    if (!last.complete || last.body !== ours.body)
+      problems.push(
+        `ended with body ${show(ours.body)}, llhttp ${last.complete ? 'ended' : 'did not end'} with ${show(last.body)} (${ll.error?.code ?? 'no error'})`,
+      );
     if (ours.end.keepAlive && (!last.shouldKeepAlive || ll.messages.length !== ours.heads.length || ll.error !== undefined)) {
       problems.push(`reused the connection, llhttp: keep-alive ${last.shouldKeepAlive}, ${ll.messages.length} responses, ${ll.error?.code ?? 'no error'}`);
     }
@@ -84,12 +87,15 @@ function withoutRepeatedLengths(data: Buffer): Buffer {
   const end = text.indexOf('\r\n\r\n');
   if (end < 0) return data;
   let first: number | undefined;
-  const lines = text.slice(0, end).split('\r\n').filter((line) => {
-    const m = /^content-length:[ \t]*(\d+) *$/i.exec(line);
-    if (m === null) return true;
-    if (first === undefined) first = Number(m[1]);
-    else if (Number(m[1]) === first) return false;
-    return true;
-  });
+  const lines = text
+    .slice(0, end)
+    .split('\r\n')
+    .filter((line) => {
+      const m = /^content-length:[ \t]*(\d+) *$/i.exec(line);
+      if (m === null) return true;
+      if (first === undefined) first = Number(m[1]);
+      else if (Number(m[1]) === first) return false;
+      return true;
+    });
   return Buffer.from(lines.join('\r\n') + text.slice(end), 'latin1');
 }

@@ -7,7 +7,11 @@ import { DIST, freePort, TEST_SECRET } from './processes';
  * everything it printed. Unlike startWorker it does not wait for /healthz, which such a worker may
  * never answer for long. Killed after `timeoutMs` (the code is then null), so it always ends.
  */
-export async function runWorkerToExit(registerUrl: string, env: Record<string, string> = {}, timeoutMs = 15_000): Promise<{ code: number | null; output: string }> {
+export async function runWorkerToExit(
+  registerUrl: string,
+  env: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; output: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(DIST, 'workers', 'worker-server.js')], {
     env: {

@@ -117,8 +117,12 @@ export function startWorker(name: string, balancer: { url: string } | undefined,
 /** Resolves once the balancer lists exactly `urls` (in any order). */
 export function waitForWorkers(balancer: { url: string }, urls: string[], timeoutMs = 10_000): Promise<string[]> {
   const want = [...urls].sort().join(',');
-  return waitFor(async () => {
-    const list = (await (await fetch(`${balancer.url}/workers`)).json()) as string[];
-    return [...list].sort().join(',') === want ? list : undefined;
-  }, `workers ${want}`, timeoutMs);
+  return waitFor(
+    async () => {
+      const list = (await (await fetch(`${balancer.url}/workers`)).json()) as string[];
+      return [...list].sort().join(',') === want ? list : undefined;
+    },
+    `workers ${want}`,
+    timeoutMs,
+  );
 }

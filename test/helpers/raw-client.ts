@@ -37,15 +37,19 @@ export class RawSocket {
 
   /** The next response after those already taken, once it has arrived whole. */
   async answer(timeoutMs = 10_000): Promise<RawAnswer> {
-    return waitFor(() => {
-      const parsed = parseAnswer(this.received.subarray(this.taken));
-      if (parsed === undefined) {
-        if (this.closed) throw new Error(`connection closed before a whole answer: ${JSON.stringify(this.received.subarray(this.taken).toString('latin1'))}`);
-        return undefined;
-      }
-      this.taken += parsed.consumed;
-      return parsed.answer;
-    }, 'a whole answer', timeoutMs);
+    return waitFor(
+      () => {
+        const parsed = parseAnswer(this.received.subarray(this.taken));
+        if (parsed === undefined) {
+          if (this.closed) throw new Error(`connection closed before a whole answer: ${JSON.stringify(this.received.subarray(this.taken).toString('latin1'))}`);
+          return undefined;
+        }
+        this.taken += parsed.consumed;
+        return parsed.answer;
+      },
+      'a whole answer',
+      timeoutMs,
+    );
   }
 
   /** Bytes received after the answers taken so far. */

@@ -8,7 +8,10 @@ describe('all workers down', () => {
   beforeAll(async () => {
     balancer = await startBalancer();
     workers = await Promise.all(['a', 'b'].map((n) => startWorker(n, balancer)));
-    await waitForWorkers(balancer, workers.map((w) => w.url));
+    await waitForWorkers(
+      balancer,
+      workers.map((w) => w.url),
+    );
   });
   afterAll(() => balancer?.stop());
 
@@ -17,10 +20,14 @@ describe('all workers down', () => {
     const first = await fetch(`${balancer.url}/`);
     // Both connections are refused; the retry on the other worker fails too.
     expect([502, 503]).toContain(first.status);
-    const res = await waitFor(async () => {
-      const r = await fetch(`${balancer.url}/`);
-      return r.status === 503 ? r : undefined;
-    }, 'a 503', 8000);
+    const res = await waitFor(
+      async () => {
+        const r = await fetch(`${balancer.url}/`);
+        return r.status === 503 ? r : undefined;
+      },
+      'a 503',
+      8000,
+    );
     expect(res.headers.get('retry-after')).toBe('1');
     expect(await res.json()).toMatchObject({ error: 'no_worker' });
     // Still registered (heartbeat TTL not yet run out): they are out of rotation, not forgotten.

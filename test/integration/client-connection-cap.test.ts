@@ -18,7 +18,14 @@ describe('the client connection cap at start', () => {
 
   it('logs the cap it derived from the descriptor limit', async () => {
     balancer = await startBalancer({ LOG_LEVEL: 'info', HEALTH_CHECK_INTERVAL_MS: '0' });
-    const line = await waitFor(() => balancer!.output().split('\n').find((l) => l.includes('"maxClientConnections"')), 'the start line');
+    const line = await waitFor(
+      () =>
+        balancer!
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"maxClientConnections"')),
+      'the start line',
+    );
     const logged = JSON.parse(line) as { maxClientConnections: number; descriptorLimit: number };
     expect(logged.descriptorLimit).toBeGreaterThan(0);
     expect(logged.maxClientConnections).toBe(defaultClientCap(logged.descriptorLimit));
@@ -44,7 +51,10 @@ describe.each(FAST_PATH_MODES)('at MAX_CLIENT_CONNECTIONS=3 (FAST_PATH=%s)', (fa
       worker.closeAllConnections();
       worker.close();
     };
-    balancer = await startBalancerFronting(`http://127.0.0.1:${(worker.address() as AddressInfo).port}`, 'cap', { FAST_PATH: fastPath, MAX_CLIENT_CONNECTIONS: '3' });
+    balancer = await startBalancerFronting(`http://127.0.0.1:${(worker.address() as AddressInfo).port}`, 'cap', {
+      FAST_PATH: fastPath,
+      MAX_CLIENT_CONNECTIONS: '3',
+    });
   });
   afterEach(async () => {
     // Each test starts with every slot free.

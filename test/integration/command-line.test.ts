@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { DIST } from '../helpers/processes';
 
 /** Both entrypoints take their settings from the environment; the command line knows --help and --version only. */
-const entrypoints = [['balancer', 'load-balancer-server.js'], ['worker', 'workers/worker-server.js']] as const;
+const entrypoints = [
+  ['balancer', 'load-balancer-server.js'],
+  ['worker', 'workers/worker-server.js'],
+] as const;
 const version = (JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
 
 function run(script: string, args: string[], port = '0') {
@@ -51,7 +54,9 @@ describe.each(entrypoints)('the %s on a busy port', (name, script) => {
     try {
       const result = await new Promise<ReturnType<typeof run>>((resolve) => setImmediate(() => resolve(run(script, [], String(port)))));
       expect(result.status).toBe(1);
-      expect(result.stderr).toBe(`${name} failed to start: port ${port} on 127.0.0.1 is busy (EADDRINUSE): another process listens there; set PORT to a free port\n`);
+      expect(result.stderr).toBe(
+        `${name} failed to start: port ${port} on 127.0.0.1 is busy (EADDRINUSE): another process listens there; set PORT to a free port\n`,
+      );
     } finally {
       squatter.close();
     }

@@ -19,7 +19,11 @@ describe('decision log', () => {
   it('logs the strategy, the worker, the attempt, the status and the latency of each request', async () => {
     await (await fetch(`${balancer.url}/orders/42?x=1`)).arrayBuffer();
     const line = await waitFor(
-      () => balancer.output().split('\n').find((l) => l.includes('"msg":"proxied"') && l.includes('/orders/42')),
+      () =>
+        balancer
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"msg":"proxied"') && l.includes('/orders/42')),
       'the decision line',
       3000,
     );

@@ -35,7 +35,12 @@ function parseDockerfile(text: string): Stage[] {
   const stages: Stage[] = [];
   let workdir = '/';
   // Comment lines go first (Docker drops them even inside a continuation), then backslash continuations.
-  const lines = text.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n').replace(/\\\n/g, ' ').split('\n');
+  const lines = text
+    .split('\n')
+    .filter((l) => !/^\s*#/.test(l))
+    .join('\n')
+    .replace(/\\\n/g, ' ')
+    .split('\n');
   for (const line of lines) {
     const m = /^\s*(\w+)\s+(.*\S)\s*$/.exec(line);
     if (!m) continue;
@@ -102,7 +107,12 @@ function dockerIgnored(): (path: string) => boolean {
     .map((l) => {
       const negate = l.startsWith('!');
       const glob = l.replace(/^!/, '').replace(/^\/+|\/+$/g, '');
-      const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\0').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\0/g, '.*');
+      const source = glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*\*/g, '\0')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')
+        .replace(/\0/g, '.*');
       return { negate, re: new RegExp(`^${source}$`) };
     });
   return (path) => {
@@ -187,7 +197,16 @@ function environmentOf(service: ComposeService): Record<string, string> {
   );
 }
 const containerPorts = (service: ComposeService) =>
-  (service.ports ?? []).map((p) => (typeof p === 'string' ? Number(p.replace(/\/\w+$/, '').split(':').at(-1)) : p.target));
+  (service.ports ?? []).map((p) =>
+    typeof p === 'string'
+      ? Number(
+          p
+            .replace(/\/\w+$/, '')
+            .split(':')
+            .at(-1),
+        )
+      : p.target,
+  );
 const networksOf = (service: ComposeService) => (Array.isArray(service.networks) ? service.networks : Object.keys(service.networks ?? {}));
 function durationMs(text: string): number {
   let ms = 0;
@@ -256,7 +275,8 @@ describe.each(images)('$dockerfile', (image) => {
         }
       }
     }
-    for (const path of ['node_modules', 'dist', '.git', '.env', 'benchmark-results', 'x.cpuprofile']) expect({ path, ignored: ignored(path) }).toEqual({ path, ignored: true });
+    for (const path of ['node_modules', 'dist', '.git', '.env', 'benchmark-results', 'x.cpuprofile'])
+      expect({ path, ignored: ignored(path) }).toEqual({ path, ignored: true });
   });
 
   it('copies every source the entrypoint loads to where tsc expects it', () => {
@@ -312,7 +332,9 @@ describe.each(images)('$dockerfile', (image) => {
   });
 
   it('exposes the port it listens on, the one compose maps', () => {
-    const exposed = only(runtime, 'EXPOSE').args.split(/\s+/).map((p) => Number(p.replace(/\/\w+$/, '')));
+    const exposed = only(runtime, 'EXPOSE')
+      .args.split(/\s+/)
+      .map((p) => Number(p.replace(/\/\w+$/, '')));
     expect(exposed).toEqual([Number(imageEnv.PORT)]);
     expect(imageEnv.HOST).toBe('0.0.0.0');
     expect(services.length).toBeGreaterThan(0);

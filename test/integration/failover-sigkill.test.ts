@@ -10,7 +10,10 @@ describe('failover when a worker is killed', () => {
     balancer = await startBalancer();
     // A short delay keeps requests in flight on the victim when it dies, so the retry path is exercised.
     workers = await Promise.all(['a', 'b', 'c'].map((n) => startWorker(n, balancer, { WORKER_DELAY_MS: '20' })));
-    await waitForWorkers(balancer, workers.map((w) => w.url));
+    await waitForWorkers(
+      balancer,
+      workers.map((w) => w.url),
+    );
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop('SIGKILL')));

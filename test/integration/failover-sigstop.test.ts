@@ -12,7 +12,10 @@ describe('failover when a worker freezes', () => {
   beforeAll(async () => {
     balancer = await startBalancer();
     workers = await Promise.all(['a', 'b', 'c'].map((n) => startWorker(n, balancer)));
-    await waitForWorkers(balancer, workers.map((w) => w.url));
+    await waitForWorkers(
+      balancer,
+      workers.map((w) => w.url),
+    );
   });
   afterAll(async () => {
     workers[1]?.child.kill('SIGCONT');
@@ -38,11 +41,15 @@ describe('failover when a worker freezes', () => {
 
     workers[1].child.kill('SIGCONT');
     // Two good probes bring it back; it is still registered (its heartbeat TTL is 15 s).
-    const recovered = await waitFor(async () => {
-      const outcomes = await runLoad(`${balancer.url}/`, { concurrency: 2, maxRequests: 30, maxMs: 2000 });
-      expect(outcomes.filter((o) => o.status !== 200)).toEqual([]);
-      return countBy(outcomes, (o) => o.server).b > 0 || undefined;
-    }, 'the thawed worker to get traffic again', 10_000);
+    const recovered = await waitFor(
+      async () => {
+        const outcomes = await runLoad(`${balancer.url}/`, { concurrency: 2, maxRequests: 30, maxMs: 2000 });
+        expect(outcomes.filter((o) => o.status !== 200)).toEqual([]);
+        return countBy(outcomes, (o) => o.server).b > 0 || undefined;
+      },
+      'the thawed worker to get traffic again',
+      10_000,
+    );
     expect(recovered).toBe(true);
   });
 });

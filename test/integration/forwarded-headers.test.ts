@@ -50,7 +50,12 @@ describe('forwarded headers', () => {
   });
 
   it('replaces X-Forwarded-* sent by an untrusted client', async () => {
-    await rawGet(`${direct.balancer.url}/`, { 'X-Forwarded-For': '6.6.6.6', 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Proto': 'https', Forwarded: 'for=6.6.6.6' });
+    await rawGet(`${direct.balancer.url}/`, {
+      'X-Forwarded-For': '6.6.6.6',
+      'X-Forwarded-Host': 'evil.example',
+      'X-Forwarded-Proto': 'https',
+      Forwarded: 'for=6.6.6.6',
+    });
     const seen = direct.echo.seen.at(-1)!;
     expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen.headers['x-forwarded-host']).not.toBe('evil.example');

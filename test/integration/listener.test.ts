@@ -297,10 +297,7 @@ describe.each(FAST_PATH_MODES)('listener (FAST_PATH=%s)', (fastPath) => {
     it('answers a GET, a POST with a body and a GET written in one write, in order', async () => {
       const payload = randomBytes(3000);
       const client = await RawClient.open(balancer.port);
-      const post = Buffer.concat([
-        Buffer.from(`POST /middle HTTP/1.1\r\nHost: listener.test\r\nContent-Length: ${payload.length}\r\n\r\n`),
-        payload,
-      ]);
+      const post = Buffer.concat([Buffer.from(`POST /middle HTTP/1.1\r\nHost: listener.test\r\nContent-Length: ${payload.length}\r\n\r\n`), payload]);
       await client.write(Buffer.concat([Buffer.from(get('/before')), post, Buffer.from(get('/after'))]));
       expect(echoOf(await client.response())).toMatchObject({ method: 'GET', url: '/before', bytes: 0 });
       expect(echoOf(await client.response())).toMatchObject({ method: 'POST', url: '/middle', bytes: payload.length, sha256: sha256(payload) });
@@ -386,7 +383,13 @@ describe.each(FAST_PATH_MODES)('listener (FAST_PATH=%s)', (fastPath) => {
       for (let at = 0; at < payload.length; at += 997) await client.write(payload.subarray(at, at + 997));
       const res = await client.response({ timeoutMs: 20_000 });
       expect(res.status).toBe(200);
-      expect(echoOf(res)).toMatchObject({ method: 'POST', url: '/big-upload', headers: { 'content-length': String(payload.length) }, bytes: payload.length, sha256: sha256(payload) });
+      expect(echoOf(res)).toMatchObject({
+        method: 'POST',
+        url: '/big-upload',
+        headers: { 'content-length': String(payload.length) },
+        bytes: payload.length,
+        sha256: sha256(payload),
+      });
       await client.write(get('/after-big-upload'));
       expect(echoOf(await client.response()).url).toBe('/after-big-upload');
     });

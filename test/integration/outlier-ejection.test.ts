@@ -37,20 +37,32 @@ describe('outlier ejection', () => {
     await waitFor(() => /worker ejected after consecutive failures/.test(balancer.output()) || undefined, 'the ejection log line', 2000);
 
     // The operator's view says why the flaky worker gets no traffic.
-    const details = (await (await fetch(`${balancer.url}/workers?details=1`)).json()) as { panic: boolean; workers: { name: string; inRotation: boolean; healthy: boolean; ejectedForMs: number; ejections: number }[] };
+    const details = (await (await fetch(`${balancer.url}/workers?details=1`)).json()) as {
+      panic: boolean;
+      workers: { name: string; inRotation: boolean; healthy: boolean; ejectedForMs: number; ejections: number }[];
+    };
     expect(details.panic).toBe(false);
     expect(details.workers.find((w) => w.name === 'flaky')).toMatchObject({ inRotation: false, healthy: true, ejections: 1, ejectedForMs: expect.any(Number) });
     expect(details.workers.find((w) => w.name === 'flaky')!.ejectedForMs).toBeGreaterThan(0);
-    expect(details.workers.filter((w) => w.inRotation).map((w) => w.name).sort()).toEqual(['a', 'b']);
+    expect(
+      details.workers
+        .filter((w) => w.inRotation)
+        .map((w) => w.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
 
     const ejected = await runLoad(`${balancer.url}/`, { concurrency: 2, maxRequests: 60, maxMs: 1000 });
     expect(ejected.filter((o) => o.status !== 200)).toEqual([]);
     expect(Object.keys(countBy(ejected, (o) => o.server)).sort()).toEqual(['a', 'b']);
 
     broken = false;
-    await waitFor(async () => {
-      const outcomes = await runLoad(`${balancer.url}/`, { concurrency: 1, maxRequests: 9, maxMs: 2000 });
-      return countBy(outcomes, (o) => o.server).flaky > 0 || undefined;
-    }, 'the recovered worker to get traffic again', 8000);
+    await waitFor(
+      async () => {
+        const outcomes = await runLoad(`${balancer.url}/`, { concurrency: 1, maxRequests: 9, maxMs: 2000 });
+        return countBy(outcomes, (o) => o.server).flaky > 0 || undefined;
+      },
+      'the recovered worker to get traffic again',
+      8000,
+    );
   });
 });

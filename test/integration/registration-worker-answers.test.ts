@@ -9,7 +9,9 @@ import { startBalancer, startWorker, waitFor, waitForWorkers, type RunningProces
  */
 
 /** An HTTP server on 127.0.0.1 that answers each POST with the next of `answers` (the last one repeats). */
-async function fakeBalancer(answers: Array<(advertised: string) => { status: number; body: string }>): Promise<{ url: string; posts: string[]; close(): Promise<void> }> {
+async function fakeBalancer(
+  answers: Array<(advertised: string) => { status: number; body: string }>,
+): Promise<{ url: string; posts: string[]; close(): Promise<void> }> {
   const posts: string[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
@@ -40,7 +42,7 @@ describe('what a worker makes of the answer to its registration', () => {
     await Promise.all(started.splice(0).map((p) => p.stop()));
   });
 
-  it("appends /register-worker to a base LOAD_BALANCER_REGISTER and registers", async () => {
+  it('appends /register-worker to a base LOAD_BALANCER_REGISTER and registers', async () => {
     const balancer = track(await startBalancer({ HEALTH_CHECK_INTERVAL_MS: '0' }));
     const worker = track(await startWorker('base-url', balancer, { LOAD_BALANCER_REGISTER: balancer.url }));
     await waitForWorkers(balancer, [worker.url]);

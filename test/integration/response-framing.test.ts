@@ -18,9 +18,11 @@ type Behaviour = (req: SeenRequest, socket: Socket) => void;
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** A reply that is exactly these bytes, written as they are. */
-const bytes = (...parts: (string | Buffer)[]): Behaviour => (_req, socket) => {
-  for (const part of parts) socket.write(part);
-};
+const bytes =
+  (...parts: (string | Buffer)[]): Behaviour =>
+  (_req, socket) => {
+    for (const part of parts) socket.write(part);
+  };
 
 const LARGE = randomBytes(2 * 1024 * 1024);
 /** Larger than loopback's socket buffers on both sides, so a client that stops reading makes the balancer queue. */
@@ -81,7 +83,9 @@ const UPSTREAM: Record<string, Behaviour> = {
     'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n',
     'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nfinal reply',
   ),
-  '/headers': bytes(`HTTP/1.1 200 OK\r\n${[...END_TO_END.slice(0, 3), HOP_BY_HOP[0], ...END_TO_END.slice(3, 6), HOP_BY_HOP[1], HOP_BY_HOP[2], ...END_TO_END.slice(6)].join('\r\n')}\r\n\r\nok`),
+  '/headers': bytes(
+    `HTTP/1.1 200 OK\r\n${[...END_TO_END.slice(0, 3), HOP_BY_HOP[0], ...END_TO_END.slice(3, 6), HOP_BY_HOP[1], HOP_BY_HOP[2], ...END_TO_END.slice(6)].join('\r\n')}\r\n\r\nok`,
+  ),
   '/all-bytes': sendBody(ALL_BYTES),
   '/split-bytes': (_req, socket) => {
     socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${SPLIT_BYTES.length}\r\n\r\n`);
@@ -168,7 +172,12 @@ interface ClientReply {
 }
 
 /** One request through node's http client; with `expectContinue`, the body waits for the 100 Continue. */
-function send(agent: Agent, url: string, method: string, opts: { headers?: Record<string, string | number>; body?: Buffer; expectContinue?: boolean } = {}): Promise<ClientReply> {
+function send(
+  agent: Agent,
+  url: string,
+  method: string,
+  opts: { headers?: Record<string, string | number>; body?: Buffer; expectContinue?: boolean } = {},
+): Promise<ClientReply> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, agent, headers: opts.headers }, (res) => {
       const chunks: Buffer[] = [];

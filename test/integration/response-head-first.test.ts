@@ -62,7 +62,11 @@ describe('a response head sent before its body', () => {
   it.each(MODES)('reaches a node client, status and headers, before the body is sent (%s)', async (_mode, chunked) => {
     const before = held.length;
     const response = new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(`${balancer.url}/wait`, { method: chunked ? 'POST' : 'GET', agent: false, headers: chunked ? { 'Transfer-Encoding': 'chunked' } : {} }, resolve);
+      const req = request(
+        `${balancer.url}/wait`,
+        { method: chunked ? 'POST' : 'GET', agent: false, headers: chunked ? { 'Transfer-Encoding': 'chunked' } : {} },
+        resolve,
+      );
       req.on('error', reject);
       req.end();
     });
@@ -103,10 +107,20 @@ describe('a response head sent before its body', () => {
 
     // The log names the status the client got and why its response was cut, not a 504 nobody received.
     const line = await waitFor(
-      () => balancer.output().split('\n').find((l) => l.includes('"UPSTREAM_BODY_TIMEOUT"') && l.includes(chunked ? '"POST"' : '"GET"')),
+      () =>
+        balancer
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"UPSTREAM_BODY_TIMEOUT"') && l.includes(chunked ? '"POST"' : '"GET"')),
       'the cut response to be logged',
       5000,
     );
-    expect(JSON.parse(line)).toMatchObject({ msg: 'upstream response cut short', status: 200, code: 'UPSTREAM_BODY_TIMEOUT', responseStarted: true, path: '/silent' });
+    expect(JSON.parse(line)).toMatchObject({
+      msg: 'upstream response cut short',
+      status: 200,
+      code: 'UPSTREAM_BODY_TIMEOUT',
+      responseStarted: true,
+      path: '/silent',
+    });
   });
 });

@@ -89,9 +89,11 @@ describe('review 2: a body the worker should not have sent (HEAD, 204), arriving
       }
       // The first request's answer waits until the second request is queued behind it at the balancer.
       releaseFirst = () => {
-        socket.write(path === '/head'
-          ? 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n'
-          : 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n');
+        socket.write(
+          path === '/head'
+            ? 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n'
+            : 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n',
+        );
         stray.add(socket);
       };
     });
@@ -149,7 +151,8 @@ describe('review 2: an upgrade the worker declines, with a response that does no
     await upstream?.close();
   });
 
-  const upgradeRequest = 'GET /ws HTTP/1.1\r\nHost: lb\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+  const upgradeRequest =
+    'GET /ws HTTP/1.1\r\nHost: lb\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
 
   it('stops counting the request in flight when the client goes away in the middle of the declined answer', async () => {
     const client = rawClient(balancer.port);

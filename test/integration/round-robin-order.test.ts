@@ -10,7 +10,10 @@ describe('round robin through the gateway', () => {
     // Started one by one so registration order, and so the rotation, is known.
     for (const name of ['w1', 'w2', 'w3']) {
       workers.push(await startWorker(name, balancer));
-      await waitForWorkers(balancer, workers.map((w) => w.url));
+      await waitForWorkers(
+        balancer,
+        workers.map((w) => w.url),
+      );
     }
   });
 

@@ -47,7 +47,8 @@ describe('secrets in output', () => {
     try {
       const balancer = await startBalancer({ REGISTRATION_SECRET: SECRET, HEALTH_CHECK_INTERVAL_MS: '0', WORKER_ALLOW: '127.0.0.0/8', ...VERBOSE });
       processes.push(balancer);
-      const body = (fields: Record<string, unknown> = {}) => JSON.stringify({ url: 'http://127.0.0.1:65030', name: 'x', timestamp: Date.now(), nonce: generateNonce(), ...fields });
+      const body = (fields: Record<string, unknown> = {}) =>
+        JSON.stringify({ url: 'http://127.0.0.1:65030', name: 'x', timestamp: Date.now(), nonce: generateNonce(), ...fields });
       const send = (b: string, secret = SECRET) => postRaw(balancer.url, 'register-worker', b, sign(b, secret));
       const statuses: number[] = [];
       statuses.push((await postRaw(balancer.url, 'register-worker', body())).status); // no signature

@@ -174,7 +174,11 @@ describe('Upgrade to a protocol UPGRADE_PROTOCOLS does not list (the default: we
   function expectNothingSkippedTheBalancer(): void {
     expect(worker.tunnelled).toEqual([]);
     for (const seen of worker.seen) {
-      expect({ path: seen.path, via: seen.headers.via, xff: seen.headers['x-forwarded-for'] }).toEqual({ path: seen.path, via: expect.stringMatching(/lb-/), xff: '127.0.0.1' });
+      expect({ path: seen.path, via: seen.headers.via, xff: seen.headers['x-forwarded-for'] }).toEqual({
+        path: seen.path,
+        via: expect.stringMatching(/lb-/),
+        xff: '127.0.0.1',
+      });
     }
   }
 
@@ -240,7 +244,9 @@ describe('Upgrade to a protocol UPGRADE_PROTOCOLS does not list (the default: we
 
   it('refuses an allowed upgrade the data plane would refuse as a plain request (two Host headers): 400, never at the worker', async () => {
     const c = client();
-    c.send('GET /ws-two-hosts HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    c.send(
+      'GET /ws-two-hosts HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
     const answer = await c.response();
     expect(answer?.head).toMatch(/^HTTP\/1\.1 400 /);
     expect(worker.seen.filter((s) => s.path === '/ws-two-hosts')).toEqual([]);
@@ -248,7 +254,9 @@ describe('Upgrade to a protocol UPGRADE_PROTOCOLS does not list (the default: we
 
   it('sends an allowed upgrade with an absolute-form target upstream in origin-form, with the target authority as Host', async () => {
     const c = client();
-    c.send('GET http://abs.test/ws-absolute HTTP/1.1\r\nHost: other.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    c.send(
+      'GET http://abs.test/ws-absolute HTTP/1.1\r\nHost: other.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
     // The raw worker declines a websocket upgrade with a plain 200, relayed as an ordinary answer.
     expect((await c.response())?.head).toMatch(/^HTTP\/1\.1 200 /);
     const seen = worker.seen.find((s) => s.path === '/ws-absolute');
@@ -257,7 +265,9 @@ describe('Upgrade to a protocol UPGRADE_PROTOCOLS does not list (the default: we
 
   it('forwards only the allowed protocol of a mixed offer, and refuses a 101 to a protocol not forwarded', async () => {
     const c = client();
-    c.send('GET /always-101 HTTP/1.1\r\nHost: h2c.test\r\nConnection: Upgrade\r\nUpgrade: h2c, websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    c.send(
+      'GET /always-101 HTTP/1.1\r\nHost: h2c.test\r\nConnection: Upgrade\r\nUpgrade: h2c, websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
     const answer = await c.response();
     expect(answer?.head).toMatch(/^HTTP\/1\.1 502 /);
     expect(worker.seen.filter((s) => s.path === '/always-101').pop()!.headers.upgrade).toBe('websocket');

@@ -34,7 +34,10 @@ describe('loadBalancerConfig', () => {
   it('upgrades only to websocket by default, and takes a list of protocol names or none', () => {
     expect(loadBalancerConfig({}).UPGRADE_PROTOCOLS).toBe('websocket');
     for (const spec of ['websocket,h2c', ' WebSocket , foo/1.0 ', 'none']) expect(loadBalancerConfig({ UPGRADE_PROTOCOLS: spec }).UPGRADE_PROTOCOLS).toBe(spec);
-    for (const spec of ['websocket,', 'web socket', 'a/b/c', '/1']) expect(problemsOf({ UPGRADE_PROTOCOLS: spec })).toEqual([expect.stringMatching(/^UPGRADE_PROTOCOLS=.*: expected none, or a comma-separated list of protocol names/)]);
+    for (const spec of ['websocket,', 'web socket', 'a/b/c', '/1'])
+      expect(problemsOf({ UPGRADE_PROTOCOLS: spec })).toEqual([
+        expect.stringMatching(/^UPGRADE_PROTOCOLS=.*: expected none, or a comma-separated list of protocol names/),
+      ]);
   });
 
   it('does not read process.env when given an environment', () => {
@@ -59,7 +62,9 @@ describe('loadBalancerConfig', () => {
   });
 
   it('refuses a REGISTRATION_SECRET shorter than 16 characters', () => {
-    expect(problemsOf({ REGISTRATION_SECRET: 'a'.repeat(15) })).toEqual(['REGISTRATION_SECRET=(hidden, 15 characters): expected a string of at least 16 characters']);
+    expect(problemsOf({ REGISTRATION_SECRET: 'a'.repeat(15) })).toEqual([
+      'REGISTRATION_SECRET=(hidden, 15 characters): expected a string of at least 16 characters',
+    ]);
     expect(loadBalancerConfig({ REGISTRATION_SECRET: 'a'.repeat(16) }).REGISTRATION_SECRET).toBe('a'.repeat(16));
   });
 

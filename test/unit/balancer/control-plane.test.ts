@@ -246,13 +246,33 @@ describe('POST /deregister-worker', () => {
 });
 
 describe('isControlPath', () => {
-  it.each(['/workers', '/Workers', '/WORKERS/', '/workers?details=1', '/workers/?x', '/workers#f', '/Register-Worker', '/deregister-worker/', 'http://x/workers', 'HTTPS://x:1/Workers/?q'])(
-    'is true for %s',
-    (target) => expect(isControlPath(target)).toBe(true),
-  );
+  it.each([
+    '/workers',
+    '/Workers',
+    '/WORKERS/',
+    '/workers?details=1',
+    '/workers/?x',
+    '/workers#f',
+    '/Register-Worker',
+    '/deregister-worker/',
+    'http://x/workers',
+    'HTTPS://x:1/Workers/?q',
+  ])('is true for %s', (target) => expect(isControlPath(target)).toBe(true));
 
-  it.each(['/', '/workers//', '//workers', '/%77orkers', '/workersx', '/worker', '/workers/x', '/workers.', '/x/workers', '*', 'ftp://x/workers', 'http://u@x/workers', 'http://x//workers', ''])(
-    'is false for %s',
-    (target) => expect(isControlPath(target)).toBe(false),
-  );
+  it.each([
+    '/',
+    '/workers//',
+    '//workers',
+    '/%77orkers',
+    '/workersx',
+    '/worker',
+    '/workers/x',
+    '/workers.',
+    '/x/workers',
+    '*',
+    'ftp://x/workers',
+    'http://u@x/workers',
+    'http://x//workers',
+    '',
+  ])('is false for %s', (target) => expect(isControlPath(target)).toBe(false));
 });

@@ -32,12 +32,21 @@ describe('forbiddenReason', () => {
     expect(forbiddenReason(address)).toMatch(/embedded as \d+\.\d+\.\d+\.\d+$/);
   });
 
-  it.each(['127.0.0.1', '10.0.0.5', '192.168.1.10', '192.0.2.5', '100.64.0.1', '::1', '::ffff:192.0.2.5', 'fd00::5', '2001:db8::1', '64:ff9b::c000:205', '2002:c000:205::1'])(
-    'allows the ordinary address %s',
-    (address) => {
-      expect(forbiddenReason(address)).toBeUndefined();
-    },
-  );
+  it.each([
+    '127.0.0.1',
+    '10.0.0.5',
+    '192.168.1.10',
+    '192.0.2.5',
+    '100.64.0.1',
+    '::1',
+    '::ffff:192.0.2.5',
+    'fd00::5',
+    '2001:db8::1',
+    '64:ff9b::c000:205',
+    '2002:c000:205::1',
+  ])('allows the ordinary address %s', (address) => {
+    expect(forbiddenReason(address)).toBeUndefined();
+  });
 
   it('says a host name is not an address (names are resolved first, by WorkerAddressPolicy)', () => {
     expect(forbiddenReason('metadata.google.internal')).toBe('not an IP address');

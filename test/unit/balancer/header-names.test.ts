@@ -54,7 +54,10 @@ describe('knownName', () => {
       const kind = random(4);
       if (kind === 0) {
         // A known name with each letter in a random case.
-        name = KNOWN[random(KNOWN.length)].split('').map((c) => (random(2) === 0 ? c.toUpperCase() : c)).join('');
+        name = KNOWN[random(KNOWN.length)]
+          .split('')
+          .map((c) => (random(2) === 0 ? c.toUpperCase() : c))
+          .join('');
       } else if (kind === 1) {
         // A known name with one character 0x20 away: a re-cased letter, or a dash turned into a CR.
         const known2 = KNOWN[random(KNOWN.length)];

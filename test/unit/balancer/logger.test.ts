@@ -10,12 +10,14 @@ function keysOf(line: string): string[] {
 }
 
 describe('balancer log lines', () => {
-  it("never carry two \"name\" keys: the logger's name and a worker's are different fields", () => {
+  it('never carry two "name" keys: the logger\'s name and a worker\'s are different fields', () => {
     const lines: string[] = [];
-    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => {
+    const sink = new Writable({
+      write: (chunk: Buffer, _enc, done) => {
         lines.push(chunk.toString());
         done();
-      }, });
+      },
+    });
     const log = pino({ name: 'balancer', level: 'info' }, sink);
     const strategy: Strategy<WorkerRecord> = { name: 'none', pick: () => undefined, onWorkerUp: () => {}, onWorkerDown: () => {} };
     const registry = new WorkerRegistry(strategy, () => ({ close: () => Promise.resolve() }) as unknown as WorkerPool, log);

@@ -44,17 +44,22 @@ describe('checkWorkerUrl', () => {
     expect(checkWorkerUrl('http://user@worker1:8080')).toEqual({ problem: 'url must not carry credentials' });
   });
 
-  it.each(['http://worker1:8080/x', 'http://worker1:8080/x/', 'http://worker1:8080?a=1', 'http://worker1:8080/?a=1', 'http://worker1:8080#top', 'http://worker1:8080//'])(
-    'refuses a path, query or fragment: %s',
-    (raw) => {
-      expect(checkWorkerUrl(raw)).toEqual({ problem: 'url must be scheme://host:port with no path, query or fragment' });
-    },
-  );
+  it.each([
+    'http://worker1:8080/x',
+    'http://worker1:8080/x/',
+    'http://worker1:8080?a=1',
+    'http://worker1:8080/?a=1',
+    'http://worker1:8080#top',
+    'http://worker1:8080//',
+  ])('refuses a path, query or fragment: %s', (raw) => {
+    expect(checkWorkerUrl(raw)).toEqual({ problem: 'url must be scheme://host:port with no path, query or fragment' });
+  });
 
   it('accepts only urls the upstream pool can be built for', () => {
     for (const raw of ['http://127.0.0.1:8081', 'http://[::1]:9000', 'http://worker1', 'https://worker1:8443', 'http://0:8080']) {
       const checked = checkWorkerUrl(raw);
-      if ('origin' in checked) expect(() => new UpstreamPool(checked.origin, { connectTimeoutMs: 1, responseTimeoutMs: 1, idleTimeoutMs: 1, maxConnections: 0 })).not.toThrow();
+      if ('origin' in checked)
+        expect(() => new UpstreamPool(checked.origin, { connectTimeoutMs: 1, responseTimeoutMs: 1, idleTimeoutMs: 1, maxConnections: 0 })).not.toThrow();
     }
   });
 });
@@ -111,7 +116,11 @@ describe('describeSchemaError', () => {
 
 describe('deregistrationSchema', () => {
   it('needs only url, timestamp and nonce', () => {
-    expect(deregistrationSchema.parse({ url: 'http://127.0.0.1:8081', timestamp: 5, nonce: NONCE })).toEqual({ url: 'http://127.0.0.1:8081', timestamp: 5, nonce: NONCE });
+    expect(deregistrationSchema.parse({ url: 'http://127.0.0.1:8081', timestamp: 5, nonce: NONCE })).toEqual({
+      url: 'http://127.0.0.1:8081',
+      timestamp: 5,
+      nonce: NONCE,
+    });
     expect(describeSchemaError(deregistrationSchema.safeParse({ timestamp: 5, nonce: NONCE }).error!)).toMatch(/^url: /);
   });
 });

@@ -65,7 +65,10 @@ describe('WorkerRegistry', () => {
     registry.register({ url: A, name: 'a', weight: 1 });
     expect(calls).toEqual([['up', A]]);
     registry.register({ url: A, name: 'a', weight: 5 });
-    expect(calls).toEqual([['up', A], ['weight', A, 5]]);
+    expect(calls).toEqual([
+      ['up', A],
+      ['weight', A, 5],
+    ]);
     expect(registry.get(A)!.weight).toBe(5);
   });
 
@@ -74,7 +77,11 @@ describe('WorkerRegistry', () => {
     registry.register({ url: A, name: 'a', weight: 1 });
     registry.register({ url: B, name: 'b', weight: 1 });
     expect(registry.deregister(A)).toBe(true);
-    expect(calls).toEqual([['up', A], ['up', B], ['down', A]]);
+    expect(calls).toEqual([
+      ['up', A],
+      ['up', B],
+      ['down', A],
+    ]);
     expect(pools.get(A)!.close).toHaveBeenCalledTimes(1);
     expect(pools.get(B)!.close).not.toHaveBeenCalled();
     expect(registry.get(A)).toBeUndefined();
@@ -87,7 +94,10 @@ describe('WorkerRegistry', () => {
     expect(registry.deregister(B)).toBe(false);
     expect(registry.deregister(A)).toBe(true);
     expect(registry.deregister(A)).toBe(false);
-    expect(calls).toEqual([['up', A], ['down', A]]);
+    expect(calls).toEqual([
+      ['up', A],
+      ['down', A],
+    ]);
     expect(pools.get(A)!.close).toHaveBeenCalledTimes(1);
   });
 
@@ -116,7 +126,11 @@ describe('WorkerRegistry', () => {
     clock.now = 2_000;
     expect(registry.register({ url: A, name: 'a', weight: 1 })).toBe('created');
     expect(createPool).toHaveBeenCalledTimes(2);
-    expect(calls).toEqual([['up', A], ['down', A], ['up', A]]);
+    expect(calls).toEqual([
+      ['up', A],
+      ['down', A],
+      ['up', A],
+    ]);
     expect(registry.get(A)!.registeredAt).toBe(2_000);
   });
 
@@ -125,7 +139,12 @@ describe('WorkerRegistry', () => {
     registry.register({ url: A, name: 'a', weight: 1 });
     registry.register({ url: B, name: 'b', weight: 1 });
     await registry.close();
-    expect(calls).toEqual([['up', A], ['up', B], ['down', A], ['down', B]]);
+    expect(calls).toEqual([
+      ['up', A],
+      ['up', B],
+      ['down', A],
+      ['down', B],
+    ]);
     expect(pools.get(A)!.close).toHaveBeenCalledTimes(1);
     expect(pools.get(B)!.close).toHaveBeenCalledTimes(1);
     expect(registry.size).toBe(0);

@@ -82,7 +82,13 @@ describe('WorkerAddressPolicy.lookup', () => {
   const policy = new WorkerAddressPolicy(new TrustPolicy(''), names);
 
   it('hands Node the checked addresses, all of them or the first', async () => {
-    expect(await lookup(policy, 'worker.test', true)).toEqual({ err: null, result: [{ address: '10.0.0.5', family: 4 }, { address: '10.0.0.6', family: 4 }] });
+    expect(await lookup(policy, 'worker.test', true)).toEqual({
+      err: null,
+      result: [
+        { address: '10.0.0.5', family: 4 },
+        { address: '10.0.0.6', family: 4 },
+      ],
+    });
     expect(await lookup(policy, 'worker.test', false)).toEqual({ err: null, result: { address: '10.0.0.5', family: 4 } });
   });
 

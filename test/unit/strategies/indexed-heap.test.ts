@@ -22,7 +22,14 @@ describe('IndexedHeap', () => {
     const heap = new IndexedHeap<Item>(maxFirst);
     expect(heap.peek()).toBeUndefined();
     expect(heap.pop()).toBeUndefined();
-    for (const [key, id] of [[3, 1], [9, 2], [3, 0], [5, 3], [9, 4]]) heap.push(item(key, id));
+    for (const [key, id] of [
+      [3, 1],
+      [9, 2],
+      [3, 0],
+      [5, 3],
+      [9, 4],
+    ])
+      heap.push(item(key, id));
     expect(heap.size).toBe(5);
     expect(heap.peek()?.id).toBe(2);
     expect(drain(heap)).toEqual([2, 4, 3, 0, 1]);
@@ -64,7 +71,7 @@ describe('IndexedHeap', () => {
     expect(heap.size).toBe(1);
   });
 
-  it('does not mistake another heap\'s item for its own', () => {
+  it("does not mistake another heap's item for its own", () => {
     const one = new IndexedHeap<Item>(maxFirst);
     const two = new IndexedHeap<Item>(maxFirst);
     const a = item(1);

@@ -143,7 +143,7 @@ class NginxReference {
 describe('weighted-round-robin against a plain O(n) nginx implementation', () => {
   const WEIGHTS = [1, 2, 3, 5, 10];
 
-  it('the reference itself gives nginx\'s 5,1,1 order', () => {
+  it("the reference itself gives nginx's 5,1,1 order", () => {
     const ref = new NginxReference();
     fakeWorkers(['a', 'b', 'c'], [5, 1, 1]).forEach((w) => ref.up(w));
     expect(Array.from({ length: 7 }, () => ref.pick()?.name)).toEqual(['a', 'a', 'b', 'a', 'c', 'a', 'a']);
@@ -156,7 +156,10 @@ describe('weighted-round-robin against a plain O(n) nginx implementation', () =>
   function firstDivergence(seed: number, steps: number, rebaseEvery?: number): string | undefined {
     const random = mulberry32(seed);
     const draw = <T>(list: T[]): T => list[Math.floor(random() * list.length)];
-    const pool = fakeWorkers(40, Array.from({ length: 40 }, () => draw(WEIGHTS)));
+    const pool = fakeWorkers(
+      40,
+      Array.from({ length: 40 }, () => draw(WEIGHTS)),
+    );
     const s = new WeightedRoundRobin<FakeWorker>({ rebaseEvery });
     const ref = new NginxReference();
     const members = new Set<FakeWorker>();
@@ -194,7 +197,7 @@ describe('weighted-round-robin against a plain O(n) nginx implementation', () =>
     return undefined;
   }
 
-  it.each([1, 2, 3, 4])('returns nginx\'s worker at every one of 4,000 random steps (seed %i)', (seed) => {
+  it.each([1, 2, 3, 4])("returns nginx's worker at every one of 4,000 random steps (seed %i)", (seed) => {
     expect(firstDivergence(seed, 4_000)).toBeUndefined();
   });
 

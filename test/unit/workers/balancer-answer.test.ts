@@ -27,7 +27,10 @@ describe('judgeRegistration', () => {
     [403, 'worker_not_allowed'],
     [413, 'body_too_large'],
   ])('stops on %i %s, which no retry can fix, with the balancer message', (status, error) => {
-    expect(judgeRegistration(status, { error, message: `because ${error}` }, ME)).toEqual({ verdict: 'stop', reason: `the balancer refused this worker (${status} ${error}): because ${error}` });
+    expect(judgeRegistration(status, { error, message: `because ${error}` }, ME)).toEqual({
+      verdict: 'stop',
+      reason: `the balancer refused this worker (${status} ${error}): because ${error}`,
+    });
   });
 
   it('stops on a wrong signature, saying the secrets differ', () => {
@@ -49,7 +52,10 @@ describe('judgeRegistration', () => {
   });
 
   it("stops on a 4xx that is not the balancer's refusal (a worker's 404, say)", () => {
-    expect(judgeRegistration(404, { error: 'not_found', path: '/register-worker' }, ME)).toEqual({ verdict: 'stop', reason: expect.stringContaining('not the balancer') });
+    expect(judgeRegistration(404, { error: 'not_found', path: '/register-worker' }, ME)).toEqual({
+      verdict: 'stop',
+      reason: expect.stringContaining('not the balancer'),
+    });
   });
 });
 

@@ -79,7 +79,10 @@ describe('loadWorkerConfig', () => {
   });
 
   it('refuses a negative WORKER_DELAY_MS and a zero HEARTBEAT_INTERVAL_MS', () => {
-    expect(errorOf({ WORKER_DELAY_MS: '-1', HEARTBEAT_INTERVAL_MS: '0' }).problems.map((p) => p.split('=')[0])).toEqual(['WORKER_DELAY_MS', 'HEARTBEAT_INTERVAL_MS']);
+    expect(errorOf({ WORKER_DELAY_MS: '-1', HEARTBEAT_INTERVAL_MS: '0' }).problems.map((p) => p.split('=')[0])).toEqual([
+      'WORKER_DELAY_MS',
+      'HEARTBEAT_INTERVAL_MS',
+    ]);
   });
 });
 
@@ -96,12 +99,14 @@ describe('LOAD_BALANCER_REGISTER', () => {
     expect(load('https://gw.example/lb/register-worker')).toBe('https://gw.example/lb/register-worker');
   });
 
-  it.each(['http://balancer:8080/register', 'http://balancer:8080/register-worker/', 'http://balancer:8080/register-worker?x=1', 'http://balancer:8080/#register-worker'])(
-    'refuses any other path: %s',
-    (url) => {
-      const error = errorOf({ LOAD_BALANCER_REGISTER: url, REGISTRATION_SECRET: SECRET });
-      expect(error.problems).toHaveLength(1);
-      expect(error.problems[0]).toMatch(/^LOAD_BALANCER_REGISTER=.*\/register-worker/);
-    },
-  );
+  it.each([
+    'http://balancer:8080/register',
+    'http://balancer:8080/register-worker/',
+    'http://balancer:8080/register-worker?x=1',
+    'http://balancer:8080/#register-worker',
+  ])('refuses any other path: %s', (url) => {
+    const error = errorOf({ LOAD_BALANCER_REGISTER: url, REGISTRATION_SECRET: SECRET });
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatch(/^LOAD_BALANCER_REGISTER=.*\/register-worker/);
+  });
 });

@@ -18,7 +18,7 @@ describe('hand-over to node:http', () => {
     fallback = createServer({ connectionsCheckingInterval: 50, requestTimeout: 500, headersTimeout: 500 });
     listener = createListener({
       proxy: () => {
-        throw new Error('a chunked upload must not reach the listener\'s own data plane');
+        throw new Error("a chunked upload must not reach the listener's own data plane");
       },
       fallback,
       serveFallback: () => {},

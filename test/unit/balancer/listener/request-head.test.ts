@@ -36,14 +36,22 @@ describe('parseRequestHead: heads the listener serves itself', () => {
       ),
     );
     expect(parsed.rawHeaders).toEqual([
-      'X-Request-ID', 'abc-123',
-      'host', 'shop.example:8080',
-      'accept', 'text/html',
-      'Cookie', 'a=1',
-      'X-Empty', '',
-      'X-Inner', 'a \t b',
-      'Cookie', 'b=2',
-      'X-MiXeD-CaSe', 'Kept As Sent',
+      'X-Request-ID',
+      'abc-123',
+      'host',
+      'shop.example:8080',
+      'accept',
+      'text/html',
+      'Cookie',
+      'a=1',
+      'X-Empty',
+      '',
+      'X-Inner',
+      'a \t b',
+      'Cookie',
+      'b=2',
+      'X-MiXeD-CaSe',
+      'Kept As Sent',
     ]);
   });
 

@@ -2,7 +2,8 @@ import { chooseWorker } from '../../../../balancer/proxy/choose-worker';
 import type { WorkerRecord } from '../../../../balancer/registry';
 import { RoundRobin } from '../../../../strategies/round-robin';
 
-const worker = (name: string, rotationSince: number) => ({ url: `http://127.0.0.1/${name}`, name, weight: 1, inflight: 0, rotationSince }) as unknown as WorkerRecord;
+const worker = (name: string, rotationSince: number) =>
+  ({ url: `http://127.0.0.1/${name}`, name, weight: 1, inflight: 0, rotationSince }) as unknown as WorkerRecord;
 const ctx = { req: { headers: {} }, clientIp: '127.0.0.1' };
 
 describe('chooseWorker with slow start', () => {

@@ -57,7 +57,20 @@ describe('plainRequestHead', () => {
       method: 'POST',
       url: '/a?b=1',
       httpVersion: '1.1',
-      rawHeaders: ['Host', 'x', 'Connection', 'Upgrade, HTTP2-Settings', 'Upgrade', 'h2c', 'HTTP2-Settings', 'AAMA', 'Content-Length', '5', 'connection', 'upgrade'],
+      rawHeaders: [
+        'Host',
+        'x',
+        'Connection',
+        'Upgrade, HTTP2-Settings',
+        'Upgrade',
+        'h2c',
+        'HTTP2-Settings',
+        'AAMA',
+        'Content-Length',
+        '5',
+        'connection',
+        'upgrade',
+      ],
     });
     expect(head).toBe('POST /a?b=1 HTTP/1.1\r\nHost: x\r\nConnection: HTTP2-Settings\r\nHTTP2-Settings: AAMA\r\nContent-Length: 5\r\n\r\n');
   });

@@ -58,18 +58,31 @@ describe('buildUpstreamRequest: end-to-end and hop-by-hop headers', () => {
 
   it('drops every hop-by-hop header', () => {
     const up = buildUpstreamRequest(
-      fakeRequest([
-        'Host', 'shop.example',
-        'Connection', 'keep-alive',
-        'Keep-Alive', 'timeout=5',
-        'Proxy-Connection', 'keep-alive',
-        'Proxy-Authorization', 'Basic Zm9vOmJhcg==',
-        'TE', 'trailers',
-        'Trailer', 'X-Checksum',
-        'Upgrade', 'h2c',
-        'Transfer-Encoding', 'chunked',
-        'X-Kept', 'yes',
-      ], { method: 'POST' }),
+      fakeRequest(
+        [
+          'Host',
+          'shop.example',
+          'Connection',
+          'keep-alive',
+          'Keep-Alive',
+          'timeout=5',
+          'Proxy-Connection',
+          'keep-alive',
+          'Proxy-Authorization',
+          'Basic Zm9vOmJhcg==',
+          'TE',
+          'trailers',
+          'Trailer',
+          'X-Checksum',
+          'Upgrade',
+          'h2c',
+          'Transfer-Encoding',
+          'chunked',
+          'X-Kept',
+          'yes',
+        ],
+        { method: 'POST' },
+      ),
       CLIENT,
       nobody,
     );
@@ -129,11 +142,16 @@ describe('buildUpstreamRequest: X-Forwarded-* from an untrusted client', () => {
   it('replaces spoofed X-Forwarded-* values and drops Forwarded', () => {
     const up = buildUpstreamRequest(
       fakeRequest([
-        'Host', 'shop.example',
-        'X-Forwarded-For', '1.2.3.4',
-        'X-Forwarded-Host', 'evil.example',
-        'X-Forwarded-Proto', 'https',
-        'Forwarded', 'for=1.2.3.4;proto=https',
+        'Host',
+        'shop.example',
+        'X-Forwarded-For',
+        '1.2.3.4',
+        'X-Forwarded-Host',
+        'evil.example',
+        'X-Forwarded-Proto',
+        'https',
+        'Forwarded',
+        'for=1.2.3.4;proto=https',
       ]),
       CLIENT,
       new TrustPolicy('10.0.0.0/8'),
@@ -153,12 +171,18 @@ describe('buildUpstreamRequest: X-Forwarded-* from an untrusted client', () => {
 
 describe('buildUpstreamRequest: X-Forwarded-* from a trusted proxy', () => {
   const incoming = [
-    'Host', 'internal-lb:8080',
-    'X-Forwarded-For', '198.51.100.1',
-    'X-Forwarded-For', '10.0.0.3',
-    'X-Forwarded-Host', 'shop.example',
-    'X-Forwarded-Proto', 'https',
-    'Forwarded', 'for=198.51.100.1',
+    'Host',
+    'internal-lb:8080',
+    'X-Forwarded-For',
+    '198.51.100.1',
+    'X-Forwarded-For',
+    '10.0.0.3',
+    'X-Forwarded-Host',
+    'shop.example',
+    'X-Forwarded-Proto',
+    'https',
+    'Forwarded',
+    'for=198.51.100.1',
   ];
 
   it('appends the peer to X-Forwarded-For and keeps the original host, proto and Forwarded (CIDR)', () => {
@@ -272,7 +296,10 @@ describe("buildUpstreamRequest: the balancer's own headers come first", () => {
 
 describe('buildUpstreamRequest: facts for the check step, from the same pass', () => {
   it('counts header lines, Host lines, Content-Length and Transfer-Encoding lines, and keeps the first coding', () => {
-    const req = { ...fakeRequest(['Host', 'a', 'host', 'b', 'Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked', 'Content-Length', '5', 'X', 'y']), httpVersionMinor: 1 };
+    const req = {
+      ...fakeRequest(['Host', 'a', 'host', 'b', 'Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked', 'Content-Length', '5', 'X', 'y']),
+      httpVersionMinor: 1,
+    };
     expect(buildUpstreamRequest(req, CLIENT, nobody)).toMatchObject({
       headerCount: 6,
       hostCount: 2,
@@ -305,12 +332,18 @@ describe('buildUpstreamRequest: absolute-form target (RFC 9112 section 3.2.2)', 
     expect(buildUpstreamRequest(fakeRequest(['Host', 'a.example'], { url: 'http://a.example?x=1' }), CLIENT, nobody).path).toBe('/?x=1');
   });
 
-  it.each(['ftp://a.example/x', 'http://u:p@a.example/x', 'http:///x', 'http://a.example:8o/x', 'http:/a.example/x'])('flags %s as an invalid target', (url) => {
-    expect(buildUpstreamRequest(fakeRequest(['Host', 'a.example'], { url }), CLIENT, nobody).invalidTarget).toBe(true);
-  });
+  it.each(['ftp://a.example/x', 'http://u:p@a.example/x', 'http:///x', 'http://a.example:8o/x', 'http:/a.example/x'])(
+    'flags %s as an invalid target',
+    (url) => {
+      expect(buildUpstreamRequest(fakeRequest(['Host', 'a.example'], { url }), CLIENT, nobody).invalidTarget).toBe(true);
+    },
+  );
 
   it('forwards origin-form and asterisk-form targets as they are', () => {
     expect(buildUpstreamRequest(fakeRequest(['Host', 'a'], { url: '/x' }), CLIENT, nobody)).toMatchObject({ path: '/x', invalidTarget: false });
-    expect(buildUpstreamRequest(fakeRequest(['Host', 'a'], { method: 'OPTIONS', url: '*' }), CLIENT, nobody)).toMatchObject({ path: '*', invalidTarget: false });
+    expect(buildUpstreamRequest(fakeRequest(['Host', 'a'], { method: 'OPTIONS', url: '*' }), CLIENT, nobody)).toMatchObject({
+      path: '*',
+      invalidTarget: false,
+    });
   });
 });

@@ -50,7 +50,14 @@ describe('UpstreamPool connect with a WorkerAddressPolicy lookup', () => {
       return name === 'rebinding.test' ? Promise.resolve(next) : Promise.reject(new Error('unexpected name'));
     });
     // keepAliveMs 0: every exchange opens its own connection, so each one resolves again.
-    const pool = new UpstreamPool(`http://rebinding.test:${port}`, { connectTimeoutMs: 2000, responseTimeoutMs: 2000, idleTimeoutMs: 2000, maxConnections: 0, keepAliveMs: 0, lookup: policy.lookup });
+    const pool = new UpstreamPool(`http://rebinding.test:${port}`, {
+      connectTimeoutMs: 2000,
+      responseTimeoutMs: 2000,
+      idleTimeoutMs: 2000,
+      maxConnections: 0,
+      keepAliveMs: 0,
+      lookup: policy.lookup,
+    });
     try {
       expect(await exchange(pool)).toEqual({ status: 200 });
       expect(hosts).toEqual([`rebinding.test:${port}`]);

@@ -111,7 +111,11 @@ function expectCompleted(rec: Recorder): void {
 
 /** The exchange ended with onError carrying `code`, once, and never completed. */
 function expectFailed(rec: Recorder, code: string): void {
-  expect({ code: (rec.error as { code?: string } | undefined)?.code, completed: rec.completed, endings: rec.endings }).toEqual({ code, completed: false, endings: 1 });
+  expect({ code: (rec.error as { code?: string } | undefined)?.code, completed: rec.completed, endings: rec.endings }).toEqual({
+    code,
+    completed: false,
+    endings: 1,
+  });
 }
 
 /** `name`'s value in a flat [name, value, ...] list, matching the name exactly (case included). */
@@ -442,7 +446,7 @@ describe('UpstreamPool exchanges', () => {
     expect(worker.connections).toBe(2);
   });
 
-  it("keeps every body slice it hands over intact after later reads, of this and other sockets, reuse the shared read buffer", async () => {
+  it('keeps every body slice it hands over intact after later reads, of this and other sockets, reuse the shared read buffer', async () => {
     // Each worker socket reads into one buffer; a slice the handler holds must be its own copy. The
     // slices are compared only after the exchanges ended, when later reads have overwritten that buffer.
     const bodies = [bytesOf(3000, 11), bytesOf(3000, 12)];

@@ -200,11 +200,7 @@ describe('chunked bodies', () => {
   });
 
   it('takes chunked as the final coding of a list, case-insensitively and across header lines', () => {
-    expect(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n']).events).toEqual([
-      head(200, []),
-      body('ab'),
-      end(true),
-    ]);
+    expect(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n']).events).toEqual([head(200, []), body('ab'), end(true)]);
     expect(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n']).events).toEqual([
       head(200, []),
       body('ab'),
@@ -403,7 +399,11 @@ describe('keep-alive', () => {
   });
 
   it.each([
-    ['a Content-Length body', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n', [head(200, ['Content-Length', '2']), body('ok'), end(false)]],
+    [
+      'a Content-Length body',
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n',
+      [head(200, ['Content-Length', '2']), body('ok'), end(false)],
+    ],
     ['a zero-length body', 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nX', [head(200, ['Content-Length', '0']), end(false)]],
     ['a chunked body', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nX', [head(200, []), body('ok'), end(false)]],
     ['a 204', 'HTTP/1.1 204 No Content\r\n\r\nX', [head(204, []), end(false)]],
@@ -703,15 +703,24 @@ describe('header reporting', () => {
       'Content-Length: 0\r\n\r\n';
     expectSplitInvariant(raw, [
       head(404, [
-        'X-First', 'padded',
-        'content-TYPE', 'text/plain',
-        'Set-Cookie', 'a=1',
-        'X-Empty', '',
-        'X-Blank', '',
-        'set-cookie', 'b=2',
-        'X-Inner', 'a  \t b',
-        'X-Latin', 'caf\xe9',
-        'Content-Length', '0',
+        'X-First',
+        'padded',
+        'content-TYPE',
+        'text/plain',
+        'Set-Cookie',
+        'a=1',
+        'X-Empty',
+        '',
+        'X-Blank',
+        '',
+        'set-cookie',
+        'b=2',
+        'X-Inner',
+        'a  \t b',
+        'X-Latin',
+        'caf\xe9',
+        'Content-Length',
+        '0',
       ]),
       end(true),
     ]);
@@ -858,7 +867,7 @@ describe('randomized differential', () => {
     } else {
       // Hop-by-hop: it frames the body and is not among the headers handed over.
       wire.splice(framingAt, 0, 'Transfer-Encoding: chunked');
-      for (let from = 0; from < payload.length; ) {
+      for (let from = 0; from < payload.length;) {
         const size = Math.min(payload.length - from, 1 + int(random() < 0.3 ? 16 : 1200));
         const hex = random() < 0.5 ? size.toString(16) : size.toString(16).toUpperCase();
         const ext = random() < 0.2 ? ';foo=bar' : '';
