@@ -154,9 +154,9 @@ export const balancerSettings = {
     schema: z.string().refine(isValidTrustSpec),
   },
   FAST_PATH: {
-    description: "read plain HTTP/1.1 requests with the balancer's own parser; false hands every connection to node:http (slower, for an incident)",
-    default: 'true',
-    accepts: 'true or false',
+    description: "read plain HTTP/1.1 requests with the balancer's own parser; off hands every connection to node:http (slower, for an incident)",
+    default: 'on',
+    accepts: 'on or off (or true/false)',
     schema: boolean,
   },
   MAX_CLIENT_CONNECTIONS: {

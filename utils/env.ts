@@ -123,7 +123,7 @@ export const port = z.coerce.number().int().min(0).max(65535);
 export const positiveMs = z.coerce.number().int().min(1);
 export const nonNegativeInt = z.coerce.number().int().min(0);
 export const positiveInt = z.coerce.number().int().min(1);
-export const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+export const boolean = z.enum(['true', 'false', '1', '0', 'on', 'off']).transform((v) => v === 'true' || v === '1' || v === 'on');
 export const host = z.string().min(1);
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 export const httpUrl = z.string().refine((s) => {

@@ -11,7 +11,7 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
 
 /**
  * A client connection node:http serves (handed over by the listener, or all of them with
- * FAST_PATH=false), its requests served one at a time and in order, as nginx does. node:http emits
+ * FAST_PATH=off), its requests served one at a time and in order, as nginx does. node:http emits
  * 'request' for every request it parses, pipelined ones at once, and would have each one proxied on
  * its own worker connection; here the next one is dispatched only when the previous response has
  * closed. While a request waits, the socket is paused so node parses no more: the queue holds at most

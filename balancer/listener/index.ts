@@ -25,7 +25,7 @@ export interface ListenerOptions extends Omit<ConnectionDeps, 'released' | 'keep
   serveFallback: RequestHandler;
   /** What node:http does with an Upgrade request (the WebSocket proxy); called after any response before it on the connection. */
   serveUpgrade?: UpgradeHandler;
-  /** False (FAST_PATH=false): the listener never reads a request, every connection goes to node:http as it is accepted. */
+  /** False (FAST_PATH=off): the listener never reads a request, every connection goes to node:http as it is accepted. */
   fastPath?: boolean;
   /** Most client connections open at once (MAX_CLIENT_CONNECTIONS); see ClientSlots. */
   maxClientConnections?: number;

@@ -93,7 +93,7 @@ export async function startProcess(script: string, env: Record<string, string>, 
  * Both values of FAST_PATH: suites about what a client sees on the wire run in each, so the
  * listener's own reader and node:http (the reader an operator falls back to) answer alike.
  */
-export const FAST_PATH_MODES = ['true', 'false'] as const;
+export const FAST_PATH_MODES = ['on', 'off'] as const;
 
 export function startBalancer(env: Record<string, string> = {}): Promise<RunningProcess> {
   return startProcess('load-balancer-server.js', { REGISTRATION_SECRET: TEST_SECRET, ...env }, '/workers');

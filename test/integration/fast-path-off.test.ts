@@ -5,7 +5,7 @@ import { RawSocket } from '../helpers/raw-client';
 import { startBalancerFronting } from '../helpers/registration';
 
 /**
- * FAST_PATH=false takes the listener's own request reader out: every connection goes to node:http.
+ * FAST_PATH=off takes the listener's own request reader out: every connection goes to node:http.
  * The two writers tell themselves apart on the wire: node's ServerResponse says `Connection:
  * keep-alive` on a response that keeps the connection, the listener's own announces only Keep-Alive.
  * This file is about the switch itself, so it is not run once per mode like the wire suites.
@@ -40,14 +40,14 @@ describe('FAST_PATH', () => {
   }
 
   it('on (the default): a plain HTTP/1.1 GET is answered by the listener itself', async () => {
-    const answer = await plainGet('true');
+    const answer = await plainGet('on');
     expect(answer).toMatchObject({ status: 200, body: 'answer to /plain' });
     expect(answer.headers.connection).toBeUndefined();
     expect(answer.headers['keep-alive']).toMatch(/^timeout=\d+$/);
   });
 
   it('off: the same GET is answered by node:http', async () => {
-    const answer = await plainGet('false');
+    const answer = await plainGet('off');
     expect(answer).toMatchObject({ status: 200, body: 'answer to /plain' });
     expect(answer.headers.connection).toBe('keep-alive');
   });

@@ -43,7 +43,7 @@ const upgrade = (path: string) =>
   `GET ${path} HTTP/1.1\r\nHost: pipelining.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// GET /workers (a control path) sends the connection to node:http on the fast path; with FAST_PATH=false
+// GET /workers (a control path) sends the connection to node:http on the fast path; with FAST_PATH=off
 // it is there from the start. Either way the requests pipelined behind it are node:http's to serve.
 describe.each(FAST_PATH_MODES)('pipelined requests on a connection node:http serves (FAST_PATH=%s)', (fastPath) => {
   let worker: Awaited<ReturnType<typeof startCountingWorker>>;

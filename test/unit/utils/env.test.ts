@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, helpText, httpUrl, loadSettings, packageVersion, parseArguments, port, positiveMs, type SettingsSpec } from '../../../utils/env';
+import { boolean, ConfigError, helpText, httpUrl, loadSettings, packageVersion, parseArguments, port, positiveMs, type SettingsSpec } from '../../../utils/env';
 
 const spec = {
   PORT: { description: 'port to listen on', default: '8080', accepts: 'an integer 0-65535', schema: port },
@@ -80,6 +80,14 @@ describe('loadSettings', () => {
     const required = { KEY: { description: 'key', accepts: 'a string of at least 3 characters', schema: z.string().min(3) } } satisfies SettingsSpec;
     expect(() => loadSettings(required, {})).toThrow('KEY=(unset): expected a string of at least 3 characters');
     expect(() => loadSettings(required, { KEY: '' })).toThrow('KEY=(unset): expected a string of at least 3 characters');
+  });
+});
+
+describe('boolean settings', () => {
+  it('take on/off as well as true/false and 1/0, and nothing else', () => {
+    expect(['on', 'true', '1'].map((v) => boolean.parse(v))).toEqual([true, true, true]);
+    expect(['off', 'false', '0'].map((v) => boolean.parse(v))).toEqual([false, false, false]);
+    expect(['yes', 'ON', ''].map((v) => boolean.safeParse(v).success)).toEqual([false, false, false]);
   });
 });
 
