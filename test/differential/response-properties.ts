@@ -74,28 +74,43 @@ function llhttpResponse(pieces: Buffer[], eof: boolean, isHead: boolean): Llhttp
   let result = llhttpParse('response', input, options);
   for (let tries = 0; tries < 2 && result.error !== undefined; tries++) {
     if (/can't be present with/.test(result.error.reason)) options.lenient = LENIENT_CHUNKED_LENGTH;
-    else if (result.error.reason === 'Duplicate Content-Length') input = [withoutRepeatedLengths(Buffer.concat(input))];
-    else break;
+    else if (result.error.reason === 'Duplicate Content-Length' || result.error.reason === 'Invalid character in Content-Length') {
+      const collapsed = withoutRepeatedLengths(Buffer.concat(input));
+      if (collapsed === undefined) break;
+      input = [collapsed];
+    } else break;
     result = llhttpParse('response', input, options);
   }
   return result;
 }
 
-/** The first head with every Content-Length line after the first dropped when it repeats the first's value. */
-function withoutRepeatedLengths(data: Buffer): Buffer {
+/**
+ * The first head as RFC 9110 section 8.6 lets a recipient read repeated lengths: a list of one value
+ * repeated (`2, 2`) is that value, and a Content-Length line repeating the first one's value is
+ * dropped. undefined when there is nothing of the kind to rewrite (llhttp's refusal then stands).
+ */
+function withoutRepeatedLengths(data: Buffer): Buffer | undefined {
   const text = data.toString('latin1');
   const end = text.indexOf('\r\n\r\n');
-  if (end < 0) return data;
+  if (end < 0) return undefined;
   let first: number | undefined;
-  const lines = text
-    .slice(0, end)
-    .split('\r\n')
-    .filter((line) => {
-      const m = /^content-length:[ \t]*(\d+) *$/i.exec(line);
-      if (m === null) return true;
-      if (first === undefined) first = Number(m[1]);
-      else if (Number(m[1]) === first) return false;
-      return true;
-    });
-  return Buffer.from(lines.join('\r\n') + text.slice(end), 'latin1');
+  let rewritten = false;
+  const lines: string[] = [];
+  for (const line of text.slice(0, end).split('\r\n')) {
+    const m = /^(content-length:)[ \t]*(.*?) *$/i.exec(line);
+    const items = m?.[2].split(',').map((item) => item.replace(/^[ \t]+|[ \t]+$/g, ''));
+    if (m === null || items === undefined || !items.every((item) => /^\d+$/.test(item) && Number(item) === Number(items[0]))) {
+      lines.push(line);
+      continue;
+    }
+    const value = Number(items[0]);
+    if (items.length > 1) rewritten = true;
+    if (first === undefined) first = value;
+    else if (value === first) {
+      rewritten = true;
+      continue;
+    }
+    lines.push(`${m[1]} ${items[0]}`);
+  }
+  return rewritten ? Buffer.from(lines.join('\r\n') + text.slice(end), 'latin1') : undefined;
 }
