@@ -272,7 +272,10 @@ describe.each(FAST_PATH_MODES)('response framing (FAST_PATH=%s)', (fastPath) => 
 
   it('cuts the answer off at a chunk size line with whitespace around its extension (the head was already taken)', async () => {
     // The bad line comes after the head, as nginx does with an invalid chunk the client's connection is closed.
-    await expect(send(oneConnection(), `${balancer.url}/chunk-ext-spaces`, 'GET')).rejects.toThrow(/socket hang up/);
+    // The worker writes its head and the bad chunk apart: a head that reached the balancer in a read of
+    // its own was relayed at once (the client then sees its reply 'aborted'), otherwise the client gets
+    // no head at all ('socket hang up'). Either way it never gets a whole answer.
+    await expect(send(oneConnection(), `${balancer.url}/chunk-ext-spaces`, 'GET')).rejects.toThrow(/^(socket hang up|aborted)$/);
   });
 
   it('answers 502 to conflicting Content-Length headers and does not reuse that connection', async () => {
