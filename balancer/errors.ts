@@ -1,3 +1,5 @@
+import { classify, EXCHANGE_ERRORS, type ExchangeErrorReason } from './exchange-errors';
+
 /**
  * Every way the gateway itself can fail a request, as values: an HTTP status, a stable code (also the
  * metrics label) and a message a client can act on. The proxy never throws these; it sends them.
@@ -129,12 +131,14 @@ const unreachable: ProxyError = {
 };
 const timeout: ProxyError = { status: 504, code: 'worker_timeout', message: 'the worker did not answer in time' };
 
-/** Error codes that mean "ran out of time", mapped to 504; everything else is 502. */
-const TIMEOUT_CODES = new Set(['UPSTREAM_CONNECT_TIMEOUT', 'UPSTREAM_HEADERS_TIMEOUT', 'UPSTREAM_BODY_TIMEOUT', 'ETIMEDOUT']);
+/** The answer for a failed exchange, by its reason: 504 when it ran out of time, else 502 (see EXCHANGE_ERRORS). */
+export function proxyErrorFor(reason: ExchangeErrorReason): ProxyError {
+  return EXCHANGE_ERRORS[reason].status === 504 ? timeout : unreachable;
+}
 
+/** The answer for a raw failed-exchange error: classify() then proxyErrorFor(). */
 export function classifyUpstreamError(err: unknown): ProxyError {
-  const code = (err as { code?: string } | null)?.code;
-  return code !== undefined && TIMEOUT_CODES.has(code) ? timeout : unreachable;
+  return proxyErrorFor(classify(err));
 }
 
 export function errorBody(error: ProxyError): string {

@@ -1,5 +1,6 @@
 import type { ProxyResponse } from './client-types';
-import { classifyUpstreamError, errorBody, type ProxyError } from '../errors';
+import { errorBody, proxyErrorFor, type ProxyError } from '../errors';
+import type { ExchangeErrorReason } from '../exchange-errors';
 
 /** Sends one of the gateway's own errors as JSON, with Retry-After on 503, and Connection: close when the error says so. */
 export function sendProxyError(res: ProxyResponse, error: ProxyError): void {
@@ -16,8 +17,8 @@ export function sendProxyError(res: ProxyResponse, error: ProxyError): void {
  * What the client gets when the exchange with a worker failed. Before the response started, a proper
  * 502/504; after, the status line is gone, so the only honest signal left is cutting the connection.
  */
-export function failExchange(res: ProxyResponse, err: Error, responseStarted: boolean): ProxyError {
-  const error = classifyUpstreamError(err);
+export function failExchange(res: ProxyResponse, reason: ExchangeErrorReason, responseStarted: boolean): ProxyError {
+  const error = proxyErrorFor(reason);
   if (responseStarted || res.headersSent) res.destroy();
   else sendProxyError(res, error);
   return error;

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { fromIncomingMessage, type ProxyRequest, type ProxyResponse } from './client-types';
 import type { PickContext, Strategy } from '../../strategies';
 import { loopDetected, noWorker, type ProxyError } from '../errors';
+import { classify, rawCode, type ExchangeErrorReason } from '../exchange-errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
 import { createRequestCheck, DEFAULT_MAX_REQUEST_HEADERS } from './check-request';
@@ -12,7 +13,7 @@ import { forward } from './forward';
 import { failExchange, sendProxyError } from './handle-failure';
 import { ResponseRelay } from './relay-response';
 import { readReplayableBody } from './request-body';
-import { isReplayableRequest, isRetryableError, RetryBudget } from './retry-policy';
+import { isReplayableRequest, isRetryableReason, RetryBudget } from './retry-policy';
 import { buildUpstreamRequest, type UpstreamRequest } from './upstream-request';
 
 export interface RetryOptions {
@@ -58,7 +59,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
   function attempt(x: Exchange, lastError?: Error): void {
     const worker = chooseWorker(strategy, x.ctx, x.tried, slowStart);
     if (!worker) {
-      if (lastError) reportFailure(x, lastError, false);
+      if (lastError) reportFailure(x, lastError, classify(lastError), false);
       else sendProxyError(x.res, noWorker);
       return;
     }
@@ -75,21 +76,26 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
           latencyMs = now() - startedAt;
         },
         onEnd(err, responseStarted) {
-          const clientGone = (err as { code?: string } | undefined)?.code === 'CLIENT_GONE';
+          // Classified only when it failed: a success costs one comparison here.
+          const reason = err === undefined ? undefined : classify(err);
+          const clientGone = reason === 'client_gone';
           const failed = (err !== undefined && !clientGone) || status >= 500;
           if (latencyMs < 0) latencyMs = now() - startedAt;
           releaseWorker(strategy, worker, { ok: !failed, latencyMs });
           if (!clientGone) recordExchange?.(worker, failed);
-          if (logDecisions) logDecision(x, worker, status, latencyMs, err);
-          if (err === undefined || clientGone) return;
+          if (logDecisions) logDecision(x, worker, status, latencyMs, err, reason);
+          if (err === undefined || reason === undefined || clientGone) return;
           (x.tried ??= new Set()).add(worker);
-          const retryable = x.replayable && !responseStarted && x.tried.size <= retry.attempts && isRetryableError(err);
+          const retryable = x.replayable && !responseStarted && x.tried.size <= retry.attempts && isRetryableReason(reason);
           if (retryable && retry.budget.tryWithdraw()) {
-            log.info({ worker: worker.url, code: codeOf(err), method: x.req.method, path: x.req.url, attempt: x.tried.size + 1 }, 'retrying on another worker');
+            log.info(
+              { worker: worker.url, reason, code: rawCode(err), method: x.req.method, path: x.req.url, attempt: x.tried.size + 1 },
+              'retrying on another worker',
+            );
             attempt(x, err);
             return;
           }
-          reportFailure(x, err, responseStarted, status);
+          reportFailure(x, err, reason, responseStarted, status);
         },
       },
       x.replayable,
@@ -98,7 +104,14 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     forward(worker, x.upstream, relay);
   }
 
-  function logDecision(x: Exchange, worker: WorkerRecord, status: number, latencyMs: number, err: Error | undefined): void {
+  function logDecision(
+    x: Exchange,
+    worker: WorkerRecord,
+    status: number,
+    latencyMs: number,
+    err: Error | undefined,
+    reason: ExchangeErrorReason | undefined,
+  ): void {
     log.debug(
       {
         method: x.req.method,
@@ -110,7 +123,8 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
         attempt: (x.tried?.size ?? 0) + 1,
         status,
         latencyMs,
-        error: err ? codeOf(err) : undefined,
+        error: err ? rawCode(err) : undefined,
+        reason,
       },
       'proxied',
     );
@@ -121,12 +135,12 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
    * 502/504, or, when the worker's head had already been relayed, the worker's status, with the
    * connection then cut (HAProxy logs the status sent and a termination state the same way).
    */
-  function reportFailure(x: Exchange, err: Error, responseStarted: boolean, workerStatus = 0): void {
-    const error = failExchange(x.res, err, responseStarted);
+  function reportFailure(x: Exchange, err: Error, reason: ExchangeErrorReason, responseStarted: boolean, workerStatus = 0): void {
+    const error = failExchange(x.res, reason, responseStarted);
     const workers = x.tried ? [...x.tried].map((w) => w.url) : [];
     const status = responseStarted ? workerStatus : error.status;
     const msg = responseStarted ? 'upstream response cut short' : 'upstream request failed';
-    log.warn({ workers, method: x.req.method, path: x.req.url, status, code: codeOf(err), responseStarted }, msg);
+    log.warn({ workers, method: x.req.method, path: x.req.url, status, reason, code: rawCode(err), responseStarted }, msg);
   }
 
   /** A request refused before any worker is asked: an expected event, one log line, the error as the answer. */
@@ -175,10 +189,6 @@ interface Exchange {
   replayable: boolean;
   /** Workers already tried, avoided by the next pick. */
   tried?: Set<WorkerRecord>;
-}
-
-function codeOf(err: Error): string {
-  return (err as { code?: string }).code ?? err.message;
 }
 
 /**

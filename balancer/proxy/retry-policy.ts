@@ -1,3 +1,5 @@
+import { classify, EXCHANGE_ERRORS, type ExchangeErrorReason } from '../exchange-errors';
+
 /**
  * When a failed exchange may be tried again on another worker. Only failures before any response byte
  * (the worker never answered) and only requests that are safe to repeat: idempotent methods (RFC 9110
@@ -6,27 +8,18 @@
  */
 const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
-/** Errors meaning the connection failed under the request: refused, reset, or a pooled socket closed. */
-const RETRYABLE_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'UPSTREAM_CLOSED',
-  'UPSTREAM_CONNECT_TIMEOUT',
-  'UPSTREAM_POOL_CLOSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  // Not a socket error: the registry called the request off because its worker failed health checks.
-  'WORKER_UNHEALTHY',
-]);
-
 export function isReplayableRequest(method: string, hasIdempotencyKey: boolean): boolean {
   return IDEMPOTENT_METHODS.has(method) || hasIdempotencyKey;
 }
 
+/** Whether a failure of this reason may be tried on another worker (the table in balancer/exchange-errors.ts). */
+export function isRetryableReason(reason: ExchangeErrorReason): boolean {
+  return EXCHANGE_ERRORS[reason].retryable;
+}
+
+/** The same for a raw error, classified first. */
 export function isRetryableError(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code;
-  return code !== undefined && RETRYABLE_CODES.has(code);
+  return isRetryableReason(classify(err));
 }
 
 /**

@@ -3,7 +3,9 @@ import { request as httpsRequest } from 'node:https';
 import { Socket, type LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Strategy } from '../../strategies';
-import { classifyUpstreamError, errorBody, loopDetected, noWorker, unaskedSwitch, type ProxyError } from '../errors';
+import { errorBody, loopDetected, noWorker, proxyErrorFor, unaskedSwitch, type ProxyError } from '../errors';
+import { classify, rawCode } from '../exchange-errors';
+import { UpstreamError } from '../upstream/errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
 import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choose-worker';
@@ -186,11 +188,12 @@ export function createUpgradeHandler({
       });
     });
 
-    proxyReq.on('timeout', () => proxyReq.destroy(Object.assign(new Error('connect timeout'), { code: 'UPSTREAM_CONNECT_TIMEOUT' })));
-    proxyReq.on('error', (err: NodeJS.ErrnoException) => {
+    proxyReq.on('timeout', () => proxyReq.destroy(new UpstreamError('UPSTREAM_CONNECT_TIMEOUT')));
+    proxyReq.on('error', (err: Error) => {
       done(false);
-      log.warn({ worker: worker.url, path: req.url, code: err.code ?? err.message }, 'upgrade to worker failed');
-      if (socket.writable) rejectSocket(socket, classifyUpstreamError(err));
+      const reason = classify(err);
+      log.warn({ worker: worker.url, path: req.url, reason, code: rawCode(err) }, 'upgrade to worker failed');
+      if (socket.writable) rejectSocket(socket, proxyErrorFor(reason));
     });
     socket.once('close', () => {
       if (open) proxyReq.destroy();
