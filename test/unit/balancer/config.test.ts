@@ -40,6 +40,19 @@ describe('loadBalancerConfig', () => {
       ]);
   });
 
+  it('serves the admin listener on 127.0.0.1:8404 by default, on a free port at 0, and not at all at off', () => {
+    expect(loadBalancerConfig({})).toMatchObject({ ADMIN_PORT: 8404, ADMIN_HOST: '127.0.0.1' });
+    expect(loadBalancerConfig({}).ADMIN_TOKEN).toBeUndefined();
+    expect(loadBalancerConfig({ ADMIN_PORT: '0' }).ADMIN_PORT).toBe(0);
+    expect(loadBalancerConfig({ ADMIN_PORT: 'off' }).ADMIN_PORT).toBe('off');
+    for (const bad of ['65536', '-1', 'no', '8404x'])
+      expect(problemsOf({ ADMIN_PORT: bad })).toEqual([`ADMIN_PORT="${bad}": expected an integer 0-65535, or off`]);
+  });
+
+  it('refuses a short ADMIN_TOKEN without printing it', () => {
+    expect(problemsOf({ ADMIN_TOKEN: 'short-secret' })).toEqual(['ADMIN_TOKEN=(hidden, 12 characters): expected a string of at least 16 characters']);
+  });
+
   it('does not read process.env when given an environment', () => {
     expect(loadBalancerConfig({ PORT: '0', HOST: '127.0.0.1' })).toMatchObject({ PORT: 0, HOST: '127.0.0.1' });
   });
