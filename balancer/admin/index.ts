@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tagListenError } from '../../utils/network';
 import type { Logger } from '../logger';
 import { sendError } from './answers';
 import { createTokenCheck } from './bearer-token';
@@ -55,9 +56,10 @@ export function createAdminServer(options: AdminOptions): AdminServer {
     server,
     listen: () =>
       new Promise((resolve, reject) => {
-        server.once('error', reject);
+        const failed = (err: Error) => reject(tagListenError(err, { portSetting: 'ADMIN_PORT', hostSetting: 'ADMIN_HOST' }));
+        server.once('error', failed);
         server.listen(options.port, options.host, () => {
-          server.off('error', reject);
+          server.off('error', failed);
           resolve((server.address() as AddressInfo).port);
         });
       }),
