@@ -192,9 +192,10 @@ export const balancerSettings = {
   },
   ADMIN_TOKEN: {
     description: "bearer token for the admin listener's changing routes (Authorization: Bearer <token>); unset, they answer 403",
-    accepts: 'a string of at least 16 characters',
+    accepts: 'at least 16 characters, none of them a space',
     secret: true,
-    schema: z.string().min(16).optional(),
+    // No whitespace: the token travels as one Bearer credential (RFC 6750 section 2.1), which cannot hold a space.
+    schema: z.string().min(16).regex(/^\S+$/).optional(),
   },
   LOG_LEVEL: { description: 'pino log level', default: 'info', accepts: 'fatal, error, warn, info, debug, trace or silent', schema: logLevel },
 } satisfies SettingsSpec;

@@ -49,8 +49,13 @@ describe('loadBalancerConfig', () => {
       expect(problemsOf({ ADMIN_PORT: bad })).toEqual([`ADMIN_PORT="${bad}": expected an integer 0-65535, or off`]);
   });
 
-  it('refuses a short ADMIN_TOKEN without printing it', () => {
-    expect(problemsOf({ ADMIN_TOKEN: 'short-secret' })).toEqual(['ADMIN_TOKEN=(hidden, 12 characters): expected a string of at least 16 characters']);
+  it('refuses a short ADMIN_TOKEN, or one with a space, without printing it', () => {
+    expect(problemsOf({ ADMIN_TOKEN: 'short-secret' })).toEqual(['ADMIN_TOKEN=(hidden, 12 characters): expected at least 16 characters, none of them a space']);
+    // A token with a space or tab could never be sent as one Bearer credential (RFC 6750 section 2.1): refused at start, not at the first use.
+    expect(problemsOf({ ADMIN_TOKEN: 'two words of admin token' })).toEqual([
+      'ADMIN_TOKEN=(hidden, 24 characters): expected at least 16 characters, none of them a space',
+    ]);
+    expect(loadBalancerConfig({ ADMIN_TOKEN: 'a-token_of.20+chars/=' }).ADMIN_TOKEN).toBe('a-token_of.20+chars/=');
   });
 
   it('does not read process.env when given an environment', () => {
