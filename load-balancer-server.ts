@@ -18,10 +18,13 @@ async function main(): Promise<void> {
     // Printed on purpose: without it no worker can register. Set REGISTRATION_SECRET to keep it stable.
     process.stdout.write(`REGISTRATION_SECRET was not set; generated one for this run:\nREGISTRATION_SECRET=${secret}\n`);
   }
-  const balancer = createBalancer({ ...config, REGISTRATION_SECRET: secret }, log);
-  const port = await balancer.listen();
+  // POST /admin/drain ends as SIGTERM does: through stop(), which owns the exit code.
+  const balancer = createBalancer({ ...config, REGISTRATION_SECRET: secret }, log, { requestDrain: (by) => stop(by) });
+  const { port, adminPort } = await balancer.listen();
   const { maxClientConnections, descriptorLimit } = balancer.limits;
   log.info({ host: config.HOST, port, strategy: config.STRATEGY, fastPath: config.FAST_PATH, maxClientConnections, descriptorLimit }, 'balancer listening');
+  // The port actually bound, so ADMIN_PORT=0 is usable; the token is never part of this line.
+  if (adminPort !== undefined) log.info({ host: config.ADMIN_HOST, port: adminPort, changingRoutes: config.ADMIN_TOKEN !== undefined }, 'admin listening');
   // A cap set by hand above what the descriptors allow would let clients starve worker connections again.
   if (maxClientConnections > defaultClientCap(descriptorLimit)) {
     log.warn(
@@ -31,10 +34,11 @@ async function main(): Promise<void> {
   }
 
   let stopping = false;
-  const stop = (signal: string) => {
+  /** `by` is the signal's name, or the admin route that asked. */
+  function stop(by: string): void {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ by }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     balancer.close().then(
@@ -44,7 +48,7 @@ async function main(): Promise<void> {
         process.exit(1);
       },
     );
-  };
+  }
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

@@ -178,6 +178,25 @@ export const balancerSettings = {
     accepts: 'a non-negative integer (ms)',
     schema: nonNegativeInt,
   },
+  ADMIN_PORT: {
+    description: 'port of the admin listener (/healthz, /readyz, /admin/*), apart from the gateway; 0 picks a free one (logged), off starts none',
+    default: '8404',
+    accepts: 'an integer 0-65535, or off',
+    schema: z.union([z.literal('off'), port]),
+  },
+  ADMIN_HOST: {
+    description: 'address the admin listener binds; loopback by default, as it is meant for the operator only',
+    default: '127.0.0.1',
+    accepts: 'an IP address or hostname',
+    schema: host,
+  },
+  ADMIN_TOKEN: {
+    description: "bearer token for the admin listener's changing routes (Authorization: Bearer <token>); unset, they answer 403",
+    accepts: 'at least 16 characters, none of them a space',
+    secret: true,
+    // No whitespace: the token travels as one Bearer credential (RFC 6750 section 2.1), which cannot hold a space.
+    schema: z.string().min(16).regex(/^\S+$/).optional(),
+  },
   LOG_LEVEL: { description: 'pino log level', default: 'info', accepts: 'fatal, error, warn, info, debug, trace or silent', schema: logLevel },
 } satisfies SettingsSpec;
 

@@ -19,6 +19,7 @@ import { controlForbidden } from './errors';
 import { WorkerRegistry, type HealthOptions, type WorkerRecord } from './registry';
 import { UpstreamPool } from './upstream/pool';
 import { createListener } from './listener';
+import { createAdminServer, type AdminServer } from './admin';
 import { WorkerAddressPolicy } from './worker-address';
 import { onClientError } from './listener/client-error';
 import { defaultClientCap, FALLBACK_DESCRIPTOR_LIMIT, softDescriptorLimit } from './listener/descriptor-budget';
@@ -30,10 +31,20 @@ export interface Balancer {
   readonly log: Logger;
   /** The client connection cap in force (MAX_CLIENT_CONNECTIONS, or derived from the descriptor limit). */
   readonly limits: { maxClientConnections: number; descriptorLimit: number };
-  /** Resolves with the bound port (useful with PORT=0). */
-  listen(): Promise<number>;
-  /** Stops accepting, lets in-flight requests finish, closes every worker pool. */
+  /** The operator's listener (balancer/admin); undefined with ADMIN_PORT=off. */
+  readonly admin: AdminServer | undefined;
+  /** True from the moment close() began: /readyz answers 503 from then on. */
+  readonly draining: boolean;
+  /** Opens the gateway, then the admin listener; resolves with both bound ports (useful with PORT=0, ADMIN_PORT=0). */
+  listen(): Promise<{ port: number; adminPort: number | undefined }>;
+  /** Marks the balancer draining, stops accepting, lets in-flight requests finish, closes every worker pool, then the admin listener. */
   close(): Promise<void>;
+}
+
+/** What the process around the balancer provides: the entry point owns the exit, so POST /admin/drain asks it. */
+export interface BalancerHooks {
+  /** Called by POST /admin/drain; must end in close() and the process's exit, as SIGTERM does. Default: close(). */
+  requestDrain?: (by: string) => void;
 }
 
 export type BalancerOptions = Omit<BalancerConfig, 'REGISTRATION_SECRET'> & { REGISTRATION_SECRET: string };
@@ -71,7 +82,7 @@ function healthOptions(config: BalancerOptions, lookup: WorkerAddressPolicy['loo
  * server's request listener sends the three control paths to Express and everything else straight to
  * the proxy, so Express's router never runs per proxied request.
  */
-export function createBalancer(config: BalancerOptions, log: Logger = createLogger(config.LOG_LEVEL)): Balancer {
+export function createBalancer(config: BalancerOptions, log: Logger = createLogger(config.LOG_LEVEL), hooks: BalancerHooks = {}): Balancer {
   const now = Date.now;
   const random = Math.random;
   const strategy = createStrategy<WorkerRecord>(config.STRATEGY, { random, now, hashKey: config.HASH_KEY });
@@ -160,21 +171,40 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
   });
   const server = listener.server;
+  let draining = false;
+  const admin =
+    config.ADMIN_PORT === 'off'
+      ? undefined
+      : createAdminServer({
+          host: config.ADMIN_HOST,
+          port: config.ADMIN_PORT,
+          token: config.ADMIN_TOKEN,
+          log,
+          target: { isReady: () => !draining, drain: (by) => (hooks.requestDrain ? hooks.requestDrain(by) : void balancer.close()) },
+        });
 
-  return {
+  const balancer: Balancer = {
     server,
     registry,
     log,
     limits: { maxClientConnections, descriptorLimit },
-    listen: () =>
-      new Promise((resolve, reject) => {
+    admin,
+    get draining() {
+      return draining;
+    },
+    listen: async () => {
+      const port = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.PORT, config.HOST, () => {
           server.off('error', reject);
           resolve((server.address() as AddressInfo).port);
         });
-      }),
+      });
+      return { port, adminPort: await admin?.listen() };
+    },
     close: async () => {
+      // First, so /readyz answers 503 while the rest drains: an L4 balancer or Kubernetes stops sending.
+      draining = true;
       // close() waits for every connection; keep-alive ones that go idle after their last response
       // would hold it open until their timeout, so they are closed as they appear.
       // Workers stay in rotation until every client connection has finished its exchange: a request
@@ -187,6 +217,9 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
       clearInterval(reaper);
       await registry.close();
       fallback.close(() => {}); // stops node:http's connection checker; it never listened, so no error matters
+      // Last, so /readyz keeps answering 503 for as long as anything is in flight.
+      await admin?.close();
     },
   };
+  return balancer;
 }

@@ -23,6 +23,8 @@ export async function startOurBalancer(label = 'balancer', env: Record<string, s
     REGISTRATION_SECRET: secret,
     STRATEGY: 'round-robin',
     LOG_LEVEL: 'warn',
+    // Kept on, as in production, on a port of the kernel's choice: two balancers of one run never contend for 8404.
+    ADMIN_PORT: '0',
     ...env,
   });
   const url = `http://127.0.0.1:${port}`;

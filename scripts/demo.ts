@@ -18,6 +18,14 @@ const secret = generateSecret();
 const dist = join(__dirname, '..');
 const children: ChildProcess[] = [];
 
+/** The admin listener's URL, from the balancer's "admin listening" line (it holds the port bound, also with ADMIN_PORT=0). */
+let adminUrl: string | undefined;
+function noteAdminUrl(line: string): void {
+  if (adminUrl !== undefined || !line.includes('"admin listening"')) return;
+  const { host, port } = JSON.parse(line) as { host: string; port: number };
+  adminUrl = `http://${host}:${port}`;
+}
+
 function run(label: string, script: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, [join(dist, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const prefix = (chunk: Buffer) =>
@@ -25,7 +33,10 @@ function run(label: string, script: string, env: Record<string, string>): ChildP
       .toString()
       .split('\n')
       .filter(Boolean)
-      .map((line) => `[${label}] ${line}\n`)
+      .map((line) => {
+        if (label === 'balancer') noteAdminUrl(line);
+        return `[${label}] ${line}\n`;
+      })
       .join('');
   child.stdout.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
   child.stderr.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
@@ -83,7 +94,8 @@ async function waitForBalancer(ready: (workers: string[]) => boolean): Promise<v
 }
 
 async function main(): Promise<void> {
-  run('balancer', 'load-balancer-server.js', { PORT: String(balancerPort), HOST: '127.0.0.1', REGISTRATION_SECRET: secret });
+  // The admin listener keeps its 8404 default (or the user's ADMIN_PORT), on loopback as everything here.
+  run('balancer', 'load-balancer-server.js', { PORT: String(balancerPort), HOST: '127.0.0.1', ADMIN_HOST: '127.0.0.1', REGISTRATION_SECRET: secret });
   await waitForBalancer(() => true);
   // One at a time, so they register, and so take turns, in the order 1, 2, 3 as in the seed.
   for (let i = 1; i <= 3; i++) {
@@ -97,12 +109,15 @@ async function main(): Promise<void> {
     });
     await waitForBalancer((workers) => workers.length === i);
   }
+  // Without the line (LOG_LEVEL above info) a fixed ADMIN_PORT still says where it is.
+  const configured = process.env.ADMIN_PORT ?? '8404';
+  if (adminUrl === undefined && /^[1-9]\d*$/.test(configured)) adminUrl = `http://127.0.0.1:${configured}`;
   console.log(`
 Demo running: a balancer on http://127.0.0.1:${balancerPort} and three workers on ports ${balancerPort + 1}-${balancerPort + 3}.
 Try:
   curl http://127.0.0.1:${balancerPort}/            # answered by the next worker in turn, after 1 s
   curl http://127.0.0.1:${balancerPort}/workers     # the registered workers
-Press Ctrl-C to stop all four processes.
+${adminUrl === undefined ? '' : `The admin listener: ${adminUrl}/healthz and ${adminUrl}/readyz (set ADMIN_TOKEN for POST ${adminUrl}/admin/drain).\n`}Press Ctrl-C to stop all four processes.
 `);
 }
 

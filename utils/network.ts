@@ -30,11 +30,25 @@ export function advertisedUrl(opts: { workerUrl?: string; host: string; port: nu
 /**
  * Why a server could not listen, in words an operator acts on; called by both entrypoints when
  * listen() fails at start. A busy port is named as such (it used to read as a vague start failure).
+ * The settings named are PORT and HOST unless the failed listen tagged its own (see tagListenError).
  */
 export function listenProblem(err: unknown): string {
-  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (e.code === 'EADDRINUSE') return `port ${e.port} on ${e.address} is busy (EADDRINUSE): another process listens there; set PORT to a free port`;
-  if (e.code === 'EACCES') return `no permission to listen on port ${e.port} on ${e.address} (EACCES); use a port above 1023 or set PORT`;
-  if (e.code === 'EADDRNOTAVAIL') return `${e.address} is not an address of this machine (EADDRNOTAVAIL); check HOST`;
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number } & Partial<ListenSettings>;
+  const port = e.portSetting ?? 'PORT';
+  const host = e.hostSetting ?? 'HOST';
+  if (e.code === 'EADDRINUSE') return `port ${e.port} on ${e.address} is busy (EADDRINUSE): another process listens there; set ${port} to a free port`;
+  if (e.code === 'EACCES') return `no permission to listen on port ${e.port} on ${e.address} (EACCES); use a port above 1023 or set ${port}`;
+  if (e.code === 'EADDRNOTAVAIL') return `${e.address} is not an address of this machine (EADDRNOTAVAIL); check ${host}`;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The settings that chose a listener's address, for listenProblem's advice. */
+export interface ListenSettings {
+  readonly portSetting: string;
+  readonly hostSetting: string;
+}
+
+/** Marks a listen error with the settings to change; called by a listener other than the gateway's (the admin one). */
+export function tagListenError(err: Error, settings: ListenSettings): Error {
+  return Object.assign(err, settings);
 }

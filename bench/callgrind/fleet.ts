@@ -35,6 +35,8 @@ export async function startCallgrindFleet(dist: string, outDir: string, onSpawne
     HEALTH_CHECK_INTERVAL_MS: '0',
     REGISTRATION_TTL_MS: '0',
     REGISTRATION_SECRET: secret,
+    // The admin listener stays on, as in production, on a free port (never 8404, which a demo may hold).
+    ADMIN_PORT: '0',
   };
   const outBase = 'cg';
   const balancer = spawnTracked(

@@ -95,8 +95,26 @@ export async function startProcess(script: string, env: Record<string, string>, 
  */
 export const FAST_PATH_MODES = ['on', 'off'] as const;
 
-export function startBalancer(env: Record<string, string> = {}): Promise<RunningProcess> {
-  return startProcess('load-balancer-server.js', { REGISTRATION_SECRET: TEST_SECRET, ...env }, '/workers');
+/**
+ * A balancer on a fresh loopback port. Its admin listener takes a free port too (ADMIN_PORT=0), so no two
+ * balancers a test run starts contend for 8404; adminUrl() reads the port from its "admin listening"
+ * line, which needs LOG_LEVEL=info or lower.
+ */
+export async function startBalancer(env: Record<string, string> = {}): Promise<RunningProcess & { adminUrl(): Promise<string> }> {
+  const proc = await startProcess('load-balancer-server.js', { REGISTRATION_SECRET: TEST_SECRET, ADMIN_PORT: '0', ...env }, '/workers');
+  return { ...proc, adminUrl: () => adminUrlOf(proc) };
+}
+
+/** The admin listener's URL, from the balancer's `{"msg":"admin listening","host":...,"port":...}` log line. */
+export function adminUrlOf(proc: RunningProcess): Promise<string> {
+  return waitFor(() => {
+    for (const line of proc.output().split('\n')) {
+      if (!line.includes('"admin listening"')) continue;
+      const { host, port } = JSON.parse(line) as { host: string; port: number };
+      return `http://${host}:${port}`;
+    }
+    return undefined;
+  }, 'the "admin listening" log line (LOG_LEVEL must be info or lower)');
 }
 
 /** A worker that registers with `balancer` (unless balancer is undefined) and answers GET / at once by default. */

@@ -62,3 +62,30 @@ describe.each(entrypoints)('the %s on a busy port', (name, script) => {
     }
   });
 });
+
+describe('the balancer on a busy admin port', () => {
+  it('names ADMIN_PORT, not PORT, and exits 1', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as { port: number }).port;
+    try {
+      const result = await new Promise<ReturnType<typeof spawnSync>>((resolve) =>
+        setImmediate(() =>
+          resolve(
+            spawnSync(process.execPath, [join(DIST, 'load-balancer-server.js')], {
+              env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ADMIN_HOST: '127.0.0.1', ADMIN_PORT: String(port), LOG_LEVEL: 'warn' },
+              encoding: 'utf8',
+              timeout: 10_000,
+            }),
+          ),
+        ),
+      );
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(
+        `balancer failed to start: port ${port} on 127.0.0.1 is busy (EADDRINUSE): another process listens there; set ADMIN_PORT to a free port\n`,
+      );
+    } finally {
+      squatter.close();
+    }
+  });
+});

@@ -29,7 +29,8 @@ async function fourFreePorts(): Promise<number> {
 
 function startDemo(port: number) {
   const child = spawn(process.execPath, [join(DIST, 'scripts', 'demo.js')], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port) },
+    // ADMIN_PORT=0: the demo's default 8404 is for a user's terminal; a test run must not contend for it.
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), ADMIN_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -45,6 +46,11 @@ describe('npm start (scripts/demo.ts)', () => {
     const demo = startDemo(await fourFreePorts());
     try {
       await waitFor(() => demo.output().includes('Demo running'), 'the demo to come up', 20_000);
+      // It prints the admin listener's URL, the port the balancer actually bound, and that URL answers.
+      const admin = /admin listener: (http:\/\/127\.0\.0\.1:(\d+))\//.exec(demo.output());
+      expect(admin).not.toBeNull();
+      expect(Number(admin![2])).toBeGreaterThan(0);
+      expect((await fetch(`${admin![1]}/readyz`)).status).toBe(200);
       process.kill(-demo.child.pid!, 'SIGINT');
       expect(await demo.exited).toBe(0);
       const output = demo.output();

@@ -173,7 +173,7 @@ function sourcesLoadedBy(distFile: string): string[] {
 
 interface ComposeService {
   build?: { context?: string; dockerfile?: string };
-  ports?: (string | { target: number })[];
+  ports?: (string | { target: number; host_ip?: string })[];
   environment?: Record<string, string> | string[];
   networks?: string[] | Record<string, unknown>;
   restart?: string;
@@ -182,7 +182,8 @@ interface ComposeService {
 const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService>; networks?: Record<string, unknown> };
 
 /** Values the test gives the variables compose interpolates; an unknown one fails the test. */
-const HOST_ENV: Record<string, string> = { REGISTRATION_SECRET: TEST_SECRET };
+// ADMIN_TOKEN as when the host leaves it unset (`${ADMIN_TOKEN:-}` is then empty, which the balancer reads as unset).
+const HOST_ENV: Record<string, string> = { REGISTRATION_SECRET: TEST_SECRET, ADMIN_TOKEN: '' };
 function environmentOf(service: ComposeService): Record<string, string> {
   const raw = service.environment ?? {};
   const entries = Array.isArray(raw) ? raw.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]) : Object.entries(raw);
@@ -207,6 +208,9 @@ const containerPorts = (service: ComposeService) =>
         )
       : p.target,
   );
+/** The host address a published port binds ("127.0.0.1:8404:8404"), or undefined for every address ("8080:8080"). */
+const hostIpOf = (mapping: string | { target: number; host_ip?: string }) =>
+  typeof mapping === 'string' ? /^(\d+\.\d+\.\d+\.\d+):\d+:\d+/.exec(mapping)?.[1] : mapping.host_ip;
 const networksOf = (service: ComposeService) => (Array.isArray(service.networks) ? service.networks : Object.keys(service.networks ?? {}));
 function durationMs(text: string): number {
   let ms = 0;
@@ -229,7 +233,10 @@ const images = [
     load: (env: NodeJS.ProcessEnv) => loadBalancerConfig(env),
     /** How long SIGTERM may take: the balancer forces its exit after 10 s (load-balancer-server.ts). */
     drainMs: () => 10_000,
-    testEnv: {} as Record<string, string>,
+    /** The gateway's port, then the admin listener's (balancer/admin). */
+    listenPorts: (env: Record<string, string>) => [Number(env.PORT), Number(env.ADMIN_PORT ?? balancerSettings.ADMIN_PORT.default)],
+    /** Hard rule of the test machine: loopback only, kernel-picked port, whatever the image says. */
+    testEnv: { ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0' } as Record<string, string>,
   },
   {
     dockerfile: 'Dockerfile.worker',
@@ -237,7 +244,8 @@ const images = [
     settings: workerSettings,
     load: (env: NodeJS.ProcessEnv) => loadWorkerConfig(env),
     drainMs: (env: Record<string, string>) => Number(env.SHUTDOWN_TIMEOUT_MS ?? workerSettings.SHUTDOWN_TIMEOUT_MS.default),
-    testEnv: { WORKER_DELAY_MS: '0' },
+    listenPorts: (env: Record<string, string>) => [Number(env.PORT)],
+    testEnv: { WORKER_DELAY_MS: '0' } as Record<string, string>,
   },
 ];
 
@@ -331,17 +339,18 @@ describe.each(images)('$dockerfile', (image) => {
     expect(posix.resolve(only(runtime, 'CMD').workdir, cmd[1]).startsWith(copiedTo + '/')).toBe(true);
   });
 
-  it('exposes the port it listens on, the one compose maps', () => {
+  it('exposes the ports it listens on, the ones compose maps', () => {
     const exposed = only(runtime, 'EXPOSE')
       .args.split(/\s+/)
       .map((p) => Number(p.replace(/\/\w+$/, '')));
-    expect(exposed).toEqual([Number(imageEnv.PORT)]);
+    const listening = image.listenPorts(imageEnv);
+    expect(exposed).toEqual(listening);
     expect(imageEnv.HOST).toBe('0.0.0.0');
     expect(services.length).toBeGreaterThan(0);
     for (const [name, service] of services) {
       const env = environmentOf(service);
-      for (const port of containerPorts(service)) expect({ name, port }).toEqual({ name, port: Number(imageEnv.PORT) });
-      expect({ name, port: Number(env.PORT ?? imageEnv.PORT) }).toEqual({ name, port: Number(imageEnv.PORT) });
+      for (const port of containerPorts(service)) expect({ name, port, listened: listening.includes(port) }).toEqual({ name, port, listened: true });
+      expect({ name, ports: image.listenPorts({ ...imageEnv, ...env }) }).toEqual({ name, ports: listening });
     }
   });
 
@@ -383,6 +392,19 @@ describe.each(images)('$dockerfile', (image) => {
 
 describe('docker-compose.yml', () => {
   const services = compose.services;
+
+  it("publishes the balancer's admin port on the host's loopback only, its gateway port on every address", () => {
+    const runtime = parseDockerfile(read('Dockerfile.balancer')).at(-1)!;
+    const imageEnv = envOf(runtime);
+    // Inside the container the admin listener binds every address, or the published port would reach nothing.
+    expect(imageEnv.ADMIN_HOST).toBe('0.0.0.0');
+    const adminPort = Number(imageEnv.ADMIN_PORT ?? balancerSettings.ADMIN_PORT.default);
+    const published = (services.balancer.ports ?? []).map((mapping) => ({ port: containerPorts({ ports: [mapping] })[0], hostIp: hostIpOf(mapping) }));
+    expect(published).toEqual([
+      { port: Number(imageEnv.PORT), hostIp: undefined },
+      { port: adminPort, hostIp: '127.0.0.1' },
+    ]);
+  });
 
   it('runs a balancer that publishes its port and three workers, all on one network', () => {
     expect(Object.keys(services).sort()).toEqual(['balancer', 'worker1', 'worker2', 'worker3']);

@@ -12,6 +12,7 @@ import { postRaw, signedPost } from '../helpers/registration';
 const SECRET = 'known-secret-b4e1f0c2a9d84e7f';
 const WORKER_SECRET = 'workers-own-secret-7d3a9c1e55';
 const SHORT = 'short-known-5x';
+const ADMIN_TOKEN = 'known-admin-token-9f2c4e7a1b';
 const VERBOSE = { LOG_LEVEL: 'trace' };
 
 function runToExit(script: string, env: Record<string, string>): string {
@@ -29,14 +30,16 @@ describe('secrets in output', () => {
   afterAll(() => {
     const all = printed.join('\n');
     expect(all.length).toBeGreaterThan(0);
-    for (const secret of [SECRET, WORKER_SECRET, SHORT]) expect(all).not.toContain(secret);
+    for (const secret of [SECRET, WORKER_SECRET, SHORT, ADMIN_TOKEN]) expect(all).not.toContain(secret);
   });
 
   it('a configuration error shows a bad secret by its length only', () => {
     const balancer = runToExit('load-balancer-server.js', { REGISTRATION_SECRET: SHORT });
+    const shortToken = runToExit('load-balancer-server.js', { REGISTRATION_SECRET: SECRET, ADMIN_TOKEN: SHORT });
     const worker = runToExit('workers/worker-server.js', { REGISTRATION_SECRET: SHORT, LOAD_BALANCER_REGISTER: 'http://127.0.0.1:9' });
     const wrongPath = runToExit('workers/worker-server.js', { REGISTRATION_SECRET: SECRET, LOAD_BALANCER_REGISTER: 'http://127.0.0.1:9/register' });
-    printed.push(balancer, worker, wrongPath);
+    printed.push(balancer, shortToken, worker, wrongPath);
+    expect(shortToken).toContain('ADMIN_TOKEN=(hidden, 14 characters)');
     expect(balancer).toContain('REGISTRATION_SECRET=(hidden, 14 characters)');
     expect(worker).toContain('REGISTRATION_SECRET=(hidden, 14 characters)');
     expect(wrongPath).toContain('LOAD_BALANCER_REGISTER=');
@@ -83,6 +86,33 @@ describe('secrets in output', () => {
     } finally {
       await Promise.all(processes.map((p) => p.stop()));
       printed.push(...processes.map((p) => p.output()));
+    }
+  });
+
+  it('the admin token stays out of the output, whatever the admin routes are sent', async () => {
+    const balancer = await startBalancer({ ADMIN_TOKEN, HEALTH_CHECK_INTERVAL_MS: '0', ...VERBOSE });
+    try {
+      const admin = await balancer.adminUrl();
+      const drain = (authorization?: string) =>
+        fetch(`${admin}/admin/drain`, { method: 'POST', headers: authorization === undefined ? {} : { authorization } }).then(async (r) => {
+          const text = await r.text();
+          expect(text).not.toContain(ADMIN_TOKEN); // nor in an answer
+          return r.status;
+        });
+      const statuses = [
+        await drain(),
+        await drain(`Bearer ${ADMIN_TOKEN.slice(0, -1)}`),
+        await drain(`Bearer ${ADMIN_TOKEN}${ADMIN_TOKEN}`),
+        await drain(`Basic ${ADMIN_TOKEN}`),
+        await drain(`Bearer ${ADMIN_TOKEN}`),
+      ];
+      expect(statuses).toEqual([401, 401, 401, 401, 202]);
+      await waitFor(() => balancer.child.exitCode !== null, 'the drained balancer to exit');
+      expect(balancer.output()).toContain('"admin change"');
+      expect(balancer.output()).toContain('"admin request refused"');
+    } finally {
+      await balancer.stop();
+      printed.push(balancer.output());
     }
   });
 });

@@ -40,6 +40,24 @@ describe('loadBalancerConfig', () => {
       ]);
   });
 
+  it('serves the admin listener on 127.0.0.1:8404 by default, on a free port at 0, and not at all at off', () => {
+    expect(loadBalancerConfig({})).toMatchObject({ ADMIN_PORT: 8404, ADMIN_HOST: '127.0.0.1' });
+    expect(loadBalancerConfig({}).ADMIN_TOKEN).toBeUndefined();
+    expect(loadBalancerConfig({ ADMIN_PORT: '0' }).ADMIN_PORT).toBe(0);
+    expect(loadBalancerConfig({ ADMIN_PORT: 'off' }).ADMIN_PORT).toBe('off');
+    for (const bad of ['65536', '-1', 'no', '8404x'])
+      expect(problemsOf({ ADMIN_PORT: bad })).toEqual([`ADMIN_PORT="${bad}": expected an integer 0-65535, or off`]);
+  });
+
+  it('refuses a short ADMIN_TOKEN, or one with a space, without printing it', () => {
+    expect(problemsOf({ ADMIN_TOKEN: 'short-secret' })).toEqual(['ADMIN_TOKEN=(hidden, 12 characters): expected at least 16 characters, none of them a space']);
+    // A token with a space or tab could never be sent as one Bearer credential (RFC 6750 section 2.1): refused at start, not at the first use.
+    expect(problemsOf({ ADMIN_TOKEN: 'two words of admin token' })).toEqual([
+      'ADMIN_TOKEN=(hidden, 24 characters): expected at least 16 characters, none of them a space',
+    ]);
+    expect(loadBalancerConfig({ ADMIN_TOKEN: 'a-token_of.20+chars/=' }).ADMIN_TOKEN).toBe('a-token_of.20+chars/=');
+  });
+
   it('does not read process.env when given an environment', () => {
     expect(loadBalancerConfig({ PORT: '0', HOST: '127.0.0.1' })).toMatchObject({ PORT: 0, HOST: '127.0.0.1' });
   });
