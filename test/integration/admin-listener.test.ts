@@ -34,6 +34,14 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.stop()));
 });
 
+/** Waits until the balancer has the request at its worker (GET /workers?details=1 counts it in flight). */
+async function requestInFlight(proc: RunningProcess): Promise<void> {
+  await waitFor(async () => {
+    const details = (await (await fetch(`${proc.url}/workers?details=1`)).json()) as { workers: { inflight: number }[] };
+    return details.workers.some((w) => w.inflight > 0);
+  }, 'the request to be in flight at the worker');
+}
+
 describe('the admin listener', () => {
   it('listens on its own port, logged with its host, and answers /healthz there, not on the public port', async () => {
     const { proc, admin } = await balancer();
@@ -100,7 +108,7 @@ describe('the admin listener', () => {
     running.push(worker);
     await waitForWorkers(proc, [worker.url]);
     const inFlight = fetch(`${proc.url}/`).then(async (r) => [r.status, await r.text()] as const);
-    await new Promise((r) => setTimeout(r, 200)); // lets the request reach the balancer; not an assertion
+    await requestInFlight(proc);
 
     const res = await fetch(`${admin}/admin/drain`, { method: 'POST', headers: { authorization: `bearer ${TOKEN}` } });
     expect([res.status, await res.json()]).toEqual([202, { status: 'draining' }]);
@@ -124,7 +132,7 @@ describe('the admin listener', () => {
     running.push(worker);
     await waitForWorkers(proc, [worker.url]);
     const inFlight = fetch(`${proc.url}/`).then((r) => r.status);
-    await new Promise((r) => setTimeout(r, 200)); // lets the request reach the balancer; not an assertion
+    await requestInFlight(proc);
     proc.child.kill('SIGTERM');
     // The signal arrives asynchronously: the first 503 is what counts, seen while the request is still in flight.
     await waitFor(async () => (await fetch(`${admin}/readyz`)).status === 503, '/readyz 503 after SIGTERM');
