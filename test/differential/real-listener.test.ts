@@ -70,6 +70,9 @@ function servedFor(input: Buffer): Promise<Served[]> {
     let clientPort = 0;
     const socket = connect(port, '127.0.0.1', () => {
       clientPort = socket.localPort!;
+      // Records are keyed by client port, and the kernel reuses a port once its connection closed:
+      // what an earlier connection from this port was served is not this one's.
+      served.delete(clientPort);
       socket.write(input);
     });
     socket.setTimeout(10_000, () => socket.destroy(new Error('the server did not close the connection within 10 s')));
