@@ -1,4 +1,4 @@
-import { parseArgs, USAGE, type BenchOptions } from './bench/args';
+import { optionsOrExit, parseArgs, USAGE } from './bench/args';
 import { installCleanup, stopAll } from './bench/processes';
 import { runFaultsSuite } from './bench/suites/faults';
 import { runPeersSuite } from './bench/suites/peers';
@@ -12,17 +12,8 @@ import { runSeedSuite } from './bench/suites/seed';
  * server runs on 127.0.0.1 and every process started here is killed when this one exits.
  */
 async function main(): Promise<void> {
-  let opts: BenchOptions;
-  try {
-    opts = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  if (opts.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
+  const opts = optionsOrExit(parseArgs, USAGE);
+  if (opts === undefined) return;
   installCleanup();
   if (opts.suite === 'peers') await runPeersSuite(opts);
   else if (opts.suite === 'pick') runPickSuite(opts);

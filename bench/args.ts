@@ -130,3 +130,22 @@ export function parseArgs(argv: string[]): BenchOptions {
   if (opts.suite === 'peers' && opts.json === undefined) opts.json = DEFAULT_JSON.peers;
   return opts;
 }
+
+/**
+ * The start of both benchmark entrypoints: their options parsed from the command line, or undefined
+ * after printing --help; a bad option prints its problem and the usage, and exits 2.
+ */
+export function optionsOrExit<T extends { help?: boolean }>(parse: (argv: string[]) => T, usage: string): T | undefined {
+  let opts: T;
+  try {
+    opts = parse(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
+  if (opts.help === true) {
+    process.stdout.write(usage);
+    return undefined;
+  }
+  return opts;
+}

@@ -1,7 +1,8 @@
 import { installCleanup, stopAll } from './processes';
 import { commitOf, readBaseline, valgrindVersion, writeBaseline, type Baseline } from './callgrind/baseline';
 import { measure, removeScratch, type Scratch } from './callgrind/measure';
-import { parseInstructionArgs, USAGE, type InstructionOptions } from './callgrind/options';
+import { optionsOrExit } from './args';
+import { parseInstructionArgs, USAGE } from './callgrind/options';
 import { roundsTable, summarize, summaryLines } from './callgrind/report';
 import { writeJson } from './json';
 
@@ -11,17 +12,8 @@ import { writeJson } from './json';
  * this one ends, on success, on an error, on Ctrl-C and at the time limit.
  */
 async function main(): Promise<void> {
-  let opts: InstructionOptions;
-  try {
-    opts = parseInstructionArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  if (opts.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
+  const opts = optionsOrExit(parseInstructionArgs, USAGE);
+  if (opts === undefined) return;
   const scratch: Scratch = {};
   installCleanup(() => {
     if (!opts.keep) removeScratch(scratch);
