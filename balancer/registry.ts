@@ -3,6 +3,8 @@ import { ActiveHealthChecker, type ActiveCheckOptions } from './health/active-ch
 import { recordOutcome, type OutlierOptions, type OutlierState } from './health/outlier-detector';
 import type { Logger } from './logger';
 import type { WorkerPool } from './upstream/pool';
+import { WorkerStats } from './stats/worker-stats';
+import type { Drain } from './worker-state';
 
 /** A registered worker as the balancer keeps it. Strategies see it through the Candidate fields. */
 export interface WorkerRecord extends Candidate, OutlierState {
@@ -26,6 +28,10 @@ export interface WorkerRecord extends Candidate, OutlierState {
   /** Proxied requests it completed without failure, and the count the last active probe saw. */
   answered: number;
   answeredAtLastProbe: number;
+  /** Counters for /metrics and /status; the data plane increments them, the admin listener reads them. */
+  readonly stats: WorkerStats;
+  /** Set while it is drained on purpose (see worker-state.ts); undefined otherwise. */
+  drain: Drain | undefined;
 }
 
 /** The abort reason for requests stuck on a worker the health checks just took out; the proxy retries them. */
@@ -127,6 +133,8 @@ export class WorkerRegistry {
       rotationSince: 0,
       answered: 0,
       answeredAtLastProbe: 0,
+      stats: new WorkerStats(),
+      drain: undefined,
     };
     this.workers.set(reg.url, worker);
     this.checker?.watch(reg.url);
@@ -219,6 +227,7 @@ export class WorkerRegistry {
     const worker = this.workers.get(url);
     const active = this.health.active;
     if (!worker || !active) return;
+    worker.stats.recordProbe(ok, this.now(), reason);
     worker.probeStreak = ok ? Math.max(0, worker.probeStreak) + 1 : Math.min(0, worker.probeStreak) - 1;
     if (worker.healthy && worker.probeStreak <= -active.unhealthyThreshold) {
       worker.healthy = false;

@@ -35,6 +35,8 @@ export interface ProxyDeps {
   retry?: RetryOptions;
   slowStart?: SlowStart;
   now?: () => number;
+  /** Time to response headers is measured on this clock (ms, sub-ms resolution): the histogram starts at 0.5 ms. */
+  clock?: () => number;
   /** Requests with more header fields are refused with 431 (MAX_REQUEST_HEADERS). */
   maxRequestHeaders?: number;
 }
@@ -50,6 +52,7 @@ const NO_RETRY: RetryOptions = { attempts: 0, budget: new RetryBudget(0, 0), bod
  */
 export function createProxy(deps: ProxyDeps): ProxyHandler {
   const { strategy, trust, via, log, recordExchange, retry = NO_RETRY, now = Date.now } = deps;
+  const clock = deps.clock ?? performance.now.bind(performance);
   const slowStart: SlowStart = deps.slowStart ?? { windowMs: 0, now, random: Math.random };
   // Read once: at LOG_LEVEL=debug every request logs where it went and why; otherwise this costs nothing.
   const logDecisions = log.isLevelEnabled('debug');
@@ -63,7 +66,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
       else sendProxyError(x.res, noWorker);
       return;
     }
-    const startedAt = now();
+    const startedAt = clock();
     let status = 0;
     let latencyMs = -1;
     claimWorker(strategy, worker);
@@ -73,21 +76,28 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
         onResponseStart(statusCode) {
           status = statusCode;
           // Time to headers, not to the end of the body: a long download says nothing about the worker's speed.
-          latencyMs = now() - startedAt;
+          latencyMs = clock() - startedAt;
         },
         onEnd(err, responseStarted) {
           // Classified only when it failed: a success costs one comparison here.
           const reason = err === undefined ? undefined : classify(err);
           const clientGone = reason === 'client_gone';
           const failed = (err !== undefined && !clientGone) || status >= 500;
-          if (latencyMs < 0) latencyMs = now() - startedAt;
+          if (latencyMs < 0) latencyMs = clock() - startedAt;
           releaseWorker(strategy, worker, { ok: !failed, latencyMs });
-          if (!clientGone) recordExchange?.(worker, failed);
+          // The worker's counters (balancer/stats): plain increments, formatted only at scrape time.
+          if (status !== 0) worker.stats.recordResponse(status, latencyMs);
+          if (!clientGone) {
+            if (reason !== undefined) worker.stats.recordError(reason);
+            recordExchange?.(worker, failed);
+          }
           if (logDecisions) logDecision(x, worker, status, latencyMs, err, reason);
           if (err === undefined || reason === undefined || clientGone) return;
           (x.tried ??= new Set()).add(worker);
           const retryable = x.replayable && !responseStarted && x.tried.size <= retry.attempts && isRetryableReason(reason);
-          if (retryable && retry.budget.tryWithdraw()) {
+          if (retryable && !retry.budget.tryWithdraw()) worker.stats.retriesRefusedByBudget++;
+          else if (retryable) {
+            worker.stats.retries++;
             log.info(
               { worker: worker.url, reason, code: rawCode(err), method: x.req.method, path: x.req.url, attempt: x.tried.size + 1 },
               'retrying on another worker',
