@@ -4,11 +4,13 @@ import { runFaultsSuite } from './bench/suites/faults';
 import { runPeersSuite } from './bench/suites/peers';
 import { runPickSuite } from './bench/suites/pick';
 import { runSeedSuite } from './bench/suites/seed';
+import { runTargetSuite } from './bench/suites/target';
 
 /**
  * `npm run benchmark [-- options]`: the seed comparison by default, `--suite peers` for the data-plane
  * comparison with nginx, HAProxy and Node proxies, `--suite pick` for the strategies alone,
- * `--suite faults` for what a dying worker costs clients. Every
+ * `--suite faults` for what a dying worker costs clients, `--target <url>` for load
+ * against a balancer already running here (to watch on its dashboard). Every
  * server runs on 127.0.0.1 and every process started here is killed when this one exits.
  */
 async function main(): Promise<void> {
@@ -18,6 +20,7 @@ async function main(): Promise<void> {
   if (opts.suite === 'peers') await runPeersSuite(opts);
   else if (opts.suite === 'pick') runPickSuite(opts);
   else if (opts.suite === 'faults') await runFaultsSuite(opts);
+  else if (opts.suite === 'target') await runTargetSuite(opts);
   else await runSeedSuite(opts);
   await stopAll();
 }

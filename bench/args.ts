@@ -1,6 +1,6 @@
 import type { GeneratorName } from './load';
 
-export type SuiteName = 'seed' | 'peers' | 'pick' | 'faults';
+export type SuiteName = 'seed' | 'peers' | 'pick' | 'faults' | 'target';
 
 export interface BenchOptions {
   suite: SuiteName;
@@ -19,6 +19,8 @@ export interface BenchOptions {
   only?: string[];
   /** Peers suite: run the extra measurements (1,000 workers, 1,000 connections, 100 MB, pick). */
   extras: boolean;
+  /** Target suite: the running balancer to send load to (loopback only). */
+  target?: string;
   help: boolean;
 }
 
@@ -36,6 +38,9 @@ Suites
                           (failed and slowed requests; 4 faults x --duration, default 10 s)
 
 Options
+  --target <url>          bounded load (autocannon, --duration default 60 s, --connections default 16)
+                          against a balancer already running on this machine, e.g. the one npm start
+                          runs; watch it move on the dashboard. Loopback addresses only
   --duration <s>          seconds per measured round (seed: 10; peers: 2)
   --connections <n>       connections for every scenario (seed: 100 for 1 s, 64 for 0 ms; peers: 64)
   --connections-1s <n>    seed suite, 1 s scenario only
@@ -55,6 +60,7 @@ const DEFAULT_JSON: Record<SuiteName, string> = {
   peers: 'benchmark-results/peers.json',
   pick: 'benchmark-results/pick.json',
   faults: 'benchmark-results/faults.json',
+  target: 'benchmark-results/target.json',
 };
 
 function positive(flag: string, value: string | undefined, integer = true): number {
@@ -110,6 +116,11 @@ export function parseArgs(argv: string[]): BenchOptions {
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean);
+        break;
+      case '--target':
+        opts.target = value();
+        if (opts.target === undefined || opts.target.startsWith('--')) throw new Error('--target expects a URL such as http://127.0.0.1:9080/');
+        opts.suite = 'target';
         break;
       case '--no-extras':
         opts.extras = false;

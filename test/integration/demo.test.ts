@@ -47,7 +47,7 @@ describe('npm start (scripts/demo.ts)', () => {
     try {
       await waitFor(() => demo.output().includes('Demo running'), 'the demo to come up', 20_000);
       // It prints the admin listener's URL, the port the balancer actually bound, and that URL answers.
-      const admin = /admin listener: (http:\/\/127\.0\.0\.1:(\d+))\//.exec(demo.output());
+      const admin = /The dashboard: (http:\/\/127\.0\.0\.1:(\d+))\/dashboard/.exec(demo.output());
       expect(admin).not.toBeNull();
       expect(Number(admin![2])).toBeGreaterThan(0);
       expect((await fetch(`${admin![1]}/readyz`)).status).toBe(200);
