@@ -180,7 +180,11 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
           port: config.ADMIN_PORT,
           token: config.ADMIN_TOKEN,
           log,
-          target: { isReady: () => !draining, drain: (by) => (hooks.requestDrain ? hooks.requestDrain(by) : void balancer.close()) },
+          target: {
+            isReady: () => !draining,
+            drain: (by) => (hooks.requestDrain ? hooks.requestDrain(by) : void balancer.close()),
+            registry,
+          },
         });
 
   const balancer: Balancer = {

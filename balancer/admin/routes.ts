@@ -1,7 +1,9 @@
 import type { Logger } from '../logger';
 import { sendJson } from './answers';
-import { auditChange } from './audit';
+import type { WorkerRegistry } from '../registry';
+import { auditChange, peerOf } from './audit';
 import type { AdminRoute } from './router';
+import { workerRoutes } from './worker-routes';
 
 /** What the admin routes read and act on; supplied by createBalancer. */
 export interface AdminTarget {
@@ -9,10 +11,9 @@ export interface AdminTarget {
   isReady(): boolean;
   /** Starts the balancer's drain, as SIGTERM does; `by` names who asked, for the shutdown log line. */
   drain(by: string): void;
+  /** The workers: the admin worker routes (worker-routes.ts) act on them. */
+  readonly registry: WorkerRegistry;
 }
-
-/** The peer address of a request: the audit line's "who" (the admin listener trusts no forwarding header). */
-const peerOf = (req: { socket: { remoteAddress?: string } }) => req.socket.remoteAddress ?? 'unknown';
 
 /**
  * The routes of this slice of issue 12. /healthz says the process runs and its event loop turns (a
@@ -41,5 +42,6 @@ export function adminRoutes(target: AdminTarget, log: Logger): AdminRoute[] {
         target.drain('POST /admin/drain');
       },
     },
+    ...workerRoutes(target.registry, log),
   ];
 }
