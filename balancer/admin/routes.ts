@@ -2,6 +2,7 @@ import type { Logger } from '../logger';
 import { sendJson } from './answers';
 import { auditChange } from './audit';
 import type { AdminRoute } from './router';
+import { statusRoutes, type StatusTarget } from './status-routes';
 
 /** What the admin routes read and act on; supplied by createBalancer. */
 export interface AdminTarget {
@@ -9,6 +10,8 @@ export interface AdminTarget {
   isReady(): boolean;
   /** Starts the balancer's drain, as SIGTERM does; `by` names who asked, for the shutdown log line. */
   drain(by: string): void;
+  /** GET /status, /status/stream and /dashboard read this (balancer/admin/status-routes.ts). */
+  readonly status: StatusTarget;
 }
 
 /** The peer address of a request: the audit line's "who" (the admin listener trusts no forwarding header). */
@@ -41,5 +44,6 @@ export function adminRoutes(target: AdminTarget, log: Logger): AdminRoute[] {
         target.drain('POST /admin/drain');
       },
     },
+    ...statusRoutes(target.status, log),
   ];
 }

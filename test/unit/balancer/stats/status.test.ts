@@ -35,7 +35,7 @@ afterEach(async () => {
 function setup(env: Record<string, string> = {}) {
   const clock = { now: T0 };
   const now = () => clock.now;
-  const strategy = createStrategy<WorkerRecord>('round-robin', { random: () => 0.5, now });
+  const strategy = createStrategy<WorkerRecord>('round-robin', { random: () => 0.5, now, hashKey: 'ip' });
   const pools = (origin: string) => new UpstreamPool(origin, { connectTimeoutMs: 1000, responseTimeoutMs: 1000, idleTimeoutMs: 1000, maxConnections: 0 });
   const registry = new WorkerRegistry(strategy, pools, pino({ level: 'silent' }), now, health);
   registries.push(registry);
