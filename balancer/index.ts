@@ -197,6 +197,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
             isReady: () => !draining,
             drain: (by) => (hooks.requestDrain ? hooks.requestDrain(by) : void balancer.close()),
             status: { document: () => buildStatus(status, now()), maxStreams: config.ADMIN_MAX_STREAMS },
+            registry,
           },
         });
 

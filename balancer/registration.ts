@@ -25,10 +25,13 @@ const signedFields = {
   nonce: z.string().regex(/^[0-9a-fA-F]{16,128}$/, 'nonce must be 16-128 hex characters'),
 };
 
+/** The weights a worker may register with, and an operator may set (PUT /admin/workers/:worker/weight). */
+export const workerWeight = z.number().int().min(1).max(1000);
+
 export const registrationSchema = z.object({
   url: z.string().max(2048),
   name: z.string().min(1).max(128),
-  weight: z.number().int().min(1).max(1000).default(1),
+  weight: workerWeight.default(1),
   ...signedFields,
 });
 

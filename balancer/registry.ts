@@ -4,13 +4,17 @@ import { recordOutcome, type OutlierOptions, type OutlierState } from './health/
 import type { Logger } from './logger';
 import type { WorkerPool } from './upstream/pool';
 import { WorkerStats } from './stats/worker-stats';
-import type { Drain } from './worker-state';
+import { OperatorOverrides } from './worker-overrides';
+import type { Drain, DrainedBy } from './worker-state';
 
 /** A registered worker as the balancer keeps it. Strategies see it through the Candidate fields. */
 export interface WorkerRecord extends Candidate, OutlierState {
   readonly url: string;
   name: string;
+  /** The weight in force: the operator's override if one is set, else the registered one. */
   weight: number;
+  /** The weight the worker registered with (its last heartbeat's). */
+  registeredWeight: number;
   inflight: number;
   readonly pool: WorkerPool;
   readonly registeredAt: number;
@@ -30,7 +34,10 @@ export interface WorkerRecord extends Candidate, OutlierState {
   answeredAtLastProbe: number;
   /** Counters for /metrics and /status; the data plane increments them, the admin listener reads them. */
   readonly stats: WorkerStats;
-  /** Set while it is drained on purpose (see worker-state.ts); undefined otherwise. */
+  /**
+   * Set while it is drained on purpose (see worker-state.ts): by 'admin' (an operator's drain, kept in
+   * the registry's overrides), or by 'worker'/'ttl' once it has left and its pool is finishing; undefined otherwise.
+   */
   drain: Drain | undefined;
 }
 
@@ -57,6 +64,14 @@ export interface WorkerState {
   ejections: number;
   lastSeenMsAgo: number;
   registeredAt: string;
+  /** The weight it registered with; `weight` differs when an operator set one. */
+  registeredWeight: number;
+  /** The operator's weight in force, or null (reset with PUT .../weight {"weight": null}). */
+  weightOverride: number | null;
+  /** Out of rotation on purpose: since when (ISO 8601) and by whom; null otherwise. */
+  drain: { since: string; by: DrainedBy } | null;
+  /** It has left the registry (deregistered, expired or deleted) and its pool is finishing in-flight requests. */
+  leaving: boolean;
 }
 
 export interface Registration {
@@ -83,6 +98,10 @@ const NO_HEALTH: HealthOptions = { panicThresholdPercent: 0, registrationTtlMs: 
  */
 export class WorkerRegistry {
   private readonly workers = new Map<string, WorkerRecord>();
+  /** Workers that left while requests were still in flight, until their pool has closed; never picked. */
+  private readonly leavingWorkers = new Map<WorkerRecord, Promise<void>>();
+  /** The operator's drains and weights, by URL; they outlive the worker's registrations (see worker-overrides.ts). */
+  readonly overrides: OperatorOverrides;
   private readonly checker: ActiveHealthChecker | undefined;
   private ttlTimer: NodeJS.Timeout | undefined;
   private panicking = false;
@@ -94,6 +113,7 @@ export class WorkerRegistry {
     private readonly now: () => number = Date.now,
     private readonly health: HealthOptions = NO_HEALTH,
   ) {
+    this.overrides = new OperatorOverrides(health.registrationTtlMs);
     if (health.active) {
       const skip = health.active.skipBusy ? (url: string) => this.answeredSinceLastProbe(url) : undefined;
       this.checker = new ActiveHealthChecker(health.active, (url, ok, reason) => this.recordProbe(url, ok, reason), skip);
@@ -104,22 +124,27 @@ export class WorkerRegistry {
     }
   }
 
-  /** Called by POST /register-worker: adds a worker, or refreshes one already known (the heartbeat). */
+  /**
+   * Called by POST /register-worker: adds a worker, or refreshes one already known (the heartbeat).
+   * An operator's override for the URL wins over what the worker sends: its weight, and its drain,
+   * which a new record at that URL (a restarted worker) takes over.
+   */
   register(reg: Registration): 'created' | 'refreshed' {
     const existing = this.workers.get(reg.url);
     if (existing) {
       existing.lastSeenAt = this.now();
       existing.name = reg.name;
-      if (existing.weight !== reg.weight) {
-        existing.weight = reg.weight;
-        this.strategy.onWeightChange?.(existing);
-        this.log.info({ worker: reg.url, weight: reg.weight }, 'worker weight changed');
-      }
+      existing.registeredWeight = reg.weight;
+      this.applyWeight(existing, this.overrides.get(reg.url)?.weight ?? reg.weight);
       return 'refreshed';
     }
     const now = this.now();
+    const override = this.overrides.present(reg.url, now);
     const worker: WorkerRecord = {
-      ...reg,
+      url: reg.url,
+      name: reg.name,
+      weight: override?.weight ?? reg.weight,
+      registeredWeight: reg.weight,
       inflight: 0,
       pool: this.createPool(reg.url),
       registeredAt: now,
@@ -134,30 +159,66 @@ export class WorkerRegistry {
       answered: 0,
       answeredAtLastProbe: 0,
       stats: new WorkerStats(),
-      drain: undefined,
+      drain: override?.drain,
     };
     this.workers.set(reg.url, worker);
     this.checker?.watch(reg.url);
     this.reconcile();
-    this.log.info({ worker: reg.url, workerName: reg.name, weight: reg.weight, workers: this.workers.size }, 'worker registered');
+    this.log.info(
+      { worker: reg.url, workerName: reg.name, weight: worker.weight, drained: worker.drain !== undefined, workers: this.workers.size },
+      'worker registered',
+    );
     return 'created';
   }
 
   /**
-   * Called by POST /deregister-worker and when a heartbeat expires: the worker gets no new requests
-   * from this moment, and its pool closes once the requests already sent to it have finished
-   * (the pool's close() waits for them). Upgraded connections are detached from the pool and run on.
+   * Called by POST /deregister-worker ('worker') and when a heartbeat expires ('ttl'): the worker gets
+   * no new requests from this moment, and its pool closes once the requests already sent to it have
+   * finished (the pool's close() waits for them); until then leaving() lists it, draining by `by`.
+   * Upgraded connections are detached from the pool and run on. An operator's override stays, aging.
    */
-  deregister(url: string, reason = 'deregistered'): boolean {
+  deregister(url: string, by: 'worker' | 'ttl' = 'worker'): boolean {
     const worker = this.workers.get(url);
     if (!worker) return false;
-    this.workers.delete(url);
-    this.checker?.unwatch(url);
-    this.leaveRotation(worker);
-    this.reconcile();
-    this.log.info({ worker: url, reason, inflight: worker.inflight, workers: this.workers.size }, 'worker removed, draining');
-    worker.pool.close().catch((err: unknown) => this.log.warn({ worker: url, err: err instanceof Error ? err.message : String(err) }, 'closing pool failed'));
+    this.overrides.absent(url, this.now());
+    this.retire(worker, by, by === 'ttl' ? 'heartbeat expired' : 'deregistered');
     return true;
+  }
+
+  /** POST /admin/workers/:worker/drain: out of rotation until ready(), whatever its registrations say. */
+  drainWorker(worker: WorkerRecord): void {
+    if (worker.drain?.by === 'admin') return;
+    worker.drain = { since: this.now(), by: 'admin' };
+    this.overrides.update(worker.url, { drain: worker.drain });
+    this.reconcile();
+    this.log.info({ worker: worker.url, inflight: worker.inflight }, 'worker drained by an operator');
+  }
+
+  /** POST /admin/workers/:worker/ready: back in rotation (if healthy and not ejected). */
+  readyWorker(worker: WorkerRecord): void {
+    if (worker.drain === undefined) return;
+    worker.drain = undefined;
+    this.overrides.update(worker.url, { drain: undefined });
+    this.reconcile();
+    this.log.info({ worker: worker.url }, 'worker ready again, by an operator');
+  }
+
+  /** PUT /admin/workers/:worker/weight: the operator's weight, or undefined to go back to the registered one. */
+  overrideWeight(worker: WorkerRecord, weight: number | undefined): void {
+    this.overrides.update(worker.url, { weight });
+    this.applyWeight(worker, weight ?? worker.registeredWeight);
+  }
+
+  /** DELETE /admin/workers/:worker: drained, then gone once its requests finish; its overrides are forgotten, so it may register again afresh. */
+  removeWorker(worker: WorkerRecord): void {
+    if (this.workers.get(worker.url) !== worker) return;
+    this.overrides.clear(worker.url);
+    this.retire(worker, 'admin', 'removed by an operator');
+  }
+
+  /** Workers that have left but whose pool still finishes requests: shown as draining, never picked. */
+  leaving(): WorkerRecord[] {
+    return [...this.leavingWorkers.keys()];
   }
 
   /** Called by the proxy after each exchange: feeds passive outlier detection. */
@@ -191,10 +252,17 @@ export class WorkerRegistry {
     return this.workers.size;
   }
 
-  /** For GET /workers?details=1: why each worker is, or is not, getting traffic. */
+  /** For GET /workers?details=1: why each worker is, or is not, getting traffic; the leaving ones last. */
   describe(): WorkerState[] {
     const now = this.now();
-    return [...this.workers.values()].map((w) => ({
+    const states = [...this.workers.values()].map((w) => this.stateOf(w, now));
+    for (const w of this.leavingWorkers.keys()) states.push(this.stateOf(w, now));
+    return states;
+  }
+
+  /** One worker as describe() shows it; also the admin worker routes' answer. */
+  stateOf(w: WorkerRecord, now = this.now()): WorkerState {
+    return {
       url: w.url,
       name: w.name,
       weight: w.weight,
@@ -205,7 +273,11 @@ export class WorkerRegistry {
       ejections: w.ejections,
       lastSeenMsAgo: now - w.lastSeenAt,
       registeredAt: new Date(w.registeredAt).toISOString(),
-    }));
+      registeredWeight: w.registeredWeight,
+      weightOverride: this.workers.get(w.url) === w ? (this.overrides.get(w.url)?.weight ?? null) : null,
+      drain: w.drain === undefined ? null : { since: new Date(w.drain.since).toISOString(), by: w.drain.by },
+      leaving: this.leavingWorkers.has(w),
+    };
   }
 
   /** True while outlier ejections are ignored because too few workers would remain. */
@@ -219,7 +291,7 @@ export class WorkerRegistry {
     const workers = [...this.workers.values()];
     this.workers.clear();
     for (const w of workers) this.leaveRotation(w);
-    await Promise.allSettled([...workers.map((w) => w.pool.close()), this.checker?.close()]);
+    await Promise.allSettled([...workers.map((w) => w.pool.close()), ...this.leavingWorkers.values(), this.checker?.close()]);
   }
 
   /** Called by the active health checker with each probe result; public so tests can drive it. */
@@ -255,21 +327,23 @@ export class WorkerRegistry {
   private expireSilentWorkers(): void {
     const deadline = this.now() - this.health.registrationTtlMs;
     for (const worker of [...this.workers.values()]) {
-      if (worker.lastSeenAt < deadline) this.deregister(worker.url, 'heartbeat expired');
+      if (worker.lastSeenAt < deadline) this.deregister(worker.url, 'ttl');
     }
   }
 
   /**
-   * Brings the strategy's membership in line with the workers' state: healthy and not ejected, except
-   * in panic, when ejecting would leave fewer than panicThresholdPercent of the healthy workers, and
-   * the ejected ones stay in too (as Envoy does). O(n), and only on state changes, never per request.
+   * Brings the strategy's membership in line with the workers' state: not drained, healthy and not
+   * ejected, except in panic, when ejecting would leave fewer than panicThresholdPercent of the healthy
+   * workers, and the ejected ones stay in too (as Envoy does). A drained worker counts for neither side
+   * of the panic ratio: it is out by decision, not by failure. Leaving workers are drained, so they
+   * only ever go out. O(n), and only on state changes, never per request.
    */
   private reconcile(): void {
     const now = this.now();
     let healthy = 0;
     let available = 0;
     for (const w of this.workers.values()) {
-      if (!w.healthy) continue;
+      if (!w.healthy || w.drain !== undefined) continue;
       healthy++;
       if (w.ejectedUntil <= now) available++;
     }
@@ -278,8 +352,9 @@ export class WorkerRegistry {
       this.panicking = panic;
       this.log.warn({ healthy, available }, panic ? 'panic mode: too many workers ejected, routing to all healthy ones' : 'panic mode over');
     }
+    for (const w of this.leavingWorkers.keys()) this.leaveRotation(w);
     for (const w of this.workers.values()) {
-      const shouldRotate = w.healthy && (panic || w.ejectedUntil <= now);
+      const shouldRotate = w.drain === undefined && w.healthy && (panic || w.ejectedUntil <= now);
       if (shouldRotate === w.inRotation) continue;
       if (shouldRotate) {
         w.inRotation = true;
@@ -289,6 +364,31 @@ export class WorkerRegistry {
         this.leaveRotation(w);
       }
     }
+  }
+
+  /** Sets the weight in force, telling the strategy only when it changed. */
+  private applyWeight(worker: WorkerRecord, weight: number): void {
+    if (worker.weight === weight) return;
+    worker.weight = weight;
+    this.strategy.onWeightChange?.(worker);
+    this.log.info({ worker: worker.url, weight, registeredWeight: worker.registeredWeight }, 'worker weight changed');
+  }
+
+  /**
+   * Takes a worker out of the registry, drained by `by`: a registration of its URL from now on makes a
+   * fresh record. It stays in leaving() until its pool has closed (the requests sent to it have finished).
+   */
+  private retire(worker: WorkerRecord, by: DrainedBy, reason: string): void {
+    this.workers.delete(worker.url);
+    this.checker?.unwatch(worker.url);
+    worker.drain = { since: this.now(), by };
+    const closed = worker.pool
+      .close()
+      .catch((err: unknown) => this.log.warn({ worker: worker.url, err: err instanceof Error ? err.message : String(err) }, 'closing pool failed'))
+      .finally(() => this.leavingWorkers.delete(worker));
+    this.leavingWorkers.set(worker, closed);
+    this.reconcile();
+    this.log.info({ worker: worker.url, reason, inflight: worker.inflight, workers: this.workers.size }, 'worker removed, draining');
   }
 
   private leaveRotation(worker: WorkerRecord): void {

@@ -15,3 +15,6 @@ export interface AuditEntry {
 export function auditChange(log: Logger, entry: AuditEntry): void {
   log.info({ audit: true, ...entry }, 'admin change');
 }
+
+/** The peer address of a request: the audit line's "who" (the admin listener trusts no forwarding header). */
+export const peerOf = (req: { socket: { remoteAddress?: string } }): string => req.socket.remoteAddress ?? 'unknown';

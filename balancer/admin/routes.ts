@@ -1,8 +1,10 @@
 import type { Logger } from '../logger';
 import { sendJson } from './answers';
-import { auditChange } from './audit';
+import type { WorkerRegistry } from '../registry';
+import { auditChange, peerOf } from './audit';
 import type { AdminRoute } from './router';
 import { statusRoutes, type StatusTarget } from './status-routes';
+import { workerRoutes } from './worker-routes';
 
 /** What the admin routes read and act on; supplied by createBalancer. */
 export interface AdminTarget {
@@ -12,10 +14,9 @@ export interface AdminTarget {
   drain(by: string): void;
   /** GET /status, /status/stream and /dashboard read this (balancer/admin/status-routes.ts). */
   readonly status: StatusTarget;
+  /** The workers: the admin worker routes (worker-routes.ts) act on them. */
+  readonly registry: WorkerRegistry;
 }
-
-/** The peer address of a request: the audit line's "who" (the admin listener trusts no forwarding header). */
-const peerOf = (req: { socket: { remoteAddress?: string } }) => req.socket.remoteAddress ?? 'unknown';
 
 /**
  * The routes of this slice of issue 12. /healthz says the process runs and its event loop turns (a
@@ -45,5 +46,6 @@ export function adminRoutes(target: AdminTarget, log: Logger): AdminRoute[] {
       },
     },
     ...statusRoutes(target.status, log),
+    ...workerRoutes(target.registry, log),
   ];
 }
