@@ -61,8 +61,10 @@ class WorkerRow {
     setText(this.url, w.url);
     setText(this.badge, stateLabel(w.state));
     setText(this.reason, w.reason);
-    const { configured, effective } = w.weight;
+    const { configured, registered, effective } = w.weight;
     setText(this.weight, effective === configured ? String(configured) : `${configured} \u2192 ${effective}`);
+    this.weight.title = configured === registered ? 'as registered' : `set by an operator; registered ${registered}`;
+    this.weight.classList.toggle('overridden', configured !== registered);
     setText(this.rps, `${rate(w.requestsPerSecond.last10s)} \u00b7 ${rate(w.requestsPerSecond.last1m)}`);
     sparkline(this.rpsChart, series.rps, HISTORY_POINTS);
     setText(this.latency, `${millis(w.headerTimeMs.p50)} \u00b7 ${millis(w.headerTimeMs.p99)}`);

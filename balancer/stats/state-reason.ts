@@ -8,6 +8,8 @@ export interface ReasonContext {
   readonly slowStartMs: number;
   readonly healthyThreshold: number;
   readonly outlierConsecutiveFailures: number;
+  /** The worker has left the registry and only finishes what it was sent. */
+  readonly leaving?: boolean;
 }
 
 /** A duration as an operator reads it: 0.4 s, 12 s, 3 min 5 s, 2 h 10 min. */
@@ -30,7 +32,7 @@ export function stateReason(w: WorkerRecord, state: WorkerStateName, ctx: Reason
   const { now } = ctx;
   switch (state) {
     case 'draining':
-      return drainReason(w.drain!, w.inflight, now);
+      return drainReason(w.drain!, w.inflight, now, ctx.leaving === true);
     case 'unhealthy':
       if (w.probeStreak > 0) return `recovering: ${w.probeStreak} of ${ctx.healthyThreshold} good health probes in a row needed to return`;
       return `failed its last ${-w.probeStreak} health probes (${w.stats.lastProbeError ?? 'failed'}, ${inWords(now - w.stats.lastProbeAt)} ago)`;
@@ -48,12 +50,13 @@ export function stateReason(w: WorkerRecord, state: WorkerStateName, ctx: Reason
   }
 }
 
-function drainReason(drain: Drain, inflight: number, now: number): string {
+function drainReason(drain: Drain, inflight: number, now: number, leaving: boolean): string {
   const finishing = inflight === 0 ? 'nothing in flight' : `finishing ${inflight} in-flight request${inflight === 1 ? '' : 's'}`;
   const ago = inWords(now - drain.since);
   switch (drain.by) {
     case 'admin':
-      return `drained by an operator ${ago} ago: no new requests, ${finishing}`;
+      // DELETE /admin/workers/:worker drains by 'admin' too, then the worker leaves the registry.
+      return `${leaving ? 'removed' : 'drained'} by an operator ${ago} ago: no new requests, ${finishing}`;
     case 'worker':
       return `deregistered itself ${ago} ago: no new requests, ${finishing}`;
     case 'ttl':

@@ -50,7 +50,11 @@ export interface WorkerStatus {
   readonly state: StatusWorkerState;
   /** Why it is in that state, in words, from the fields below. */
   readonly reason: string;
-  readonly weight: { readonly configured: number; readonly effective: number };
+  /**
+   * configured: the weight in force (an operator's PUT .../weight, else the registered one); registered:
+   * the worker's own; effective: what it gets now (0 out of rotation, scaled down by slow start).
+   */
+  readonly weight: { readonly configured: number; readonly registered: number; readonly effective: number };
   readonly inRotation: boolean;
   readonly probe: {
     readonly lastAt: string | null;
@@ -65,6 +69,8 @@ export interface WorkerStatus {
   /** Share of its weight slow start grants now (0-1); null when it is not ramping up. */
   readonly slowStart: { readonly progress: number; readonly leftMs: number } | null;
   readonly drain: { readonly since: string; readonly by: StatusDrainedBy } | null;
+  /** It has left the registry (deregistered, expired or removed) and finishes the requests it has. */
+  readonly leaving: boolean;
   readonly inflight: number;
   readonly connections: { readonly open: number; readonly idle: number; readonly queued: number };
   readonly requestsPerSecond: RequestRates;

@@ -1,6 +1,5 @@
-import type { WorkerRecord } from '../registry';
 import { WORKER_STATES } from '../worker-state';
-import type { StatusSampler, WorkerSource } from './sampler';
+import { listWorkers, type StatusSampler, type WorkerSource } from './sampler';
 import type { ReasonContext } from './state-reason';
 import type { StatusDocument, StatusWorkerState } from './status-document';
 import { trafficSettings, type TrafficConfig } from './traffic-settings';
@@ -21,14 +20,13 @@ export interface StatusInputs {
 /**
  * Builds the /status document (see status-document.ts) from the registry's records, their WorkerStats and
  * the sampler's windows: O(workers), at request time of the admin listener only. Workers appear in the
- * registry's order (registration order).
+ * registry's order (registration order), then those leaving (listed as draining until their pool closed).
+ * The fleet's in-rotation count is of registered workers only; a leaving one is never in rotation.
  */
 export function buildStatus(src: StatusInputs, now: number): StatusDocument {
-  const records: WorkerRecord[] = [];
-  for (const url of src.workers.urls()) {
-    const record = src.workers.get(url);
-    if (record !== undefined) records.push(record);
-  }
+  const records = listWorkers(src.workers);
+  const leaving = new Set(src.workers.leaving());
+  src.sampler.retainOnly(records);
   const readings: WindowReading[] = records.map((w) => src.sampler.windowsOf(w).read(now));
   const sum = (pick: (r: WindowReading) => number) => readings.reduce((total, r) => total + pick(r), 0);
   const requests1m = sum((r) => r.requests1m);
@@ -40,7 +38,7 @@ export function buildStatus(src: StatusInputs, now: number): StatusDocument {
     healthyThreshold: config.HEALTHY_THRESHOLD,
     outlierConsecutiveFailures: config.OUTLIER_CONSECUTIVE_FAILURES,
   };
-  const workers = records.map((w, i) => workerStatus(w, readings[i], requests1m, ctx));
+  const workers = records.map((w, i) => workerStatus(w, readings[i], requests1m, { ...ctx, leaving: leaving.has(w) }));
   const byState = Object.fromEntries(WORKER_STATES.map((s) => [s, 0])) as Record<StatusWorkerState, number>;
   for (const w of workers) byState[w.state]++;
   const departed = src.sampler.departed;
@@ -53,7 +51,7 @@ export function buildStatus(src: StatusInputs, now: number): StatusDocument {
       strategy: config.STRATEGY,
       panic: src.workers.inPanic,
       ready: src.isReady(),
-      workers: { registered: records.length, inRotation: records.filter((w) => w.inRotation).length, byState },
+      workers: { registered: records.length - leaving.size, inRotation: records.filter((w) => w.inRotation).length, byState },
       settings: trafficSettings(config),
     },
     totals: {

@@ -41,7 +41,7 @@ export function workerStatus(w: WorkerRecord, reading: WindowReading, fleetReque
     url: w.url,
     state,
     reason: stateReason(w, state, ctx),
-    weight: { configured: w.weight, effective: w.inRotation ? round3(w.weight * (ramp?.progress ?? 1)) : 0 },
+    weight: { configured: w.weight, registered: w.registeredWeight, effective: w.inRotation ? round3(w.weight * (ramp?.progress ?? 1)) : 0 },
     inRotation: w.inRotation,
     probe: {
       lastAt: s.lastProbeAt === 0 ? null : iso(s.lastProbeAt),
@@ -54,6 +54,7 @@ export function workerStatus(w: WorkerRecord, reading: WindowReading, fleetReque
     ejection: { count: w.ejections, leftMs: Math.max(0, w.ejectedUntil - now), until: w.ejectedUntil > now ? iso(w.ejectedUntil) : null },
     slowStart: ramp,
     drain: w.drain === undefined ? null : { since: iso(w.drain.since), by: w.drain.by },
+    leaving: ctx.leaving === true,
     inflight: w.inflight,
     connections: w.pool.stats,
     requestsPerSecond: { last10s: round3(reading.requestsPerSecond10s), last1m: round3(reading.requestsPerSecond1m) },

@@ -52,7 +52,7 @@ describe('GET /status', () => {
   it('lists each worker with its state and counts the requests it served', async () => {
     const { balancer, workers, status } = await fleet(['a', 'b']);
     const before = await status();
-    expect(before.workers.map((w) => [w.name, w.url, w.state])).toEqual([
+    expect(before.workers.map((w) => [w.name, w.url, w.state]).sort()).toEqual([
       ['a', workers[0].url, 'up'],
       ['b', workers[1].url, 'up'],
     ]);
@@ -61,7 +61,7 @@ describe('GET /status', () => {
     expect(outcomes.filter((o) => o.status === 200)).toHaveLength(60);
     const after = await status();
     expect(after.totals.requests).toBe(60);
-    expect(after.workers.map((w) => w.totals.requests)).toEqual([30, 30]);
+    expect(after.workers.map((w) => w.totals.requests)).toEqual([30, 30]); // round-robin
     expect(after.workers.map((w) => w.share1m)).toEqual([0.5, 0.5]);
     for (const w of after.workers) expect(w.headerTimeMs.p50).not.toBeNull();
     expect(after.totals.requestsPerSecond.last10s).toBeGreaterThan(0);
@@ -75,6 +75,23 @@ describe('GET /status', () => {
     expect(dead.probe.lastResult).toBe('failed');
     expect(dead.weight.effective).toBe(0);
     expect((await status()).workers.find((w) => w.name === 'a')!.state).toBe('up');
+  });
+
+  it('keeps a worker that deregistered while serving, as draining by itself, until its request is answered', async () => {
+    const { balancer, status } = await fleet([], { HEALTH_CHECK_INTERVAL_MS: '0' });
+    const slow = await startWorker('slow', balancer, { WORKER_DELAY_MS: '3000' });
+    running.push(slow);
+    await waitForWorkers(balancer, [slow.url]);
+    const answer = fetch(`${balancer.url}/`).then((r) => r.text());
+    await waitFor(async () => (await status()).totals.inflight === 1, 'the request to be in flight');
+    const stopped = slow.stop('SIGTERM');
+    const leaving = await waitFor(async () => (await status()).workers.find((w) => w.url === slow.url && w.state === 'draining'), 'the worker to be draining');
+    expect([leaving.drain?.by, leaving.leaving, leaving.inflight]).toEqual(['worker', true, 1]);
+    expect(leaving.reason).toMatch(/^deregistered itself .+ ago: no new requests, finishing 1 in-flight request$/);
+    expect(await answer).toContain('slow');
+    await stopped;
+    await waitFor(async () => (await status()).workers.length === 0, 'the worker to be gone');
+    expect((await status()).totals.requests).toBe(1);
   });
 });
 

@@ -88,13 +88,19 @@ describe('GET /status: recent traffic from the sampler windows', () => {
     expect(worker(A).requestsPerSecond).toEqual({ last10s: 4, last1m: 4 });
   });
 
-  it('drops the windows of a worker that left, keeps its counts in the totals, and starts a returning one from 0', () => {
+  it('drops the windows of a worker once its pool closed, keeps its counts in the totals, and starts a returning one from 0', async () => {
     const { registry, sampler, status, worker, second } = setup();
     registry.register({ url: A, name: 'a', weight: 1 });
     registry.register({ url: B, name: 'b', weight: 1 });
     for (let s = 0; s < 5; s++) second({ [A]: { n: 10, ms: 1 }, [B]: { n: 10, ms: 1 } });
     expect(sampler.size).toBe(2);
     registry.deregister(A);
+    // Listed as leaving until its pool has closed (at once: nothing in flight), then gone.
+    expect(status().workers.map((w) => [w.name, w.state, w.leaving])).toEqual([
+      ['b', 'up', false],
+      ['a', 'draining', true],
+    ]);
+    await new Promise(setImmediate);
     second({ [B]: { n: 10, ms: 1 } });
     expect(sampler.size).toBe(1);
     expect(status().totals.requests).toBe(110);
@@ -155,7 +161,14 @@ describe('GET /status: each state with its reason', () => {
     expect(why(worker(A))).toEqual(['slow_starting', 'warming up: 25 % of its weight, full in 7.5 s', 1]);
     expect(worker(A).slowStart).toEqual({ progress: 0.25, leftMs: 7500 });
     clock.now += 7500;
-    expect([worker(A).state, worker(A).slowStart, worker(A).weight]).toEqual(['up', null, { configured: 4, effective: 4 }]);
+    expect([worker(A).state, worker(A).slowStart, worker(A).weight]).toEqual(['up', null, { configured: 4, registered: 4, effective: 4 }]);
+  });
+
+  it("an operator's weight is the configured one, beside the registered one", () => {
+    const { registry, worker } = setup();
+    registry.register({ url: A, name: 'a', weight: 1 });
+    registry.overrideWeight(registry.get(A)!, 5);
+    expect(worker(A).weight).toEqual({ configured: 5, registered: 1, effective: 5 });
   });
 
   it('a drained worker says since when and by whom', () => {
