@@ -79,8 +79,8 @@ export async function send(action, lock) {
 }
 
 /**
- * The buttons of one worker's row: drain, ready, and a weight field with its button. `worker` is the
- * worker's URL, which the admin routes take URL-encoded as one path segment.
+ * The buttons of one worker's row: drain, ready, and a weight field with its button. The routes take
+ * the worker's URL, percent-encoded as one path segment (encodeURIComponent).
  * @param {import('../balancer/stats/status-document').WorkerStatus} worker
  * @param {() => void} lock
  */
@@ -93,14 +93,18 @@ export function workerControls(worker, lock) {
   ready.addEventListener('click', () => void send({ method: 'POST', path: `${base}/ready`, label: `ready ${worker.name}` }, lock));
   const weight = el('input', 'weight');
   weight.type = 'number';
-  weight.min = '0';
+  weight.min = '1';
+  weight.max = '1000';
   weight.step = '1';
   weight.value = String(worker.weight.configured);
+  weight.title = 'empty: back to the registered weight';
   weight.setAttribute('aria-label', `weight of ${worker.name}`);
   const setWeight = el('button', 'set-weight', 'Set weight');
+  // An empty field resets the weight to the one the worker registers ({"weight": null}).
   setWeight.addEventListener('click', () => {
-    const value = Number(weight.value);
-    void send({ method: 'PUT', path: `${base}/weight`, body: { weight: value }, label: `weight ${worker.name} = ${value}` }, lock);
+    const value = weight.value.trim() === '' ? null : Number(weight.value);
+    const label = value === null ? `reset the weight of ${worker.name}` : `weight of ${worker.name} = ${value}`;
+    void send({ method: 'PUT', path: `${base}/weight`, body: { weight: value }, label }, lock);
   });
   box.append(drain, ready, weight, setWeight);
   return box;
