@@ -93,6 +93,14 @@ async function waitForBalancer(ready: (workers: string[]) => boolean): Promise<v
   throw new Error('the balancer did not come up within 10 s');
 }
 
+/** What the admin listener offers, for the closing message: the dashboard first, to open in a browser. */
+function adminLines(admin: string): string {
+  return `Dashboard: ${admin}/dashboard
+  (live from ${admin}/status/stream; the same as JSON: ${admin}/status)
+The admin listener: ${admin}/healthz and ${admin}/readyz (set ADMIN_TOKEN for POST ${admin}/admin/drain and the dashboard's controls).
+`;
+}
+
 async function main(): Promise<void> {
   // The admin listener keeps its 8404 default (or the user's ADMIN_PORT), on loopback as everything here.
   run('balancer', 'load-balancer-server.js', { PORT: String(balancerPort), HOST: '127.0.0.1', ADMIN_HOST: '127.0.0.1', REGISTRATION_SECRET: secret });
@@ -117,7 +125,7 @@ Demo running: a balancer on http://127.0.0.1:${balancerPort} and three workers o
 Try:
   curl http://127.0.0.1:${balancerPort}/            # answered by the next worker in turn, after 1 s
   curl http://127.0.0.1:${balancerPort}/workers     # the registered workers
-${adminUrl === undefined ? '' : `The admin listener: ${adminUrl}/healthz and ${adminUrl}/readyz (set ADMIN_TOKEN for POST ${adminUrl}/admin/drain).\n`}Press Ctrl-C to stop all four processes.
+${adminUrl === undefined ? '' : adminLines(adminUrl)}Press Ctrl-C to stop all four processes.
 `);
 }
 

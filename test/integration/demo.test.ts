@@ -51,6 +51,10 @@ describe('npm start (scripts/demo.ts)', () => {
       expect(admin).not.toBeNull();
       expect(Number(admin![2])).toBeGreaterThan(0);
       expect((await fetch(`${admin![1]}/readyz`)).status).toBe(200);
+      // And the dashboard's URL, to open in a browser.
+      const dashboard = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/dashboard)\n/.exec(demo.output());
+      expect(dashboard?.[1]).toBe(`${admin![1]}/dashboard`);
+      expect((await fetch(dashboard![1])).headers.get('content-type')).toBe('text/html; charset=utf-8');
       process.kill(-demo.child.pid!, 'SIGINT');
       expect(await demo.exited).toBe(0);
       const output = demo.output();
