@@ -83,6 +83,11 @@ class WorkerRow {
   }
 }
 
+/** By name as a person sorts them (api-2 before api-10), then by URL. */
+const collator = new Intl.Collator('en', { numeric: true });
+/** @param {WorkerStatus} x @param {WorkerStatus} y */
+const byName = (x, y) => collator.compare(x.name, y.name) || collator.compare(x.url, y.url);
+
 /**
  * @param {HTMLTableSectionElement} tbody
  * @param {HTMLElement} empty the line shown when no row is
@@ -100,7 +105,7 @@ export function createWorkerTable(tbody, empty, lock) {
     update(workers, history, onlyNotUp) {
       const listed = new Set();
       let shown = 0;
-      for (const w of workers) {
+      for (const w of [...workers].sort(byName)) {
         listed.add(w.url);
         let row = rows.get(w.url);
         if (row === undefined) {
@@ -110,7 +115,7 @@ export function createWorkerTable(tbody, empty, lock) {
         row.update(w, history.of(w.url), lock);
         row.tr.hidden = onlyNotUp && w.state === 'up';
         if (!row.tr.hidden) shown++;
-        // In the document's order; append() moves a row only when it is not already last.
+        // In name order; append() moves a row only when it is not already last.
         if (tbody.lastElementChild !== row.tr) tbody.append(row.tr);
       }
       for (const [url, row] of rows) {
