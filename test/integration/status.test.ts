@@ -106,8 +106,11 @@ describe('GET /status/stream', () => {
     expect(events[1].balancer.generatedAt > events[0].balancer.generatedAt).toBe(true);
   });
 
-  it('refuses a stream beyond ADMIN_MAX_STREAMS with 503, and takes one again once a reader left', async () => {
+  it('refuses a stream beyond ADMIN_MAX_STREAMS with 503, and takes one again once a reader left; HEAD takes none', async () => {
     const { admin } = await fleet(['a'], { ADMIN_MAX_STREAMS: '2' });
+    // HEAD answers the stream's headers and takes no slot (RFC 9110 section 9.3.2).
+    const head = await fetch(`${admin}/status/stream`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-type'), await head.text()]).toEqual([200, 'text/event-stream', '']);
     const readers = [new AbortController(), new AbortController()];
     const open = await Promise.all(readers.map((r) => fetch(`${admin}/status/stream`, { signal: r.signal })));
     expect(open.map((r) => r.status)).toEqual([200, 200]);
