@@ -10,7 +10,7 @@ import type { AdminRoute } from './router';
 /** What the page loads besides itself, by file extension (RFC 9239 for JavaScript). */
 const ASSET_TYPES: Readonly<Record<string, string>> = { '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
 
-/** The page's files, read once at start from dashboard/ at the package root; undefined if it is not there. */
+/** The page's files, read once at start from the folder dashboardDir() finds; undefined if there is none. */
 interface DashboardFiles {
   readonly page: string;
   /** file name -> [content type, body] */
@@ -33,8 +33,8 @@ function readDashboard(dir: string | undefined): DashboardFiles | undefined {
 
 /**
  * The page's Content-Security-Policy: nothing by default; scripts only from this listener (the page's
- * modules, no inline script); its one inline style block by hash (CSP level 3, section 8.3), so no injected
- * style runs either; EventSource and fetch to this origin only; never framed (clickjacking the drain button).
+ * modules, no inline script); its one inline style block by its hash (a CSP Level 3 hash-source), so no
+ * injected style applies either; EventSource and fetch to this origin only; never framed (clickjacking the drain button).
  */
 export function dashboardPolicy(page: string): string {
   const styles = [...page.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => `'sha256-${createHash('sha256').update(m[1]).digest('base64')}'`);

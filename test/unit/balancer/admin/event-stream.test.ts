@@ -11,7 +11,7 @@ import { waitFor } from '../../../helpers/processes';
 const FRAME = 'x'.repeat(1 << 20); // 1 MiB a tick fills the loopback socket buffers within a few ticks
 const servers: Server[] = [];
 const sockets: Socket[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const s of sockets.splice(0)) s.destroy();
   for (const s of servers.splice(0)) {
     s.close();
