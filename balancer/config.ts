@@ -197,6 +197,12 @@ export const balancerSettings = {
     // No whitespace: the token travels as one Bearer credential (RFC 6750 section 2.1), which cannot hold a space.
     schema: z.string().min(16).regex(/^\S+$/).optional(),
   },
+  ADMIN_MAX_STREAMS: {
+    description: 'most GET /status/stream readers (the dashboard) at once on the admin listener; one more is answered 503',
+    default: '32',
+    accepts: 'a positive integer',
+    schema: positiveInt,
+  },
   LOG_LEVEL: { description: 'pino log level', default: 'info', accepts: 'fatal, error, warn, info, debug, trace or silent', schema: logLevel },
 } satisfies SettingsSpec;
 

@@ -23,6 +23,9 @@ import { createAdminServer, type AdminServer } from './admin';
 import { WorkerAddressPolicy } from './worker-address';
 import { onClientError } from './listener/client-error';
 import { defaultClientCap, FALLBACK_DESCRIPTOR_LIMIT, softDescriptorLimit } from './listener/descriptor-budget';
+import { StatusSampler } from './stats/sampler';
+import { buildStatus, type StatusInputs } from './stats/status';
+import { packageVersion } from './package-files';
 
 export interface Balancer {
   /** The listening socket (see balancer/listener). */
@@ -172,6 +175,16 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
   });
   const server = listener.server;
   let draining = false;
+  // The windows of GET /status: sampled once a second while the admin listener is open.
+  const sampler = new StatusSampler(registry, now);
+  const status: StatusInputs = {
+    workers: registry,
+    sampler,
+    config: { ...config, MAX_CLIENT_CONNECTIONS: maxClientConnections },
+    version: packageVersion(),
+    startedAt: now(),
+    isReady: () => !draining,
+  };
   const admin =
     config.ADMIN_PORT === 'off'
       ? undefined
@@ -183,6 +196,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
           target: {
             isReady: () => !draining,
             drain: (by) => (hooks.requestDrain ? hooks.requestDrain(by) : void balancer.close()),
+            status: { document: () => buildStatus(status, now()), maxStreams: config.ADMIN_MAX_STREAMS },
             registry,
           },
         });
@@ -204,7 +218,9 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
           resolve((server.address() as AddressInfo).port);
         });
       });
-      return { port, adminPort: await admin?.listen() };
+      const adminPort = await admin?.listen();
+      if (admin !== undefined) sampler.start();
+      return { port, adminPort };
     },
     close: async () => {
       // First, so /readyz answers 503 while the rest drains: an L4 balancer or Kubernetes stops sending.
@@ -222,6 +238,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
       await registry.close();
       fallback.close(() => {}); // stops node:http's connection checker; it never listened, so no error matters
       // Last, so /readyz keeps answering 503 for as long as anything is in flight.
+      sampler.stop();
       await admin?.close();
     },
   };

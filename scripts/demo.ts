@@ -93,11 +93,12 @@ async function waitForBalancer(ready: (workers: string[]) => boolean): Promise<v
   throw new Error('the balancer did not come up within 10 s');
 }
 
-/** What the demo says about the admin listener: the dashboard first, since that is what a newcomer opens. */
-function adminLines(url: string): string {
-  return `The dashboard: ${url}/dashboard   (metrics: ${url}/metrics, JSON: ${url}/status)
-  npm run benchmark -- --target http://127.0.0.1:${balancerPort}/   # in another terminal: 60 s of load to watch there
-  Set ADMIN_TOKEN before npm start to drain or reweight workers from the page.
+/** What the admin listener offers, for the closing message: the dashboard first, to open in a browser. */
+function adminLines(admin: string): string {
+  return `Dashboard: ${admin}/dashboard
+  (live from ${admin}/status/stream; the same as JSON: ${admin}/status; Prometheus: ${admin}/metrics)
+  In another terminal, 60 s of load to watch there: npm run benchmark -- --target http://127.0.0.1:${balancerPort}/
+The admin listener: ${admin}/healthz and ${admin}/readyz (set ADMIN_TOKEN for POST ${admin}/admin/drain and the dashboard's controls).
 `;
 }
 

@@ -3,6 +3,7 @@ import { sendJson } from './answers';
 import type { WorkerRegistry } from '../registry';
 import { auditChange, peerOf } from './audit';
 import type { AdminRoute } from './router';
+import { statusRoutes, type StatusTarget } from './status-routes';
 import { workerRoutes } from './worker-routes';
 
 /** What the admin routes read and act on; supplied by createBalancer. */
@@ -11,6 +12,8 @@ export interface AdminTarget {
   isReady(): boolean;
   /** Starts the balancer's drain, as SIGTERM does; `by` names who asked, for the shutdown log line. */
   drain(by: string): void;
+  /** GET /status, /status/stream and /dashboard read this (balancer/admin/status-routes.ts). */
+  readonly status: StatusTarget;
   /** The workers: the admin worker routes (worker-routes.ts) act on them. */
   readonly registry: WorkerRegistry;
 }
@@ -42,6 +45,7 @@ export function adminRoutes(target: AdminTarget, log: Logger): AdminRoute[] {
         target.drain('POST /admin/drain');
       },
     },
+    ...statusRoutes(target.status, log),
     ...workerRoutes(target.registry, log),
   ];
 }

@@ -32,6 +32,8 @@ export interface WorkerPool {
    * (sent or queued), so the proxy retries it elsewhere. Returns how many.
    */
   rescueWaiting(reason: Error): number;
+  /** Connections open now (busy or idle) and requests queued for one; read by /status, never per request. */
+  readonly stats: { open: number; idle: number; queued: number };
 }
 
 interface Queued {

@@ -43,14 +43,21 @@ function startDemo(port: number) {
 
 describe('npm start (scripts/demo.ts)', () => {
   it('stops on Ctrl-C without a warning: workers deregister before the balancer goes', async () => {
-    const demo = startDemo(await fourFreePorts());
+    const port = await fourFreePorts();
+    const demo = startDemo(port);
     try {
       await waitFor(() => demo.output().includes('Demo running'), 'the demo to come up', 20_000);
       // It prints the admin listener's URL, the port the balancer actually bound, and that URL answers.
-      const admin = /The dashboard: (http:\/\/127\.0\.0\.1:(\d+))\/dashboard/.exec(demo.output());
+      const admin = /admin listener: (http:\/\/127\.0\.0\.1:(\d+))\//.exec(demo.output());
       expect(admin).not.toBeNull();
       expect(Number(admin![2])).toBeGreaterThan(0);
       expect((await fetch(`${admin![1]}/readyz`)).status).toBe(200);
+      // And the dashboard's URL, to open in a browser.
+      const dashboard = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/dashboard)\n/.exec(demo.output());
+      expect(dashboard?.[1]).toBe(`${admin![1]}/dashboard`);
+      expect((await fetch(dashboard![1])).headers.get('content-type')).toBe('text/html; charset=utf-8');
+      // And how to put load on it to watch there.
+      expect(demo.output()).toContain(`npm run benchmark -- --target http://127.0.0.1:${port}/`);
       process.kill(-demo.child.pid!, 'SIGINT');
       expect(await demo.exited).toBe(0);
       const output = demo.output();
