@@ -197,6 +197,13 @@ export const balancerSettings = {
     // No whitespace: the token travels as one Bearer credential (RFC 6750 section 2.1), which cannot hold a space.
     schema: z.string().min(16).regex(/^\S+$/).optional(),
   },
+  ACCESS_LOG: {
+    description:
+      'json writes one line per proxied request to stdout (status, bytes, times, worker, attempts, X-Request-Id, and why the gateway answered or retried); off writes none',
+    default: 'off',
+    accepts: 'off or json',
+    schema: z.enum(['off', 'json']),
+  },
   LOG_LEVEL: { description: 'pino log level', default: 'info', accepts: 'fatal, error, warn, info, debug, trace or silent', schema: logLevel },
 } satisfies SettingsSpec;
 

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { sameName } from '../http-syntax';
+
+/** The header that names one request end to end: to the worker, back to the client, in the logs. */
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+/** Longest client id kept; a longer one is replaced. UUIDs (36), W3C trace ids (32) and ULIDs (26) fit with room. */
+export const MAX_REQUEST_ID_LENGTH = 128;
+
+/**
+ * The characters a client's id may hold: letters, digits and `-_.:+/=@`. Enough for UUIDs, ULIDs,
+ * base64 and base64url, `host:pid:n` forms (Heroku's router takes `A-Za-z0-9+/=-`, Rails keeps
+ * `\w-@`); nothing that needs quoting in a header, a log line or a shell (no space, quote, backslash,
+ * comma, semicolon or control character), so an id is copied anywhere as it is.
+ */
+const ALLOWED = new Uint8Array(128);
+for (let c = 0x30; c <= 0x39; c++) ALLOWED[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) ALLOWED[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) ALLOWED[c] = 1;
+for (const c of '-_.:+/=@') ALLOWED[c.charCodeAt(0)] = 1;
+
+/** Whether a client's X-Request-Id is kept as it is: 1 to 128 characters, all of them allowed. */
+export function isAcceptableRequestId(id: string): boolean {
+  const n = id.length;
+  if (n === 0 || n > MAX_REQUEST_ID_LENGTH) return false;
+  for (let i = 0; i < n; i++) {
+    const c = id.charCodeAt(i);
+    if (c >= 128 || ALLOWED[c] === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Makes the balancer's own request ids: a prefix random per process, then a counter, `<12 hex>-<n>`.
+ * One string concatenation per request, no UUID and no crypto call: the random bytes are drawn once.
+ * 48 random bits keep two processes' ids apart (a collision is likely only among millions of processes).
+ */
+export class RequestIds {
+  private next = 0;
+
+  constructor(private readonly prefix = `${randomBytes(6).toString('hex')}-`) {}
+
+  /** The id for a request: the client's (`given`, when it sent exactly one) if acceptable, else a new one. */
+  choose(given: string | undefined): string {
+    if (given !== undefined && isAcceptableRequestId(given)) return given;
+    return `${this.prefix}${++this.next}`;
+  }
+}
+
+/** This process's ids, shared by both data paths and the upgrade path. */
+export const processRequestIds = new RequestIds();
+
+/**
+ * Puts the request's id into the worker's response headers (a flat list the caller owns) before they
+ * go to the client. Ours wins over one the worker set: the client then sees the id the worker was
+ * sent, the one the access log shows (Envoy's always_set_request_id_in_response does the same). A
+ * worker that echoes it back costs no second header; one that sets its own is overwritten in place.
+ */
+export function withRequestId(headers: string[], id: string): string[] {
+  let found = -1;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
+    if (name.length !== 12 || !sameName(name, 'x-request-id')) continue;
+    if (found < 0) {
+      found = i;
+      headers[i + 1] = id;
+    } else {
+      // A second one would leave two ids: cut out (rare, so the splice costs nothing in the usual case).
+      headers.splice(i, 2);
+      i -= 2;
+    }
+  }
+  if (found < 0) headers.push(REQUEST_ID_HEADER, id);
+  return headers;
+}

@@ -1,0 +1,47 @@
+import { isAcceptableRequestId, MAX_REQUEST_ID_LENGTH, RequestIds, withRequestId } from '../../../../balancer/proxy/request-id';
+
+describe('isAcceptableRequestId', () => {
+  it('keeps UUIDs, ULIDs, W3C trace ids, base64 and host:pid:n forms', () => {
+    for (const id of [
+      'f81d4fae-7dec-11d0-a765-00a0c91e6bf6',
+      '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+      '4bf92f3577b34da6a3ce929d0e0e4736',
+      'aGVsbG8gd29ybGQ=',
+      'aGVsbG8_d29ybGQ-',
+      'web-1.example:4242:17',
+      'a+b/c@d',
+      'x',
+      'a'.repeat(MAX_REQUEST_ID_LENGTH),
+    ])
+      expect(isAcceptableRequestId(id)).toBe(true);
+  });
+
+  it('refuses an empty or over-long id, and any character that needs quoting in a header, a log or a shell', () => {
+    for (const id of ['', 'a'.repeat(MAX_REQUEST_ID_LENGTH + 1), 'a b', 'a\tb', 'a"b', "a'b", 'a\\b', 'a,b', 'a;b', 'a<b', '\u00e9', 'a\u0000b', '\u2028'])
+      expect(isAcceptableRequestId(id)).toBe(false);
+  });
+});
+
+describe('RequestIds', () => {
+  it('makes <12 hex>-<counter> by default, different for every request', () => {
+    const ids = new RequestIds();
+    const made = Array.from({ length: 1000 }, () => ids.choose(undefined));
+    for (const id of made) expect(id).toMatch(/^[0-9a-f]{12}-\d+$/);
+    expect(new Set(made).size).toBe(1000);
+    expect(new Set(made.map((id) => id.slice(0, 12))).size).toBe(1);
+  });
+
+  it('gives two instances (two processes) different prefixes', () => {
+    expect(new RequestIds().choose(undefined).slice(0, 12)).not.toBe(new RequestIds().choose(undefined).slice(0, 12));
+  });
+});
+
+describe('withRequestId', () => {
+  it('adds the id to a response without one', () => {
+    expect(withRequestId(['Content-Type', 'text/plain'], 'r-1')).toEqual(['Content-Type', 'text/plain', 'X-Request-Id', 'r-1']);
+  });
+
+  it("overwrites the worker's own id in place, in its spelling, and drops a second one", () => {
+    expect(withRequestId(['x-request-id', 'theirs', 'A', 'b', 'X-REQUEST-ID', 'again'], 'r-1')).toEqual(['x-request-id', 'r-1', 'A', 'b']);
+  });
+});
