@@ -31,6 +31,18 @@ describe('RequestIds', () => {
     expect(new Set(made.map((id) => id.slice(0, 12))).size).toBe(1);
   });
 
+  it('counts in decimal from 1000, one up per id, across every thousand', () => {
+    const ids = new RequestIds('p-');
+    const made = Array.from({ length: 3001 }, () => Number(ids.choose(undefined).slice(2)));
+    expect(made).toEqual(Array.from({ length: 3001 }, (_, i) => 1000 + i));
+  });
+
+  it("returns the client's id when acceptable, without counting", () => {
+    const ids = new RequestIds('p-');
+    expect(ids.choose('given-1')).toBe('given-1');
+    expect(ids.choose('bad id')).toBe('p-1000');
+  });
+
   it('gives two instances (two processes) different prefixes', () => {
     expect(new RequestIds().choose(undefined).slice(0, 12)).not.toBe(new RequestIds().choose(undefined).slice(0, 12));
   });

@@ -272,7 +272,7 @@ describe("buildUpstreamRequest: the balancer's own headers come first", () => {
     expect(pairs(up.headers).slice(0, 5)).toEqual([
       ['x-forwarded-for', CLIENT],
       ['x-forwarded-proto', 'http'],
-      ['X-Request-Id', 'p-1'],
+      ['X-Request-Id', 'p-1000'],
       ['x-forwarded-host', 'shop.example'],
       ['via', VIA],
     ]);
@@ -284,7 +284,7 @@ describe("buildUpstreamRequest: the balancer's own headers come first", () => {
     expect(pairs(up.headers)).toEqual([
       ['x-forwarded-for', CLIENT],
       ['x-forwarded-proto', 'http'],
-      ['X-Request-Id', 'p-1'],
+      ['X-Request-Id', 'p-1000'],
       ['X-Kept', 'yes'],
     ]);
   });
@@ -376,12 +376,12 @@ describe('buildUpstreamRequest: X-Request-Id', () => {
 
   it('replaces two ids sent by one client: neither is trusted over the other', () => {
     const up = buildUpstreamRequest(fakeRequest(['Host', 'h', 'X-Request-Id', 'one', 'X-Request-Id', 'two']), CLIENT, nobody, undefined, new RequestIds('p-'));
-    expect(valuesOf(up.headers, 'x-request-id')).toEqual(['p-1']);
+    expect(valuesOf(up.headers, 'x-request-id')).toEqual(['p-1000']);
   });
 
   it('makes a new one, prefix and counter, when the client sent none', () => {
     const ids = new RequestIds('p-');
     const made = [1, 2, 3].map(() => buildUpstreamRequest(fakeRequest(['Host', 'h']), CLIENT, nobody, undefined, ids).requestId);
-    expect(made).toEqual(['p-1', 'p-2', 'p-3']);
+    expect(made).toEqual(['p-1000', 'p-1001', 'p-1002']);
   });
 });
