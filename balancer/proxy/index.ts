@@ -122,7 +122,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
           reportFailure(x, err, reason, responseStarted, status, relay, startedAt, latencyMs);
         },
       },
-      x.upstream.requestId,
+      x.upstream,
       x.replayable,
       x.req.httpVersionMinor !== 0,
     );

@@ -1,6 +1,7 @@
 import type { ProxyResponse } from './client-types';
 import type { ExchangeHandler } from '../upstream/connection';
-import { withRequestId } from './request-id';
+import { withoutRequestId, withRequestId } from './request-id';
+import type { UpstreamRequest } from './upstream-request';
 
 /** Raised into the pool when the client goes away, so the worker's request is aborted too. */
 export class ClientGoneError extends Error {
@@ -36,8 +37,8 @@ export class ResponseRelay implements ExchangeHandler {
   constructor(
     private readonly res: ProxyResponse,
     private readonly callbacks: RelayCallbacks,
-    /** Sent back in the response headers (X-Request-Id), whatever the worker set there. */
-    private readonly requestId: string,
+    /** Its X-Request-Id goes back in the response headers, whatever the worker set there. */
+    private readonly request: Pick<UpstreamRequest, 'requestId' | 'headLines'>,
     /** Safe to call off before the response starts and retry elsewhere (see WorkerPool.rescueWaiting). */
     readonly rescuable = false,
     /** Whether 1xx answers may be sent to this client: never to an HTTP/1.0 one (RFC 9110 section 15.2). */
@@ -71,7 +72,9 @@ export class ResponseRelay implements ExchangeHandler {
     this.started = true;
     this.resume = resume;
     this.callbacks.onResponseStart(statusCode);
-    this.res.writeHead(statusCode, withRequestId(headers, this.requestId));
+    const res = this.res;
+    if (res.writeHeadWithLines !== undefined) res.writeHeadWithLines(statusCode, withoutRequestId(headers), this.request.headLines);
+    else res.writeHead(statusCode, withRequestId(headers, this.request.requestId));
     return true;
   }
 

@@ -135,7 +135,7 @@ export function createUpgradeHandler({
       port: target.port,
       method: req.method,
       path: upstream.path,
-      headers: [...upstream.headers, 'Connection', 'Upgrade', 'Upgrade', granted],
+      headers: [REQUEST_ID_HEADER, requestId, ...upstream.headers, 'Connection', 'Upgrade', 'Upgrade', granted],
       agent: false,
       lookup,
       timeout: connectTimeoutMs,

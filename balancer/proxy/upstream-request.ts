@@ -5,7 +5,7 @@ import { knownName } from '../header-names';
 import { connectionTokens, dropNamed, HOP_BY_HOP } from '../hop-by-hop';
 import type { TrustPolicy } from './forwarding';
 import { isOriginOrAsterisk, parseAbsoluteTarget } from './request-target';
-import { processRequestIds, REQUEST_ID_HEADER, type RequestIds } from './request-id';
+import { processRequestIds, type RequestIds } from './request-id';
 import type { OutgoingRequest } from '../upstream/request-head';
 
 /**
@@ -31,6 +31,8 @@ export interface UpstreamRequest extends OutgoingRequest, RequestFacts {
   readonly idempotencyKey: boolean;
   /** The X-Request-Id sent to the worker: the client's own when acceptable, else a new one (request-id.ts). */
   readonly requestId: string;
+  /** `X-Request-Id: <requestId>\r\n`, the first header line of the worker's request and the client's response. */
+  readonly headLines: string;
 }
 
 const FORWARDED_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded']);
@@ -60,8 +62,8 @@ export function buildUpstreamRequest(
   // The balancer's own headers lead the list, as nginx's proxy_set_header ones do: a worker that keeps
   // only the first N header lines (node keeps 1,000) still gets them, whatever the client sent after.
   // Their values are filled in after the loop; one that is not sent is cut out there.
-  // X-Request-Id is always sent, so it sits before the two that may be cut out (indexes 6 and 8).
-  const headers: string[] = ['x-forwarded-for', '', 'x-forwarded-proto', '', REQUEST_ID_HEADER, '', 'x-forwarded-host', '', 'via', ''];
+  // X-Request-Id goes ahead of them all, already serialized (headLines).
+  const headers: string[] = ['x-forwarded-for', '', 'x-forwarded-proto', '', 'x-forwarded-host', '', 'via', ''];
   const trusted = trust.trusts(clientIp);
   let path = req.url ?? '/';
   let authority: string | undefined;
@@ -139,22 +141,21 @@ export function buildUpstreamRequest(
   headers[1] = forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp;
   headers[3] = forwardedProto ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
   const requestId = ids.choose(givenIds === 1 ? givenId : undefined);
-  headers[5] = requestId;
   let looped = false;
   // Entries of the balancer's own headers at the front; one not sent (no Via token, no Host) is cut out.
-  let ownHeaders = 10;
+  let ownHeaders = 8;
   if (via !== undefined) {
     looped = receivedVia !== undefined && receivedVia.includes(via);
-    headers[9] = receivedVia === undefined ? via : `${receivedVia}, ${via}`;
-  } else if (receivedVia !== undefined) headers[9] = receivedVia;
+    headers[7] = receivedVia === undefined ? via : `${receivedVia}, ${via}`;
+  } else if (receivedVia !== undefined) headers[7] = receivedVia;
   else {
-    headers.splice(8, 2);
+    headers.splice(6, 2);
     ownHeaders -= 2;
   }
   const xfHost = forwardedHost ?? authority ?? host;
-  if (xfHost !== undefined) headers[7] = xfHost;
+  if (xfHost !== undefined) headers[5] = xfHost;
   else {
-    headers.splice(6, 2);
+    headers.splice(4, 2);
     ownHeaders -= 2;
   }
   if (authority !== undefined) {
@@ -174,6 +175,7 @@ export function buildUpstreamRequest(
     declaredLength: chunked ? undefined : declaredLength,
     idempotencyKey,
     requestId,
+    headLines: ids.line(requestId),
     headerCount: raw.length >> 1,
     hostCount,
     contentLengthCount,

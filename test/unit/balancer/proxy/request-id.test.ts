@@ -1,4 +1,4 @@
-import { isAcceptableRequestId, MAX_REQUEST_ID_LENGTH, RequestIds, withRequestId } from '../../../../balancer/proxy/request-id';
+import { isAcceptableRequestId, MAX_REQUEST_ID_LENGTH, RequestIds, withoutRequestId, withRequestId } from '../../../../balancer/proxy/request-id';
 
 describe('isAcceptableRequestId', () => {
   it('keeps UUIDs, ULIDs, W3C trace ids, base64 and host:pid:n forms', () => {
@@ -37,6 +37,15 @@ describe('RequestIds', () => {
     expect(made).toEqual(Array.from({ length: 3001 }, (_, i) => 1000 + i));
   });
 
+  it('gives the header line of each id, made or given', () => {
+    const ids = new RequestIds('p-');
+    for (let i = 0; i < 1500; i++) {
+      const made = ids.choose(undefined);
+      expect(ids.line(made)).toBe(`X-Request-Id: ${made}\r\n`);
+    }
+    expect(ids.line(ids.choose('given-1'))).toBe('X-Request-Id: given-1\r\n');
+  });
+
   it("returns the client's id when acceptable, without counting", () => {
     const ids = new RequestIds('p-');
     expect(ids.choose('given-1')).toBe('given-1');
@@ -49,11 +58,18 @@ describe('RequestIds', () => {
 });
 
 describe('withRequestId', () => {
-  it('adds the id to a response without one', () => {
-    expect(withRequestId(['Content-Type', 'text/plain'], 'r-1')).toEqual(['Content-Type', 'text/plain', 'X-Request-Id', 'r-1']);
+  it('puts the id first in a response without one', () => {
+    expect(withRequestId(['Content-Type', 'text/plain'], 'r-1')).toEqual(['X-Request-Id', 'r-1', 'Content-Type', 'text/plain']);
   });
 
-  it("overwrites the worker's own id in place, in its spelling, and drops a second one", () => {
-    expect(withRequestId(['x-request-id', 'theirs', 'A', 'b', 'X-REQUEST-ID', 'again'], 'r-1')).toEqual(['x-request-id', 'r-1', 'A', 'b']);
+  it("drops the worker's own ids, in any spelling, for the request's", () => {
+    expect(withRequestId(['x-request-id', 'theirs', 'A', 'b', 'X-REQUEST-ID', 'again'], 'r-1')).toEqual(['X-Request-Id', 'r-1', 'A', 'b']);
+  });
+});
+
+describe('withoutRequestId', () => {
+  it('drops every X-Request-Id the worker set, in any spelling, and leaves the rest', () => {
+    expect(withoutRequestId(['x-request-id', 'theirs', 'Content-Type', 'text/plain', 'X-REQUEST-ID', 'again'])).toEqual(['Content-Type', 'text/plain']);
+    expect(withoutRequestId(['Content-Type', 'text/plain'])).toEqual(['Content-Type', 'text/plain']);
   });
 });
