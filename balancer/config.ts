@@ -203,6 +203,13 @@ export const balancerSettings = {
     accepts: 'a positive integer',
     schema: positiveInt,
   },
+  ACCESS_LOG: {
+    description:
+      'json writes one line per proxied request to stdout (status, bytes, times, worker, attempts, X-Request-Id, and why the gateway answered or retried); off writes none',
+    default: 'off',
+    accepts: 'off or json',
+    schema: z.enum(['off', 'json']),
+  },
   LOG_LEVEL: { description: 'pino log level', default: 'info', accepts: 'fatal, error, warn, info, debug, trace or silent', schema: logLevel },
 } satisfies SettingsSpec;
 

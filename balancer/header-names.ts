@@ -16,6 +16,7 @@ const KNOWN_NAMES = [
   'x-forwarded-host',
   'x-forwarded-proto',
   'idempotency-key',
+  'x-request-id',
 ];
 
 const LONGEST = Math.max(...KNOWN_NAMES.map((name) => name.length));

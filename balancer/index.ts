@@ -8,6 +8,7 @@ import { createControlPlane, isControlPath } from './control-plane';
 import { createLogger, type Logger } from './logger';
 import { InactivityWatch } from './inactivity-watch';
 import { createProxy } from './proxy';
+import { createAccessLog } from './proxy/access-log';
 import { fromIncomingMessage } from './proxy/client-types';
 import { RetryBudget } from './proxy/retry-policy';
 import { createUpgradeHandler } from './proxy/upgrade';
@@ -114,6 +115,8 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     now,
     slowStart,
     maxRequestHeaders: config.MAX_REQUEST_HEADERS,
+    // Read once here: with ACCESS_LOG=off the proxy holds undefined and tests it once per request.
+    accessLog: createAccessLog(config.ACCESS_LOG, log),
     recordExchange: (worker, failed) => registry.recordExchange(worker, failed),
     retry: { attempts: config.RETRY_ATTEMPTS, budget: new RetryBudget(config.RETRY_BUDGET_PERCENT / 100, 10, now), bodyLimit: config.RETRY_BODY_LIMIT_BYTES },
   });

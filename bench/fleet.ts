@@ -13,20 +13,25 @@ export interface BalancerProcess extends Started {
   readonly secret: string;
 }
 
-/** Our balancer in production mode, round robin, warn-level logs, on a fresh loopback port. */
-export async function startOurBalancer(label = 'balancer', env: Record<string, string> = {}): Promise<BalancerProcess> {
+/** Our balancer in production mode, round robin, warn-level logs, on a fresh loopback port; `stdoutTo` as spawnTracked's. */
+export async function startOurBalancer(label = 'balancer', env: Record<string, string> = {}, stdoutTo?: string): Promise<BalancerProcess> {
   const port = await freePort();
   const secret = generateSecret();
-  const proc = spawnNode(label, 'load-balancer-server.js', {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    REGISTRATION_SECRET: secret,
-    STRATEGY: 'round-robin',
-    LOG_LEVEL: 'warn',
-    // Kept on, as in production, on a port of the kernel's choice: two balancers of one run never contend for 8404.
-    ADMIN_PORT: '0',
-    ...env,
-  });
+  const proc = spawnNode(
+    label,
+    'load-balancer-server.js',
+    {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      REGISTRATION_SECRET: secret,
+      STRATEGY: 'round-robin',
+      LOG_LEVEL: 'warn',
+      // Kept on, as in production, on a port of the kernel's choice: two balancers of one run never contend for 8404.
+      ADMIN_PORT: '0',
+      ...env,
+    },
+    stdoutTo,
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/workers`, proc);
   return { proc, url, name: label, secret };

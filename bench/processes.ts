@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -24,15 +24,23 @@ export interface Tracked {
 const running = new Set<Tracked>();
 const OUTPUT_CAP = 64 * 1024;
 
-export function spawnTracked(label: string, command: string, args: string[], env: Record<string, string> = {}): Tracked {
-  const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `stdoutTo`: a file the child's stdout is appended to instead of a pipe into this process, as a
+ * server's access log would be written (the benchmark then never reads those lines); output() holds
+ * stderr only.
+ */
+export function spawnTracked(label: string, command: string, args: string[], env: Record<string, string> = {}, stdoutTo?: string): Tracked {
+  const stdoutFd = stdoutTo === undefined ? undefined : openSync(stdoutTo, 'a');
+  const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'] });
+  // The child has its own copy of the descriptor now.
+  if (stdoutFd !== undefined) closeSync(stdoutFd);
   let output = '';
   const keep = (chunk: Buffer) => {
     output += chunk.toString();
     if (output.length > OUTPUT_CAP) output = output.slice(-OUTPUT_CAP);
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', (err) => {
     output += `\nspawn failed: ${err.message}`;
@@ -57,8 +65,8 @@ export function spawnTracked(label: string, command: string, args: string[], env
 }
 
 /** A compiled entry point of this repo (path relative to dist/), run with the same Node binary. */
-export function spawnNode(label: string, script: string, env: Record<string, string>): Tracked {
-  return spawnTracked(label, process.execPath, [join(DIST, script)], { NODE_ENV: 'production', ...env });
+export function spawnNode(label: string, script: string, env: Record<string, string>, stdoutTo?: string): Tracked {
+  return spawnTracked(label, process.execPath, [join(DIST, script)], { NODE_ENV: 'production', ...env }, stdoutTo);
 }
 
 export function hasExited(proc: Tracked): boolean {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { LAST_CHUNK, writeChunk } from '../http-syntax';
+import { LAST_CHUNK, sameName, writeChunk } from '../http-syntax';
 import type { ProxyResponse } from '../proxy/client-types';
 
 /** What the response tells its connection. */
@@ -43,7 +43,12 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
   }
 
   writeHead(statusCode: number, headers: OutgoingHttpHeaders | string[]): this {
-    let head = `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}\r\n`;
+    return this.writeHeadWithLines(statusCode, headers, '');
+  }
+
+  /** `lines`: header lines already serialized, written right after the status line (the relay's X-Request-Id). */
+  writeHeadWithLines(statusCode: number, headers: OutgoingHttpHeaders | string[], lines: string): this {
+    let head = `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}\r\n${lines}`;
     let hasLength = false;
     let hasDate = false;
     // An object only comes from the balancer's own answers (errors); relayed ones are already flat.
@@ -57,7 +62,8 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
     for (let i = 0; i < flat.length; i += 2) {
       const name = flat[i];
       if (name.length === 14 && name.toLowerCase() === 'content-length') hasLength = true;
-      else if (name.length === 4 && name.toLowerCase() === 'date') hasDate = true;
+      // A short name is compared in place (sameName); a long one cut from the worker's head is a view, cheaper to lower-case (docs/performance.md).
+      else if (name.length === 4 && sameName(name, 'date')) hasDate = true;
       head += `${name}: ${flat[i + 1]}\r\n`;
     }
     if (statusCode === 204 || statusCode === 304) this.bodyless = true;

@@ -43,6 +43,11 @@ export interface ProxyResponse {
   readonly headersSent: boolean;
   readonly destroyed: boolean;
   writeHead(statusCode: number, headers: OutgoingHttpHeaders | string[]): unknown;
+  /**
+   * writeHead with `lines` (already serialized header lines) written first: only the listener's own
+   * responses have it, so the request's X-Request-Id line is made once for both heads. Undefined on node's.
+   */
+  writeHeadWithLines?(statusCode: number, headers: string[], lines: string): unknown;
   /** Sends a 103 Early Hints ahead of the response; node's takes only objects with a Link header. */
   writeEarlyHints(hints: Record<string, string | string[]>): void;
   /** Sends the head written by writeHead now, rather than with the first body bytes. */

@@ -1,5 +1,7 @@
 import type { ProxyResponse } from './client-types';
 import type { ExchangeHandler } from '../upstream/connection';
+import { withoutRequestId, withRequestId } from './request-id';
+import type { UpstreamRequest } from './upstream-request';
 
 /** Raised into the pool when the client goes away, so the worker's request is aborted too. */
 export class ClientGoneError extends Error {
@@ -20,9 +22,13 @@ export interface RelayCallbacks {
  * Streams the worker's response to the client as the pool delivers it: status and end-to-end headers,
  * then the body chunk by chunk with backpressure (the worker's socket pauses while the client's buffer
  * is full). It also ties the client's lifetime to the upstream request: a client that disconnects
- * aborts it.
+ * aborts it. It counts the body bytes each way, for the access log.
  */
 export class ResponseRelay implements ExchangeHandler {
+  /** Request body bytes written to the worker (the pool reports them). */
+  requestBodyBytes = 0;
+  /** Response body bytes handed to the client's response. */
+  responseBodyBytes = 0;
   private abort: ((err: Error) => void) | undefined;
   private resume: (() => void) | undefined;
   private started = false;
@@ -31,6 +37,8 @@ export class ResponseRelay implements ExchangeHandler {
   constructor(
     private readonly res: ProxyResponse,
     private readonly callbacks: RelayCallbacks,
+    /** Its X-Request-Id goes back in the response headers, whatever the worker set there. */
+    private readonly request: Pick<UpstreamRequest, 'requestId' | 'headLines'>,
     /** Safe to call off before the response starts and retry elsewhere (see WorkerPool.rescueWaiting). */
     readonly rescuable = false,
     /** Whether 1xx answers may be sent to this client: never to an HTTP/1.0 one (RFC 9110 section 15.2). */
@@ -64,7 +72,9 @@ export class ResponseRelay implements ExchangeHandler {
     this.started = true;
     this.resume = resume;
     this.callbacks.onResponseStart(statusCode);
-    this.res.writeHead(statusCode, headers);
+    const res = this.res;
+    if (res.writeHeadWithLines !== undefined) res.writeHeadWithLines(statusCode, withoutRequestId(headers), this.request.headLines);
+    else res.writeHead(statusCode, withRequestId(headers, this.request.requestId));
     return true;
   }
 
@@ -72,7 +82,12 @@ export class ResponseRelay implements ExchangeHandler {
     this.res.flushHeaders();
   }
 
+  onBodyWritten(bytes: number): void {
+    this.requestBodyBytes += bytes;
+  }
+
   onData(chunk: Buffer): boolean {
+    this.responseBodyBytes += chunk.length;
     if (this.res.write(chunk)) return true;
     this.res.once('drain', this.onDrain);
     return false;
@@ -82,7 +97,10 @@ export class ResponseRelay implements ExchangeHandler {
     // One end(chunk) rather than write + end: Node then writes head, body and end in one go, with no
     // extra uncork tick.
     if (lastChunk === undefined) this.res.end();
-    else this.res.end(lastChunk, 'latin1');
+    else {
+      this.responseBodyBytes += lastChunk.length; // latin1: one character per byte
+      this.res.end(lastChunk, 'latin1');
+    }
     this.finish(undefined);
   }
 

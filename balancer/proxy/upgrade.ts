@@ -14,6 +14,7 @@ import { HOP_BY_HOP } from '../hop-by-hop';
 import { buildUpstreamRequest } from './upstream-request';
 import type { RequestCheck } from './check-request';
 import { fromIncomingMessage } from './client-types';
+import { REQUEST_ID_HEADER, withRequestId } from './request-id';
 import { grantedUpgrade, plainRequestHead, switchAllowed, type UpgradeProtocols } from './upgrade-protocols';
 
 export interface UpgradeDeps {
@@ -72,17 +73,20 @@ function destroyOnError(this: Duplex): void {
 }
 
 /** Writes one of the gateway's errors on a raw socket (no ServerResponse exists for an upgrade) and closes it. */
-function rejectSocket(socket: Duplex, error: ProxyError): void {
+function rejectSocket(socket: Duplex, error: ProxyError, requestId: string): void {
   const body = errorBody(error);
   const retryAfter = error.retryAfter !== undefined ? `retry-after: ${error.retryAfter}\r\n` : '';
   socket.end(
-    `HTTP/1.1 ${error.status} ${error.code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${retryAfter}connection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${error.status} ${error.code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${retryAfter}` +
+      `${REQUEST_ID_HEADER}: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
 
-function headerBlock(rawHeaders: string[], skip: (lower: string) => boolean): string {
+/** The worker's answer headers as a head's lines, with the request's X-Request-Id in place of any the worker set (as on plain requests). */
+function headerBlock(rawHeaders: string[], requestId: string, skip: (lower: string) => boolean): string {
+  const flat = withRequestId([...rawHeaders], requestId);
   let block = '';
-  for (let i = 0; i < rawHeaders.length; i += 2) if (!skip(rawHeaders[i].toLowerCase())) block += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
+  for (let i = 0; i < flat.length; i += 2) if (!skip(flat[i].toLowerCase())) block += `${flat[i]}: ${flat[i + 1]}\r\n`;
   return block;
 }
 
@@ -119,10 +123,11 @@ export function createUpgradeHandler({
     const clientIp = clientAddress(req.socket.remoteAddress);
     const upstream = buildUpstreamRequest(fromIncomingMessage(req), clientIp, trust, via);
     const refusal = checkRequest(upstream);
-    if (refusal !== undefined) return rejectSocket(socket, refusal);
-    if (upstream.looped) return rejectSocket(socket, loopDetected);
+    const requestId = upstream.requestId;
+    if (refusal !== undefined) return rejectSocket(socket, refusal, requestId);
+    if (upstream.looped) return rejectSocket(socket, loopDetected, requestId);
     const worker = chooseWorker(strategy, { req, clientIp }, undefined, slowStart);
-    if (!worker) return rejectSocket(socket, noWorker);
+    if (!worker) return rejectSocket(socket, noWorker, requestId);
 
     const target = new URL(worker.url);
     const proxyReq = (target.protocol === 'https:' ? httpsRequest : httpRequest)({
@@ -130,7 +135,7 @@ export function createUpgradeHandler({
       port: target.port,
       method: req.method,
       path: upstream.path,
-      headers: [...upstream.headers, 'Connection', 'Upgrade', 'Upgrade', granted],
+      headers: [REQUEST_ID_HEADER, requestId, ...upstream.headers, 'Connection', 'Upgrade', 'Upgrade', granted],
       agent: false,
       lookup,
       timeout: connectTimeoutMs,
@@ -153,12 +158,15 @@ export function createUpgradeHandler({
       if (!switchAllowed(res.rawHeaders, granted)) {
         upstreamSocket.destroy();
         done(false);
-        log.warn({ worker: worker.url, path: req.url, upgrade: res.headers.upgrade }, 'worker switched to a protocol that was not asked for; refused');
-        return rejectSocket(socket, unaskedSwitch);
+        log.warn(
+          { worker: worker.url, path: req.url, upgrade: res.headers.upgrade, requestId },
+          'worker switched to a protocol that was not asked for; refused',
+        );
+        return rejectSocket(socket, unaskedSwitch, requestId);
       }
       upstreamSocket.on('error', () => upstreamSocket.destroy());
       upstreamSocket.setTimeout(0); // the connect timeout must not cut an idle WebSocket later
-      socket.write(`HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n${headerBlock(res.rawHeaders, () => false)}\r\n`);
+      socket.write(`HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n${headerBlock(res.rawHeaders, requestId, () => false)}\r\n`);
       if (upstreamHead.length > 0) socket.write(upstreamHead);
       if (head.length > 0) upstreamSocket.write(head);
       upstreamSocket.pipe(socket).pipe(upstreamSocket);
@@ -178,7 +186,9 @@ export function createUpgradeHandler({
     // The worker declined to upgrade: relay its answer as an ordinary response, framed by closing.
     proxyReq.on('response', (res: IncomingMessage) => {
       answered();
-      socket.write(`HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n${headerBlock(res.rawHeaders, (h) => HOP_BY_HOP.has(h))}connection: close\r\n\r\n`);
+      socket.write(
+        `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n${headerBlock(res.rawHeaders, requestId, (h) => HOP_BY_HOP.has(h))}connection: close\r\n\r\n`,
+      );
       res.pipe(socket);
       // 'close' comes however the answer ends: complete, cut by the worker, or called off because the
       // client left. A cut answer cuts the client too, so it never waits for the rest.
@@ -192,8 +202,8 @@ export function createUpgradeHandler({
     proxyReq.on('error', (err: Error) => {
       done(false);
       const reason = classify(err);
-      log.warn({ worker: worker.url, path: req.url, reason, code: rawCode(err) }, 'upgrade to worker failed');
-      if (socket.writable) rejectSocket(socket, proxyErrorFor(reason));
+      log.warn({ worker: worker.url, path: req.url, reason, code: rawCode(err), requestId }, 'upgrade to worker failed');
+      if (socket.writable) rejectSocket(socket, proxyErrorFor(reason), requestId);
     });
     socket.once('close', () => {
       if (open) proxyReq.destroy();

@@ -5,6 +5,7 @@ import { knownName } from '../header-names';
 import { connectionTokens, dropNamed, HOP_BY_HOP } from '../hop-by-hop';
 import type { TrustPolicy } from './forwarding';
 import { isOriginOrAsterisk, parseAbsoluteTarget } from './request-target';
+import { processRequestIds, type RequestIds } from './request-id';
 import type { OutgoingRequest } from '../upstream/request-head';
 
 /**
@@ -28,6 +29,10 @@ export interface UpstreamRequest extends OutgoingRequest, RequestFacts {
   readonly declaredLength: number | undefined;
   /** The client sent an Idempotency-Key, which makes even a POST safe to retry. */
   readonly idempotencyKey: boolean;
+  /** The X-Request-Id sent to the worker: the client's own when acceptable, else a new one (request-id.ts). */
+  readonly requestId: string;
+  /** `X-Request-Id: <requestId>\r\n`, the first header line of the worker's request and the client's response. */
+  readonly headLines: string;
 }
 
 const FORWARDED_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded']);
@@ -43,12 +48,21 @@ const FORWARDED_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-fo
  * balancer's own address would otherwise bounce each request back to it forever.
  * Records, in the same pass, the facts the check step refuses a request on (header and Host counts,
  * framing headers); the caller runs that check before the request goes anywhere.
+ * Sets X-Request-Id: the client's when it sent exactly one that `ids` accepts, else a new one from
+ * `ids` (two are ambiguous, so neither is trusted).
  */
-export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust: TrustPolicy, via?: string): UpstreamRequest {
+export function buildUpstreamRequest(
+  req: ProxyRequest,
+  clientIp: string,
+  trust: TrustPolicy,
+  via?: string,
+  ids: RequestIds = processRequestIds,
+): UpstreamRequest {
   const raw = req.rawHeaders;
   // The balancer's own headers lead the list, as nginx's proxy_set_header ones do: a worker that keeps
   // only the first N header lines (node keeps 1,000) still gets them, whatever the client sent after.
   // Their values are filled in after the loop; one that is not sent is cut out there.
+  // X-Request-Id goes ahead of them all, already serialized (headLines).
   const headers: string[] = ['x-forwarded-for', '', 'x-forwarded-proto', '', 'x-forwarded-host', '', 'via', ''];
   const trusted = trust.trusts(clientIp);
   let path = req.url ?? '/';
@@ -72,6 +86,8 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
   let hasBody = false;
   let declaredLength: number | undefined;
   let idempotencyKey = false;
+  let givenId: string | undefined;
+  let givenIds = 0;
 
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
@@ -98,6 +114,11 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
       receivedVia = receivedVia === undefined ? value : `${receivedVia}, ${value}`;
       continue;
     }
+    if (lower === 'x-request-id') {
+      givenIds++;
+      givenId = value;
+      continue;
+    }
     // Everything later steps need from the headers is read here, so nothing touches req.headers
     // (which Node builds lazily, as a second pass over the same raw list).
     if (lower === 'host') {
@@ -119,6 +140,7 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
   if (chunked) hasBody = true;
   headers[1] = forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp;
   headers[3] = forwardedProto ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
+  const requestId = ids.choose(givenIds === 1 ? givenId : undefined);
   let looped = false;
   // Entries of the balancer's own headers at the front; one not sent (no Via token, no Host) is cut out.
   let ownHeaders = 8;
@@ -152,6 +174,8 @@ export function buildUpstreamRequest(req: ProxyRequest, clientIp: string, trust:
     looped,
     declaredLength: chunked ? undefined : declaredLength,
     idempotencyKey,
+    requestId,
+    headLines: ids.line(requestId),
     headerCount: raw.length >> 1,
     hostCount,
     contentLengthCount,

@@ -25,6 +25,8 @@ export interface ExchangeHandler {
    * for the body. Not called when body bytes came in the same read, so head and body can leave together.
    */
   flushHeaders(): void;
+  /** `bytes` of the request body were just written to the worker (counted for the access log). */
+  onBodyWritten?(bytes: number): void;
   /** A body slice, the handler's to keep; returning false pauses the worker's socket until `resume` is called. */
   onData(chunk: Buffer): boolean;
   /** The response ended; `lastChunk` is its final body slice, as latin1 text, when that arrived together with the end. */
@@ -128,6 +130,7 @@ export class UpstreamConnection implements ResponseEvents, Watched {
       this.socket.write(head, 'latin1');
       this.socket.write(body);
       this.socket.uncork();
+      handler.onBodyWritten?.(body.length);
     } else {
       this.bodySent = false;
       this.bodyChunked = req.chunked;
@@ -220,6 +223,7 @@ export class UpstreamConnection implements ResponseEvents, Watched {
   private readonly onBodyData = (chunk: Buffer): void => {
     this.activeAt = this.opts.watch.now;
     const ok = this.bodyChunked ? writeChunk(this.socket, chunk) : this.socket.write(chunk);
+    this.handler?.onBodyWritten?.(chunk.length);
     if (!ok) this.body?.pause();
   };
 

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { sameName } from '../http-syntax';
 
 /** What the pool sends to a worker: the proxy's rewritten request. */
 export interface OutgoingRequest {
@@ -10,6 +11,11 @@ export interface OutgoingRequest {
   readonly body: Readable | Buffer | null;
   /** The client's body had no declared length, so it is re-framed as chunked on the way to the worker. */
   readonly chunked: boolean;
+  /**
+   * Header lines already serialized (`Name: value\r\n` each), written first: the proxy's X-Request-Id,
+   * made once per request and written into both heads as one string (request-id.ts).
+   */
+  readonly headLines?: string;
 }
 
 /**
@@ -19,12 +25,13 @@ export interface OutgoingRequest {
  * A request without Host (HTTP/1.0) gets the worker's, as HTTP/1.1 requires one.
  */
 export function serializeRequestHead(req: OutgoingRequest, workerHost: string): string {
-  let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+  let head = `${req.method} ${req.path} HTTP/1.1\r\n${req.headLines ?? ''}`;
   let hasHost = false;
   const h = req.headers;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i];
-    if (name.length === 4 && name.toLowerCase() === 'host') hasHost = true;
+    // sameName, not toLowerCase: a short name is compared in place, with no new string per request.
+    if (name.length === 4 && sameName(name, 'host')) hasHost = true;
     head += `${name}: ${h[i + 1]}\r\n`;
   }
   if (!hasHost) head += `host: ${workerHost}\r\n`;

@@ -1,6 +1,6 @@
 import { haproxyPeer } from './haproxy';
 import { nginxPeer } from './nginx';
-import { directPeer, expressAxiosPeer, fastifyPeer, httpProxyPeer, oursPeer } from './node-peers';
+import { directPeer, expressAxiosPeer, fastifyPeer, httpProxyPeer, oursAccessLogPeer, oursPeer } from './node-peers';
 import type { PeerDef } from './types';
 
 export type { PeerContext, PeerDef, RunningPeer } from './types';
@@ -9,3 +9,6 @@ export type { PeerContext, PeerDef, RunningPeer } from './types';
 export const PEERS: readonly PeerDef[] = [directPeer, nginxPeer, haproxyPeer, oursPeer, fastifyPeer, httpProxyPeer, expressAxiosPeer];
 
 export const BASELINES = ['nginx', 'fastify', 'express-axios'] as const;
+
+/** Rows run only with the extras (not --no-extras) and only beside "ours", each reported as its ratio to "ours". */
+export const OURS_VARIANTS: readonly PeerDef[] = [oursAccessLogPeer];

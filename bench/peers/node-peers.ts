@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { registerUrls, startOurBalancer, waitForRegistered } from '../fleet';
 import { freePort, spawnNode, waitForHttp } from '../processes';
 import type { PeerDef } from './types';
 
@@ -21,6 +23,24 @@ export const oursPeer: PeerDef = {
   description: 'this balancer: round-robin, NODE_ENV=production, LOG_LEVEL=warn, own keep-alive pool per worker',
   start({ balancer }) {
     return Promise.resolve({ url: balancer.url, pid: balancer.proc.pid });
+  },
+};
+
+/**
+ * An extra row of the peers suite: "ours" again with ACCESS_LOG=json, its stdout appended to a file
+ * (as nginx's access_log writes one), so the report can state what the access log costs. A second
+ * balancer, given the same two workers by signed registration; REGISTRATION_TTL_MS=0 since the
+ * workers heartbeat only to the first.
+ */
+export const oursAccessLogPeer: PeerDef = {
+  name: 'ours+access-log',
+  description: 'this balancer as "ours", with ACCESS_LOG=json, stdout appended to a file in the temp dir',
+  async start({ workers, tmpDir }) {
+    const balancer = await startOurBalancer('ours+access-log', { ACCESS_LOG: 'json', REGISTRATION_TTL_MS: '0' }, join(tmpDir, 'access.log'));
+    const urls = workers.map((w) => w.url);
+    await registerUrls(balancer, urls);
+    await waitForRegistered(balancer, urls);
+    return { url: balancer.url, pid: balancer.proc.pid };
   },
 };
 

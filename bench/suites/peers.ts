@@ -8,7 +8,7 @@ import { measureManyWorkers, type ManyWorkersResult } from '../extras/many-worke
 import { startOurBalancer, startWorker, waitForRegistered } from '../fleet';
 import { runMetadata, writeJson } from '../json';
 import { defaultGenerator, type GeneratorName } from '../load';
-import { BASELINES, PEERS, type PeerContext, type PeerDef } from '../peers';
+import { BASELINES, OURS_VARIANTS, PEERS, type PeerContext, type PeerDef } from '../peers';
 import { stopAll, which } from '../processes';
 import { progress } from '../progress';
 import { fmtMb, fmtMs, fmtPct, fmtRatio, fmtRps, fmtShares, fmtUs, fmtWorstPct, table } from '../report';
@@ -42,7 +42,17 @@ export interface PeersResults {
     connectionsRss?: ConnectionsRssResult | { error: string };
     bigBody?: ((BigBodyResult & { label: string }) | { label: string; error: string })[];
     pick?: PickRow[];
+    /** Each variant of "ours" (e.g. ACCESS_LOG=json) over plain "ours", measured in the same alternating rounds. */
+    oursVariants?: OursVariantRatio[];
   };
+}
+
+export interface OursVariantRatio {
+  name: string;
+  /** req/s of the variant / req/s of "ours". */
+  rps: number | undefined;
+  /** CPU per request of the variant / that of "ours". */
+  cpuPerRequest: number | undefined;
 }
 
 const SPLIT_REQUESTS = 20;
@@ -178,6 +188,9 @@ function formatExtras(x: NonNullable<PeersResults['extras']>): string {
         ),
     );
   }
+  for (const v of x.oursVariants ?? []) {
+    out.push(`${v.name} against "ours", same rounds: req/s ${fmtRatio(v.rps)}, CPU/request ${fmtRatio(v.cpuPerRequest)}`);
+  }
   if (x.pick) out.push(`strategy.pick() alone:\n\n${formatPick(x.pick)}`);
   return out.join('\n\n');
 }
@@ -196,7 +209,9 @@ export async function runPeersSuite(opts: BenchOptions): Promise<PeersResults> {
   process.once('exit', () => rmSync(tmpDir, { recursive: true, force: true }));
   const unknown = (opts.only ?? []).filter((n) => !PEERS.some((p) => p.name === n));
   if (unknown.length) throw new Error(`--only: unknown peer(s) ${unknown.join(', ')}; known: ${PEERS.map((p) => p.name).join(', ')}`);
-  const defs = opts.only ? PEERS.filter((p) => opts.only!.includes(p.name)) : PEERS;
+  const selected = opts.only ? PEERS.filter((p) => opts.only!.includes(p.name)) : PEERS;
+  // The variants of "ours" run in the same alternating rounds as it, so the host's noise falls on both alike.
+  const defs = opts.extras && selected.some((p) => p.name === 'ours') ? [...selected, ...OURS_VARIANTS] : selected;
 
   progress(`peers: load generator ${generator}, ${cfg.connections} connections, ${cfg.rounds} rounds x ${cfg.roundS} s, ${cfg.warmupS} s warm-up per peer`);
   progress('peers: starting our balancer and 2 workers (WORKER_DELAY_MS=0) that register with it');
@@ -225,6 +240,12 @@ export async function runPeersSuite(opts: BenchOptions): Promise<PeersResults> {
 
   if (opts.extras) {
     results.extras = {};
+    const ours = byName.get('ours');
+    results.extras.oursVariants = OURS_VARIANTS.filter((v) => byName.has(v.name)).map((v) => ({
+      name: v.name,
+      rps: ratio(byName.get(v.name)!.rps, ours?.rps),
+      cpuPerRequest: ratio(byName.get(v.name)!.cpuUsPerRequest, ours?.cpuUsPerRequest),
+    }));
     results.extras.manyWorkers = await extra('1,000 workers', () => measureManyWorkers(cfg, tmpDir));
     results.extras.connectionsRss = await extra('1,000 connections', () => measureConnectionsRss(generator, Math.max(5, cfg.roundS)));
     results.extras.bigBody = [];

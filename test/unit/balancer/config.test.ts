@@ -31,6 +31,13 @@ describe('loadBalancerConfig', () => {
     expect(config.REGISTRATION_SECRET).toBeUndefined();
   });
 
+  it('writes no access log by default, takes off or json, and names ACCESS_LOG when given anything else', () => {
+    expect(loadBalancerConfig({}).ACCESS_LOG).toBe('off');
+    expect(loadBalancerConfig({ ACCESS_LOG: 'json' }).ACCESS_LOG).toBe('json');
+    for (const value of ['on', 'JSON', 'text'])
+      expect(problemsOf({ ACCESS_LOG: value })).toEqual([expect.stringMatching(/^ACCESS_LOG=.*: expected off or json/)]);
+  });
+
   it('upgrades only to websocket by default, and takes a list of protocol names or none', () => {
     expect(loadBalancerConfig({}).UPGRADE_PROTOCOLS).toBe('websocket');
     for (const spec of ['websocket,h2c', ' WebSocket , foo/1.0 ', 'none']) expect(loadBalancerConfig({ UPGRADE_PROTOCOLS: spec }).UPGRADE_PROTOCOLS).toBe(spec);

@@ -1,7 +1,9 @@
 import { PassThrough } from 'node:stream';
 import type { ProxyRequest } from '../../../../balancer/proxy/client-types';
 import { TrustPolicy } from '../../../../balancer/proxy/forwarding';
-import { buildUpstreamRequest } from '../../../../balancer/proxy/upstream-request';
+import { RequestIds } from '../../../../balancer/proxy/request-id';
+import { buildUpstreamRequest, type UpstreamRequest } from '../../../../balancer/proxy/upstream-request';
+import { serializeRequestHead } from '../../../../balancer/upstream/request-head';
 
 function fakeRequest(rawHeaders: string[], opts: { method?: string; url?: string; remoteAddress?: string; encrypted?: boolean } = {}): ProxyRequest {
   return {
@@ -29,6 +31,13 @@ function valuesOf(headers: string[], name: string): string[] {
     .map(([, v]) => v);
 }
 
+/** The X-Request-Id lines of the head the worker is sent. */
+function idLines(up: UpstreamRequest): string[] {
+  return serializeRequestHead(up, 'worker')
+    .split('\r\n')
+    .filter((line) => line.toLowerCase().startsWith('x-request-id:'));
+}
+
 const nobody = new TrustPolicy('');
 const CLIENT = '203.0.113.7';
 
@@ -43,13 +52,13 @@ describe('buildUpstreamRequest: request line', () => {
 describe('buildUpstreamRequest: end-to-end and hop-by-hop headers', () => {
   it("keeps end-to-end headers in their original case and order, Host unchanged, after the balancer's own", () => {
     const up = buildUpstreamRequest(
-      fakeRequest(['Host', 'shop.example:8080', 'X-Request-ID', 'abc', 'accept', 'text/html', 'Cookie', 'a=1', 'Cookie', 'b=2']),
+      fakeRequest(['Host', 'shop.example:8080', 'X-Custom', 'abc', 'accept', 'text/html', 'Cookie', 'a=1', 'Cookie', 'b=2']),
       CLIENT,
       nobody,
     );
     expect(pairs(up.headers).slice(3, 8)).toEqual([
       ['Host', 'shop.example:8080'],
-      ['X-Request-ID', 'abc'],
+      ['X-Custom', 'abc'],
       ['accept', 'text/html'],
       ['Cookie', 'a=1'],
       ['Cookie', 'b=2'],
@@ -264,10 +273,10 @@ describe('buildUpstreamRequest: Via and loop detection', () => {
 describe("buildUpstreamRequest: the balancer's own headers come first", () => {
   const VIA = '1.1 lb-0011aabb';
 
-  it('puts X-Forwarded-For/-Proto/-Host and Via ahead of every client header, so filler cannot push them out', () => {
+  it('puts X-Request-Id, X-Forwarded-For/-Proto/-Host and Via ahead of every client header, so filler cannot push them out', () => {
     const filler: string[] = [];
     for (let i = 0; i < 50; i++) filler.push(`X-Filler-${i}`, 'x');
-    const up = buildUpstreamRequest(fakeRequest([...filler, 'Host', 'shop.example']), CLIENT, nobody, VIA);
+    const up = buildUpstreamRequest(fakeRequest([...filler, 'Host', 'shop.example']), CLIENT, nobody, VIA, new RequestIds('p-'));
     expect(pairs(up.headers).slice(0, 4)).toEqual([
       ['x-forwarded-for', CLIENT],
       ['x-forwarded-proto', 'http'],
@@ -275,6 +284,7 @@ describe("buildUpstreamRequest: the balancer's own headers come first", () => {
       ['via', VIA],
     ]);
     expect(up.headers.length).toBe(8 + filler.length + 2);
+    expect(serializeRequestHead(up, 'w').split('\r\n').slice(0, 3)).toEqual(['GET /path?q=1 HTTP/1.1', 'X-Request-Id: p-1000', `x-forwarded-for: ${CLIENT}`]);
   });
 
   it('leaves out X-Forwarded-Host without a Host, and Via without a token or a received Via', () => {
@@ -287,8 +297,9 @@ describe("buildUpstreamRequest: the balancer's own headers come first", () => {
   });
 
   it("keeps its own headers when the client's Connection names them", () => {
-    const up = buildUpstreamRequest(fakeRequest(['Host', 'h', 'Connection', 'via, x-forwarded-proto', 'X-Kept', 'yes']), CLIENT, nobody, VIA);
+    const up = buildUpstreamRequest(fakeRequest(['Host', 'h', 'Connection', 'via, x-forwarded-proto, x-request-id', 'X-Kept', 'yes']), CLIENT, nobody, VIA);
     expect(valuesOf(up.headers, 'via')).toEqual([VIA]);
+    expect(idLines(up)).toEqual([`X-Request-Id: ${up.requestId}`]);
     expect(valuesOf(up.headers, 'x-forwarded-proto')).toEqual(['http']);
     expect(valuesOf(up.headers, 'x-kept')).toEqual(['yes']);
   });
@@ -345,5 +356,39 @@ describe('buildUpstreamRequest: absolute-form target (RFC 9112 section 3.2.2)', 
       path: '*',
       invalidTarget: false,
     });
+  });
+});
+
+describe('buildUpstreamRequest: X-Request-Id', () => {
+  it("sends the client's own id when it is acceptable, once, under the balancer's spelling", () => {
+    const up = buildUpstreamRequest(
+      fakeRequest(['Host', 'h', 'x-request-id', 'f81d4fae-7dec-11d0-a765-00a0c91e6bf6']),
+      CLIENT,
+      nobody,
+      undefined,
+      new RequestIds('p-'),
+    );
+    expect(up.requestId).toBe('f81d4fae-7dec-11d0-a765-00a0c91e6bf6');
+    expect(idLines(up)).toEqual(['X-Request-Id: f81d4fae-7dec-11d0-a765-00a0c91e6bf6']);
+  });
+
+  it('replaces an id that is too long, holds a character outside the set, or is empty', () => {
+    const ids = new RequestIds('p-');
+    for (const bad of ['a'.repeat(129), 'has space', 'quote"d', 'semi;colon', 'comma,list', '\u00e9t\u00e9', '']) {
+      const up = buildUpstreamRequest(fakeRequest(['Host', 'h', 'X-Request-Id', bad]), CLIENT, nobody, undefined, ids);
+      expect(idLines(up)).toEqual([`X-Request-Id: ${up.requestId}`]);
+      expect(up.requestId).toMatch(/^p-\d+$/);
+    }
+  });
+
+  it('replaces two ids sent by one client: neither is trusted over the other', () => {
+    const up = buildUpstreamRequest(fakeRequest(['Host', 'h', 'X-Request-Id', 'one', 'X-Request-Id', 'two']), CLIENT, nobody, undefined, new RequestIds('p-'));
+    expect(idLines(up)).toEqual(['X-Request-Id: p-1000']);
+  });
+
+  it('makes a new one, prefix and counter, when the client sent none', () => {
+    const ids = new RequestIds('p-');
+    const made = [1, 2, 3].map(() => buildUpstreamRequest(fakeRequest(['Host', 'h']), CLIENT, nobody, undefined, ids).requestId);
+    expect(made).toEqual(['p-1000', 'p-1001', 'p-1002']);
   });
 });
