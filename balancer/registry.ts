@@ -3,6 +3,8 @@ import { ActiveHealthChecker, type ActiveCheckOptions } from './health/active-ch
 import { recordOutcome, type OutlierOptions, type OutlierState } from './health/outlier-detector';
 import type { Logger } from './logger';
 import type { WorkerPool } from './upstream/pool';
+import { GatewayStats } from './stats/gateway-stats';
+import { noteState } from './stats/state-changes';
 import { WorkerStats } from './stats/worker-stats';
 import type { Drain } from './worker-state';
 
@@ -72,6 +74,8 @@ export interface HealthOptions {
   panicThresholdPercent: number;
   /** Drop a worker that has not re-registered for this long; 0 disables. */
   registrationTtlMs: number;
+  /** SLOW_START_MS, for the state a worker is reported in (worker-state.ts); 0 or unset: no slow start. */
+  slowStartMs?: number;
 }
 
 const NO_HEALTH: HealthOptions = { panicThresholdPercent: 0, registrationTtlMs: 0 };
@@ -93,6 +97,8 @@ export class WorkerRegistry {
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
     private readonly health: HealthOptions = NO_HEALTH,
+    /** Counts expirations of silent workers; createBalancer passes the one /metrics reads. */
+    private readonly gatewayStats: GatewayStats = new GatewayStats(),
   ) {
     if (health.active) {
       const skip = health.active.skipBusy ? (url: string) => this.answeredSinceLastProbe(url) : undefined;
@@ -174,6 +180,7 @@ export class WorkerRegistry {
     const ejectMs = recordOutcome(worker, failed, outlier);
     if (ejectMs === 0) return;
     worker.ejectedUntil = now + ejectMs;
+    worker.stats.ejectionsTotal++;
     this.log.warn({ worker: worker.url, ejectMs, ejections: worker.ejections }, 'worker ejected after consecutive failures');
     setTimeout(() => this.reconcile(), ejectMs + 1).unref();
     this.reconcile();
@@ -185,6 +192,11 @@ export class WorkerRegistry {
 
   urls(): string[] {
     return [...this.workers.keys()];
+  }
+
+  /** Every registered worker, in registration order: for /metrics and /status at scrape time. */
+  records(): IterableIterator<WorkerRecord> {
+    return this.workers.values();
   }
 
   get size(): number {
@@ -255,7 +267,7 @@ export class WorkerRegistry {
   private expireSilentWorkers(): void {
     const deadline = this.now() - this.health.registrationTtlMs;
     for (const worker of [...this.workers.values()]) {
-      if (worker.lastSeenAt < deadline) this.deregister(worker.url, 'heartbeat expired');
+      if (worker.lastSeenAt < deadline && this.deregister(worker.url, 'heartbeat expired')) this.gatewayStats.expirations++;
     }
   }
 
@@ -263,6 +275,7 @@ export class WorkerRegistry {
    * Brings the strategy's membership in line with the workers' state: healthy and not ejected, except
    * in panic, when ejecting would leave fewer than panicThresholdPercent of the healthy workers, and
    * the ejected ones stay in too (as Envoy does). O(n), and only on state changes, never per request.
+   * Every worker's reported state is read again here, so a change is counted and dated as it happens.
    */
   private reconcile(): void {
     const now = this.now();
@@ -289,6 +302,8 @@ export class WorkerRegistry {
         this.leaveRotation(w);
       }
     }
+    const slowStartMs = this.health.slowStartMs ?? 0;
+    for (const w of this.workers.values()) noteState(w, now, slowStartMs);
   }
 
   private leaveRotation(worker: WorkerRecord): void {

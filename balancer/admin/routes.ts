@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import type { MetricsSource } from '../metrics';
 import { sendJson } from './answers';
 import { auditChange } from './audit';
 import type { AdminRoute } from './router';
@@ -9,6 +10,8 @@ export interface AdminTarget {
   isReady(): boolean;
   /** Starts the balancer's drain, as SIGTERM does; `by` names who asked, for the shutdown log line. */
   drain(by: string): void;
+  /** What GET /metrics reads (admin/metrics-routes.ts). */
+  metrics: MetricsSource;
 }
 
 /** The peer address of a request: the audit line's "who" (the admin listener trusts no forwarding header). */

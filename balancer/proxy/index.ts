@@ -6,6 +6,7 @@ import { loopDetected, noWorker, type ProxyError } from '../errors';
 import { classify, rawCode, type ExchangeErrorReason } from '../exchange-errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
+import { GatewayStats } from '../stats/gateway-stats';
 import { createRequestCheck, DEFAULT_MAX_REQUEST_HEADERS } from './check-request';
 import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choose-worker';
 import { clientAddress, type TrustPolicy } from './forwarding';
@@ -39,6 +40,8 @@ export interface ProxyDeps {
   clock?: () => number;
   /** Requests with more header fields are refused with 431 (MAX_REQUEST_HEADERS). */
   maxRequestHeaders?: number;
+  /** Counts the answers the gateway gives itself; createBalancer passes the one /metrics reads. */
+  gatewayStats?: GatewayStats;
 }
 
 export type ProxyHandler = (req: ProxyRequest, res: ProxyResponse) => void;
@@ -57,13 +60,14 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
   // Read once: at LOG_LEVEL=debug every request logs where it went and why; otherwise this costs nothing.
   const logDecisions = log.isLevelEnabled('debug');
   const checkRequest = createRequestCheck(deps.maxRequestHeaders ?? DEFAULT_MAX_REQUEST_HEADERS);
+  const gatewayStats = deps.gatewayStats ?? new GatewayStats();
 
   /** One try on one worker; on a retryable failure, tries again on a worker not tried yet. */
   function attempt(x: Exchange, lastError?: Error): void {
     const worker = chooseWorker(strategy, x.ctx, x.tried, slowStart);
     if (!worker) {
       if (lastError) reportFailure(x, lastError, classify(lastError), false);
-      else sendProxyError(x.res, noWorker);
+      else sendProxyError(x.res, noWorker, gatewayStats);
       return;
     }
     const startedAt = clock();
@@ -146,7 +150,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
    * connection then cut (HAProxy logs the status sent and a termination state the same way).
    */
   function reportFailure(x: Exchange, err: Error, reason: ExchangeErrorReason, responseStarted: boolean, workerStatus = 0): void {
-    const error = failExchange(x.res, reason, responseStarted);
+    const error = failExchange(x.res, reason, responseStarted, gatewayStats);
     const workers = x.tried ? [...x.tried].map((w) => w.url) : [];
     const status = responseStarted ? workerStatus : error.status;
     const msg = responseStarted ? 'upstream response cut short' : 'upstream request failed';
@@ -158,7 +162,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     log.info({ client: clientIp, method: req.method, code: error.code }, 'request refused');
     // Read and dropped, so the answer is not lost to a reset of a socket with unread bytes.
     req.bodyStream?.resume();
-    sendProxyError(res, error);
+    sendProxyError(res, error, gatewayStats);
   }
 
   return function proxy(req, res) {
@@ -170,7 +174,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     if (upstream.looped) {
       log.warn({ path: req.url, via: req.headers.via }, 'request loop: a worker is registered at this balancer address');
       req.bodyStream?.resume();
-      return sendProxyError(res, loopDetected);
+      return sendProxyError(res, loopDetected, gatewayStats);
     }
     const x: Exchange = { req, res, ctx: { req, clientIp }, upstream, replayable: false };
     if (retry.attempts === 0 || !isReplayableRequest(upstream.method, upstream.idempotencyKey)) return attempt(x);

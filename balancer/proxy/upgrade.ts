@@ -8,6 +8,7 @@ import { classify, rawCode } from '../exchange-errors';
 import { UpstreamError } from '../upstream/errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
+import type { GatewayStats } from '../stats/gateway-stats';
 import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choose-worker';
 import { clientAddress, type TrustPolicy } from './forwarding';
 import { HOP_BY_HOP } from '../hop-by-hop';
@@ -42,6 +43,8 @@ export interface UpgradeDeps {
   lookup?: LookupFunction;
   /** A tunnel silent both ways for this long is closed (WEBSOCKET_IDLE_TIMEOUT_MS); 0 never closes it. */
   idleTimeoutMs?: number;
+  /** Counts the gateway's own answers to handshakes and the tunnels open (lb_websockets_open). */
+  gatewayStats: GatewayStats;
 }
 
 /** 431 for an upgrade request with as many headers as node keeps, so perhaps more than it kept. */
@@ -71,8 +74,9 @@ function destroyOnError(this: Duplex): void {
   this.destroy();
 }
 
-/** Writes one of the gateway's errors on a raw socket (no ServerResponse exists for an upgrade) and closes it. */
-function rejectSocket(socket: Duplex, error: ProxyError): void {
+/** Writes one of the gateway's errors on a raw socket (no ServerResponse exists for an upgrade), counts it, and closes it. */
+function rejectSocket(socket: Duplex, error: ProxyError, stats: GatewayStats): void {
+  stats.countAnswer(error.code);
   const body = errorBody(error);
   const retryAfter = error.retryAfter !== undefined ? `retry-after: ${error.retryAfter}\r\n` : '';
   socket.end(
@@ -106,23 +110,27 @@ export function createUpgradeHandler({
   checkRequest,
   lookup,
   idleTimeoutMs = 0,
+  gatewayStats,
 }: UpgradeDeps) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const granted = grantedUpgrade(req.rawHeaders, protocols);
     if (granted === '') {
       // Not an upgrade the balancer makes: the same request without its Upgrade, read again by node,
       // proxied like any other (RFC 9110 section 7.8 lets a server ignore Upgrade), the connection kept.
-      if (req.rawHeaders.length >= 2 * headersKept()) return void socket.on('error', destroyOnError).end(tooManyHeaders);
+      if (req.rawHeaders.length >= 2 * headersKept()) {
+        gatewayStats.countAnswer('too_many_headers');
+        return void socket.on('error', destroyOnError).end(tooManyHeaders);
+      }
       return handBackAfterPending(socket, Buffer.concat([Buffer.from(plainRequestHead(req), 'latin1'), head]), serveAsPlain);
     }
     socket.on('error', () => socket.destroy());
     const clientIp = clientAddress(req.socket.remoteAddress);
     const upstream = buildUpstreamRequest(fromIncomingMessage(req), clientIp, trust, via);
     const refusal = checkRequest(upstream);
-    if (refusal !== undefined) return rejectSocket(socket, refusal);
-    if (upstream.looped) return rejectSocket(socket, loopDetected);
+    if (refusal !== undefined) return rejectSocket(socket, refusal, gatewayStats);
+    if (upstream.looped) return rejectSocket(socket, loopDetected, gatewayStats);
     const worker = chooseWorker(strategy, { req, clientIp }, undefined, slowStart);
-    if (!worker) return rejectSocket(socket, noWorker);
+    if (!worker) return rejectSocket(socket, noWorker, gatewayStats);
 
     const target = new URL(worker.url);
     const proxyReq = (target.protocol === 'https:' ? httpsRequest : httpRequest)({
@@ -154,7 +162,7 @@ export function createUpgradeHandler({
         upstreamSocket.destroy();
         done(false);
         log.warn({ worker: worker.url, path: req.url, upgrade: res.headers.upgrade }, 'worker switched to a protocol that was not asked for; refused');
-        return rejectSocket(socket, unaskedSwitch);
+        return rejectSocket(socket, unaskedSwitch, gatewayStats);
       }
       upstreamSocket.on('error', () => upstreamSocket.destroy());
       upstreamSocket.setTimeout(0); // the connect timeout must not cut an idle WebSocket later
@@ -162,10 +170,15 @@ export function createUpgradeHandler({
       if (upstreamHead.length > 0) socket.write(upstreamHead);
       if (head.length > 0) upstreamSocket.write(head);
       upstreamSocket.pipe(socket).pipe(upstreamSocket);
+      gatewayStats.websocketsOpen++;
+      gatewayStats.websocketsOpened++;
+      let tunnelOpen = true;
       const closeBoth = () => {
         socket.destroy();
         upstreamSocket.destroy();
         done(true);
+        if (tunnelOpen) gatewayStats.websocketsOpen--;
+        tunnelOpen = false;
       };
       socket.once('close', closeBoth);
       upstreamSocket.once('close', closeBoth);
@@ -192,8 +205,9 @@ export function createUpgradeHandler({
     proxyReq.on('error', (err: Error) => {
       done(false);
       const reason = classify(err);
+      if (reason !== 'client_gone') worker.stats.recordError(reason);
       log.warn({ worker: worker.url, path: req.url, reason, code: rawCode(err) }, 'upgrade to worker failed');
-      if (socket.writable) rejectSocket(socket, proxyErrorFor(reason));
+      if (socket.writable) rejectSocket(socket, proxyErrorFor(reason), gatewayStats);
     });
     socket.once('close', () => {
       if (open) proxyReq.destroy();

@@ -32,6 +32,8 @@ export interface WorkerPool {
    * (sent or queued), so the proxy retries it elsewhere. Returns how many.
    */
   rescueWaiting(reason: Error): number;
+  /** Connections open (busy or idle), idle, and requests queued for one: read by /metrics at scrape time. */
+  readonly stats: { open: number; idle: number; queued: number };
 }
 
 interface Queued {
