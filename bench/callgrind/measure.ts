@@ -72,6 +72,12 @@ export async function measure(settings: MeasureSettings, scratch: Scratch): Prom
     }
     const rounds: Round[] = [];
     for (let i = 1; i <= settings.rounds; i++) {
+      // A fresh connection per round, its first request sent before the counters are zeroed, so the round
+      // counts the same steady path: annotating the last dump can outlast the balancer's keep-alive
+      // timeout (5 s) on a loaded machine, which closes an idle connection under the client.
+      client.close();
+      client = await SequentialClient.open(fleet.port);
+      await client.send(1, settings.deadline);
       await zeroCounters(fleet.target);
       await client.send(settings.requestsPerRound, settings.deadline);
       const dump = await dumpCounters(fleet.target);
