@@ -5,6 +5,7 @@ import type { Logger } from './logger';
 import { checkWorkerUrl, deregistrationSchema, describeSchemaError, registrationSchema } from './registration';
 import type { WorkerRegistry } from './registry';
 import { parseAbsoluteTarget } from './proxy/request-target';
+import { GatewayStats, type DeregistrationOutcome, type RegistrationRefusal } from './stats/gateway-stats';
 import { WorkerAddressPolicy } from './worker-address';
 
 /** Paths the gateway answers itself; every other path goes to the data plane without touching Express. */
@@ -59,11 +60,14 @@ export interface ControlPlaneDeps {
   replayGuard?: ReplayGuard;
   /** Which addresses a worker may be reached at; the default forbids the metadata set and allows the rest. */
   addresses?: WorkerAddressPolicy;
+  /** Counts registrations and deregistrations by outcome; createBalancer passes the one /metrics reads. */
+  stats?: GatewayStats;
 }
 
 const MAX_BODY = '64kb';
 
-type Refusal = { status: 400 | 401 | 403 | 413 | 503; error: string; message: string };
+/** A refused control request: the JSON answer (`error`, `message`) and the outcome it is counted under. */
+type Refusal = { status: 400 | 401 | 403 | 413 | 503; error: string; message: string; outcome: RegistrationRefusal };
 type Verified<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
 
 /**
@@ -80,28 +84,38 @@ async function verifySigned<S extends typeof registrationSchema | typeof deregis
 ): Promise<Verified<z.infer<S> & { origin: string }>> {
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   if (!verifySignature(body, req.get(SIGNATURE_HEADER), secret)) {
-    return { ok: false, refusal: { status: 401, error: 'bad_signature', message: `missing or wrong ${SIGNATURE_HEADER} header` } };
+    return { ok: false, refusal: { status: 401, error: 'bad_signature', message: `missing or wrong ${SIGNATURE_HEADER} header`, outcome: 'bad_signature' } };
   }
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
   } catch {
-    return { ok: false, refusal: { status: 400, error: 'malformed_json', message: 'body is not valid JSON' } };
+    return { ok: false, refusal: { status: 400, error: 'malformed_json', message: 'body is not valid JSON', outcome: 'malformed_json' } };
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) return { ok: false, refusal: { status: 400, error: 'invalid_field', message: describeSchemaError(parsed.error) } };
+  if (!parsed.success)
+    return { ok: false, refusal: { status: 400, error: 'invalid_field', message: describeSchemaError(parsed.error), outcome: 'invalid_field' } };
   const freshness = guard.check(parsed.data.timestamp, parsed.data.nonce);
   if (freshness === 'stale')
-    return { ok: false, refusal: { status: 401, error: 'stale_timestamp', message: 'timestamp is more than 30 s from the balancer clock' } };
+    return {
+      ok: false,
+      refusal: { status: 401, error: 'stale_timestamp', message: 'timestamp is more than 30 s from the balancer clock', outcome: 'stale_timestamp' },
+    };
   if (freshness === 'before_start') {
     return {
       ok: false,
-      refusal: { status: 401, error: 'signed_before_start', message: 'timestamp is from before this balancer started; sign a fresh request' },
+      refusal: {
+        status: 401,
+        error: 'signed_before_start',
+        message: 'timestamp is from before this balancer started; sign a fresh request',
+        outcome: 'signed_before_start',
+      },
     };
   }
-  if (freshness === 'replayed') return { ok: false, refusal: { status: 401, error: 'replayed_nonce', message: 'nonce was already used' } };
+  if (freshness === 'replayed')
+    return { ok: false, refusal: { status: 401, error: 'replayed_nonce', message: 'nonce was already used', outcome: 'replayed_nonce' } };
   const url = checkWorkerUrl(parsed.data.url);
-  if ('problem' in url) return { ok: false, refusal: { status: 400, error: 'invalid_url', message: url.problem } };
+  if ('problem' in url) return { ok: false, refusal: { status: 400, error: 'invalid_url', message: url.problem, outcome: 'invalid_url' } };
   const refusal = addresses === undefined ? undefined : await addresses.check(url.hostname);
   if (refusal) return { ok: false, refusal };
   return { ok: true, value: { ...(parsed.data as z.infer<S>), origin: url.origin } };
@@ -114,14 +128,23 @@ export function createControlPlane({
   log,
   replayGuard = new ReplayGuard(),
   addresses = new WorkerAddressPolicy(),
+  stats = new GatewayStats(),
 }: ControlPlaneDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   const rawBody = express.raw({ type: () => true, limit: MAX_BODY });
 
   const refuse = (req: Request, res: Response, refusal: Refusal) => {
+    countRefusal(req.path, refusal.outcome);
     log.warn({ route: req.path, ip: req.socket.remoteAddress, error: refusal.error, reason: refusal.message }, 'control request refused');
     res.status(refusal.status).json({ error: refusal.error, message: refusal.message });
+  };
+
+  /** Counted under the route it was sent to; a deregistration is never address-checked, so those outcomes cannot occur for it. */
+  const countRefusal = (path: string, outcome: RegistrationRefusal) => {
+    const route = path.toLowerCase();
+    if (route.startsWith('/register-worker')) stats.registrations[outcome]++;
+    else if (route.startsWith('/deregister-worker') && outcome in stats.deregistrations) stats.deregistrations[outcome as DeregistrationOutcome]++;
   };
 
   // The seed's exact shape by default (tools depend on it); ?details=1 adds each worker's state for operators.
@@ -138,6 +161,7 @@ export function createControlPlane({
     }
     const { origin, name, weight } = verified.value;
     const outcome = registry.register({ url: origin, name, weight });
+    stats.registrations[outcome]++;
     res.status(outcome === 'created' ? 201 : 200).json({ url: origin, status: outcome });
   });
 
@@ -149,6 +173,7 @@ export function createControlPlane({
       return;
     }
     const removed = registry.deregister(verified.value.origin);
+    stats.deregistrations[removed ? 'removed' : 'unknown_worker']++;
     if (!removed) return res.status(404).json({ error: 'unknown_worker', message: `${verified.value.origin} is not registered` });
     res.status(200).json({ url: verified.value.origin, status: 'draining' });
   });
@@ -166,7 +191,7 @@ export function createControlPlane({
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     const status = err.status ?? 500;
     if (status === 413) {
-      refuse(req, res, { status: 413, error: 'body_too_large', message: `body exceeds ${MAX_BODY}` });
+      refuse(req, res, { status: 413, error: 'body_too_large', message: `body exceeds ${MAX_BODY}`, outcome: 'body_too_large' });
       return;
     }
     if (status >= 500) log.error({ err }, 'control plane error');

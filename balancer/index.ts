@@ -22,7 +22,8 @@ import { UpstreamPool } from './upstream/pool';
 import { createListener } from './listener';
 import { createAdminServer, type AdminServer } from './admin';
 import { WorkerAddressPolicy } from './worker-address';
-import { onClientError } from './listener/client-error';
+import { createClientErrorHandler } from './listener/client-error';
+import { GatewayStats } from './stats/gateway-stats';
 import { defaultClientCap, FALLBACK_DESCRIPTOR_LIMIT, softDescriptorLimit } from './listener/descriptor-budget';
 import { StatusSampler } from './stats/sampler';
 import { buildStatus, type StatusInputs } from './stats/status';
@@ -78,6 +79,7 @@ function healthOptions(config: BalancerOptions, lookup: WorkerAddressPolicy['loo
         : undefined,
     panicThresholdPercent: config.PANIC_THRESHOLD_PERCENT,
     registrationTtlMs: config.REGISTRATION_TTL_MS,
+    slowStartMs: config.SLOW_START_MS,
   };
 }
 
@@ -88,6 +90,8 @@ function healthOptions(config: BalancerOptions, lookup: WorkerAddressPolicy['loo
  */
 export function createBalancer(config: BalancerOptions, log: Logger = createLogger(config.LOG_LEVEL), hooks: BalancerHooks = {}): Balancer {
   const now = Date.now;
+  // The fleet-wide counters of /metrics: one object, counted into by every part below.
+  const gatewayStats = new GatewayStats();
   const random = Math.random;
   const strategy = createStrategy<WorkerRecord>(config.STRATEGY, { random, now, hashKey: config.HASH_KEY });
   // Judges every address a worker's host stands for, at registration and on every connect to it.
@@ -101,8 +105,22 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     watch: InactivityWatch.forLimits(config.CONNECT_TIMEOUT_MS, config.RESPONSE_TIMEOUT_MS, config.IDLE_TIMEOUT_MS),
     lookup: addresses.lookup,
   };
-  const registry = new WorkerRegistry(strategy, (origin) => new UpstreamPool(origin, poolOptions), log, now, healthOptions(config, addresses.lookup));
-  const control = createControlPlane({ registry, secret: config.REGISTRATION_SECRET, log, replayGuard: new ReplayGuard(30_000, now, now()), addresses });
+  const registry = new WorkerRegistry(
+    strategy,
+    (origin) => new UpstreamPool(origin, poolOptions),
+    log,
+    now,
+    healthOptions(config, addresses.lookup),
+    gatewayStats,
+  );
+  const control = createControlPlane({
+    registry,
+    secret: config.REGISTRATION_SECRET,
+    log,
+    replayGuard: new ReplayGuard(30_000, now, now()),
+    addresses,
+    stats: gatewayStats,
+  });
   const trust = new TrustPolicy(config.TRUST_PROXY);
   const slowStart = { windowMs: config.SLOW_START_MS, now, random };
   // Unique per process, so a request that comes back through this balancer is recognised (loop guard).
@@ -117,6 +135,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     maxRequestHeaders: config.MAX_REQUEST_HEADERS,
     // Read once here: with ACCESS_LOG=off the proxy holds undefined and tests it once per request.
     accessLog: createAccessLog(config.ACCESS_LOG, log),
+    gatewayStats,
     recordExchange: (worker, failed) => registry.recordExchange(worker, failed),
     retry: { attempts: config.RETRY_ATTEMPTS, budget: new RetryBudget(config.RETRY_BUDGET_PERCENT / 100, 10, now), bodyLimit: config.RETRY_BODY_LIMIT_BYTES },
   });
@@ -136,6 +155,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     lookup: addresses.lookup,
     idleTimeoutMs: config.WEBSOCKET_IDLE_TIMEOUT_MS,
     headersKept: () => (fallback.maxHeadersCount === 0 ? Infinity : (fallback.maxHeadersCount ?? 1000)),
+    gatewayStats,
   });
 
   const controlAllow = new TrustPolicy(config.CONTROL_ALLOW);
@@ -154,13 +174,13 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
   const serveFallback = (req: IncomingMessage, res: ServerResponse) => {
     if (!isControlPath(req.url ?? '/')) proxy(fromIncomingMessage(req), res);
     else if (controlAllow.isEmpty || controlAllow.trusts(clientAddress(req.socket.remoteAddress))) control(req, res);
-    else sendProxyError(res, controlForbidden);
+    else sendProxyError(res, controlForbidden, gatewayStats);
   };
   // node keeps the first maxHeadersCount header lines and drops the rest without a word; one more than
   // the cap keeps an over-cap request recognisable, so the proxy refuses it (431) instead of forwarding a cut list.
   fallback.maxHeadersCount = config.MAX_REQUEST_HEADERS + 1;
   // A broken client socket or a request node refuses is an expected event: answer if we still can, never crash.
-  fallback.on('clientError', onClientError);
+  fallback.on('clientError', createClientErrorHandler(gatewayStats));
   const descriptorLimit = softDescriptorLimit() ?? FALLBACK_DESCRIPTOR_LIMIT;
   const maxClientConnections = config.MAX_CLIENT_CONNECTIONS === 'auto' ? defaultClientCap(descriptorLimit) : config.MAX_CLIENT_CONNECTIONS;
   const listener = createListener({
@@ -175,6 +195,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     keepAliveTimeoutMs: fallback.keepAliveTimeout,
     bodyIdleTimeoutMs: config.IDLE_TIMEOUT_MS,
     headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
+    gatewayStats,
   });
   const server = listener.server;
   let draining = false;
@@ -201,6 +222,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
             drain: (by) => (hooks.requestDrain ? hooks.requestDrain(by) : void balancer.close()),
             status: { document: () => buildStatus(status, now()), maxStreams: config.ADMIN_MAX_STREAMS },
             registry,
+            metrics: { registry, gateway: gatewayStats, slowStartMs: config.SLOW_START_MS, clientConnectionsOpen: () => listener.openConnections },
           },
         });
 

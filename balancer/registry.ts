@@ -3,6 +3,8 @@ import { ActiveHealthChecker, type ActiveCheckOptions } from './health/active-ch
 import { recordOutcome, type OutlierOptions, type OutlierState } from './health/outlier-detector';
 import type { Logger } from './logger';
 import type { WorkerPool } from './upstream/pool';
+import { GatewayStats } from './stats/gateway-stats';
+import { noteState } from './stats/state-changes';
 import { WorkerStats } from './stats/worker-stats';
 import { OperatorOverrides } from './worker-overrides';
 import type { Drain, DrainedBy } from './worker-state';
@@ -87,6 +89,8 @@ export interface HealthOptions {
   panicThresholdPercent: number;
   /** Drop a worker that has not re-registered for this long; 0 disables. */
   registrationTtlMs: number;
+  /** SLOW_START_MS, for the state a worker is reported in (worker-state.ts); 0 or unset: no slow start. */
+  slowStartMs?: number;
 }
 
 const NO_HEALTH: HealthOptions = { panicThresholdPercent: 0, registrationTtlMs: 0 };
@@ -112,6 +116,8 @@ export class WorkerRegistry {
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
     private readonly health: HealthOptions = NO_HEALTH,
+    /** Counts expirations of silent workers; createBalancer passes the one /metrics reads. */
+    private readonly gatewayStats: GatewayStats = new GatewayStats(),
   ) {
     this.overrides = new OperatorOverrides(health.registrationTtlMs);
     if (health.active) {
@@ -235,6 +241,7 @@ export class WorkerRegistry {
     const ejectMs = recordOutcome(worker, failed, outlier);
     if (ejectMs === 0) return;
     worker.ejectedUntil = now + ejectMs;
+    worker.stats.ejectionsTotal++;
     this.log.warn({ worker: worker.url, ejectMs, ejections: worker.ejections }, 'worker ejected after consecutive failures');
     setTimeout(() => this.reconcile(), ejectMs + 1).unref();
     this.reconcile();
@@ -246,6 +253,11 @@ export class WorkerRegistry {
 
   urls(): string[] {
     return [...this.workers.keys()];
+  }
+
+  /** Every registered worker, in registration order: for /metrics and /status at scrape time. */
+  records(): IterableIterator<WorkerRecord> {
+    return this.workers.values();
   }
 
   get size(): number {
@@ -327,7 +339,7 @@ export class WorkerRegistry {
   private expireSilentWorkers(): void {
     const deadline = this.now() - this.health.registrationTtlMs;
     for (const worker of [...this.workers.values()]) {
-      if (worker.lastSeenAt < deadline) this.deregister(worker.url, 'ttl');
+      if (worker.lastSeenAt < deadline && this.deregister(worker.url, 'ttl')) this.gatewayStats.expirations++;
     }
   }
 
@@ -336,7 +348,8 @@ export class WorkerRegistry {
    * ejected, except in panic, when ejecting would leave fewer than panicThresholdPercent of the healthy
    * workers, and the ejected ones stay in too (as Envoy does). A drained worker counts for neither side
    * of the panic ratio: it is out by decision, not by failure. Leaving workers are drained, so they
-   * only ever go out. O(n), and only on state changes, never per request.
+   * only ever go out. O(n), and only on state changes, never per request. Every worker's reported
+   * state is read again here, so a change is counted and dated as it happens.
    */
   private reconcile(): void {
     const now = this.now();
@@ -364,6 +377,8 @@ export class WorkerRegistry {
         this.leaveRotation(w);
       }
     }
+    const slowStartMs = this.health.slowStartMs ?? 0;
+    for (const w of this.workers.values()) noteState(w, now, slowStartMs);
   }
 
   /** Sets the weight in force, telling the strategy only when it changed. */

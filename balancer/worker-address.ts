@@ -16,6 +16,8 @@ export interface AddressRefusal {
   status: 400 | 403 | 503;
   error: 'invalid_url' | 'worker_not_allowed' | 'resolver_unavailable';
   message: string;
+  /** Finer than `error` (whose values are the documented JSON contract): the lb_registrations_total outcome. */
+  outcome: 'unresolvable_host' | 'forbidden_address' | 'worker_not_allowed' | 'resolver_unavailable';
 }
 
 /** Answers that mean the name does not exist, as opposed to a resolver that could not answer this time. */
@@ -41,21 +43,36 @@ export class WorkerAddressPolicy {
       addresses = isIP(hostname) ? [hostname] : await this.resolve(hostname);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      if (NO_SUCH_NAME.has(code)) return { status: 400, error: 'invalid_url', message: `url host ${hostname} does not resolve (${code})` };
-      return { status: 503, error: 'resolver_unavailable', message: `url host ${hostname} could not be resolved now (${code}); retry` };
+      if (NO_SUCH_NAME.has(code))
+        return { status: 400, error: 'invalid_url', message: `url host ${hostname} does not resolve (${code})`, outcome: 'unresolvable_host' };
+      return {
+        status: 503,
+        error: 'resolver_unavailable',
+        message: `url host ${hostname} could not be resolved now (${code}); retry`,
+        outcome: 'resolver_unavailable',
+      };
     }
     return this.judge(hostname, addresses);
   }
 
   /** The first refusal among `addresses`: one bad address refuses the name, since a connection may go to any of them. */
   judge(hostname: string, addresses: readonly string[]): AddressRefusal | undefined {
-    if (addresses.length === 0) return { status: 400, error: 'invalid_url', message: `url host ${hostname} resolves to no address` };
+    if (addresses.length === 0)
+      return { status: 400, error: 'invalid_url', message: `url host ${hostname} resolves to no address`, outcome: 'unresolvable_host' };
     const named = isIP(hostname) ? `url host ${hostname}` : `url host ${hostname} resolves to`;
     for (const address of addresses) {
       const why = forbiddenReason(address);
-      if (why !== undefined) return { status: 400, error: 'invalid_url', message: `${named} ${isIP(hostname) ? 'is' : address + ', which is'} ${why}` };
+      if (why !== undefined) {
+        return {
+          status: 400,
+          error: 'invalid_url',
+          message: `${named} ${isIP(hostname) ? 'is' : address + ', which is'} ${why}`,
+          outcome: 'forbidden_address',
+        };
+      }
       if (!this.allow.isEmpty && !this.allow.trusts(unmapped(address))) {
-        return { status: 403, error: 'worker_not_allowed', message: `${named}${isIP(hostname) ? '' : ' ' + address}, outside WORKER_ALLOW` };
+        const message = `${named}${isIP(hostname) ? '' : ' ' + address}, outside WORKER_ALLOW`;
+        return { status: 403, error: 'worker_not_allowed', message, outcome: 'worker_not_allowed' };
       }
     }
     return undefined;

@@ -26,3 +26,15 @@ export function workerState(w: WorkerRecord, now: number, slowStartMs: number): 
   if (slowStartMs > 0 && w.inRotation && now - w.rotationSince < slowStartMs) return 'slow_starting';
   return 'up';
 }
+
+/**
+ * The share of traffic a worker's weight buys now: its weight while in rotation, scaled over the slow
+ * start window as chooseWorker() keeps its picks (age / window), 0 out of rotation or draining.
+ * Called at scrape time, never per request.
+ */
+export function effectiveWeight(w: WorkerRecord, now: number, slowStartMs: number): number {
+  if (!w.inRotation || w.drain !== undefined) return 0;
+  const age = now - w.rotationSince;
+  if (slowStartMs <= 0 || age >= slowStartMs) return w.weight;
+  return (w.weight * Math.max(0, age)) / slowStartMs;
+}

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import type { MetricsSource } from '../metrics';
 import { sendJson } from './answers';
 import type { WorkerRegistry } from '../registry';
 import { auditChange, peerOf } from './audit';
@@ -16,6 +17,8 @@ export interface AdminTarget {
   readonly status: StatusTarget;
   /** The workers: the admin worker routes (worker-routes.ts) act on them. */
   readonly registry: WorkerRegistry;
+  /** What GET /metrics reads (admin/metrics-routes.ts). */
+  metrics: MetricsSource;
 }
 
 /**

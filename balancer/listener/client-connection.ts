@@ -5,6 +5,7 @@ import { CRLFCRLF, MAX_HEAD_BYTES } from '../http-syntax';
 import type { InactivityWatch, Watched } from '../inactivity-watch';
 import { sendProxyError } from '../proxy/handle-failure';
 import type { ProxyHandler } from '../proxy';
+import type { GatewayStats } from '../stats/gateway-stats';
 import { ClientRequest, type RequestBody } from './client-request';
 import { ClientResponse, type ResponseOwner } from './client-response';
 import type { ClientSlot } from './client-slots';
@@ -30,6 +31,8 @@ export interface ConnectionDeps {
   watch: InactivityWatch;
   /** Gives the socket to node:http with the bytes read so far; `peerEnded` when the client's FIN already came. */
   handOver(socket: Socket, pending: Buffer | null, peerEnded: boolean): void;
+  /** Counts the 408 a stalled upload gets (lb_gateway_answers_total). */
+  gatewayStats: GatewayStats;
 }
 
 /**
@@ -264,7 +267,7 @@ export class ClientConnection implements ResponseOwner, Watched, ClientSlot {
     const res = this.response;
     if (res === null || res.headersSent) return void this.socket.destroy();
     res.emit('close');
-    sendProxyError(res, requestTimeout);
+    sendProxyError(res, requestTimeout, this.deps.gatewayStats);
   }
 
   private readonly onClose = (): void => {

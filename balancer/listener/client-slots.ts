@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logger';
+import type { GatewayStats } from '../stats/gateway-stats';
 
 /** A client connection as the cap sees it: idle between requests, or busy. */
 export interface ClientSlot {
@@ -31,6 +32,8 @@ export class ClientSlots {
   constructor(
     readonly max: number,
     private readonly log: Logger,
+    /** Counts each connection refused at the cap (lb_client_connections_refused_total). */
+    private readonly stats: GatewayStats,
   ) {
     this.reclaimBatch = Math.max(1, Math.min(MAX_RECLAIM, Math.floor(max / 16)));
   }
@@ -82,6 +85,7 @@ export class ClientSlots {
 
   /** One warning a second at most: a flood at the cap must not flood the log too. */
   private noteRefusal(): void {
+    this.stats.connectionsRefused++;
     this.refusedSinceLog++;
     const now = performance.now();
     if (now - this.loggedAt < 1000) return;

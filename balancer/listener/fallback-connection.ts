@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { requestTimeout } from '../errors';
 import { sendProxyError } from '../proxy/handle-failure';
+import type { GatewayStats } from '../stats/gateway-stats';
 import type { ClientSlot } from './client-slots';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -40,6 +41,8 @@ export class FallbackConnection implements ClientSlot {
     private readonly serve: RequestHandler,
     /** Longest silence inside a request body (IDLE_TIMEOUT_MS); 0 is none. */
     private readonly bodyIdleTimeoutMs: number,
+    /** Counts the 408 a stalled upload gets. */
+    private readonly gatewayStats: GatewayStats,
   ) {
     socket.once('close', this.onClose);
   }
@@ -87,7 +90,7 @@ export class FallbackConnection implements ClientSlot {
     if (res === null || res.headersSent) return void this.socket.destroy();
     res.shouldKeepAlive = false;
     res.emit('close');
-    sendProxyError(res, requestTimeout);
+    sendProxyError(res, requestTimeout, this.gatewayStats);
   };
 
   /** The body is whole: waiting for the worker is the worker's limits' business. Node's keep-alive timer, set if the answer came first, stays. */

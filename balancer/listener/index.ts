@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { createServer as createNetServer, Socket, type Server as NetServer } from 'node:net';
 import { InactivityWatch } from '../inactivity-watch';
 import type { Logger } from '../logger';
+import { GatewayStats } from '../stats/gateway-stats';
 import { ClientConnection, type ConnectionDeps } from './client-connection';
 import { ClientSlots } from './client-slots';
 import { FallbackConnection, type RequestHandler, type UpgradeHandler } from './fallback-connection';
@@ -18,9 +19,11 @@ export interface Listener {
    * The connection is a plain one again: served in order, reclaimable when idle, half-open allowed.
    */
   adopt(socket: Duplex, bytes: Buffer): void;
+  /** Client connections open now, on the fast path and node:http alike (lb_client_connections_open). */
+  readonly openConnections: number;
 }
 
-export interface ListenerOptions extends Omit<ConnectionDeps, 'released' | 'keepAliveLine' | 'watch' | 'handOver'> {
+export interface ListenerOptions extends Omit<ConnectionDeps, 'released' | 'keepAliveLine' | 'watch' | 'handOver' | 'gatewayStats'> {
   /** What node:http does with each request it parses (control plane or data plane); called one request at a time per connection. */
   serveFallback: RequestHandler;
   /** What node:http does with an Upgrade request (the WebSocket proxy); called after any response before it on the connection. */
@@ -30,6 +33,8 @@ export interface ListenerOptions extends Omit<ConnectionDeps, 'released' | 'keep
   /** Most client connections open at once (MAX_CLIENT_CONNECTIONS); see ClientSlots. */
   maxClientConnections?: number;
   log?: Logger;
+  /** Counts the gateway's own answers and the connections refused at the cap; createBalancer passes the one /metrics reads. */
+  gatewayStats?: GatewayStats;
 }
 
 const SILENT = { warn: () => {} } as unknown as Logger;
@@ -42,9 +47,9 @@ const SILENT = { warn: () => {} } as unknown as Logger;
  * Every client connection, wherever it is served, counts against one cap.
  */
 export function createListener(options: ListenerOptions): Listener {
-  const { serveFallback, serveUpgrade, fastPath = true, maxClientConnections = Infinity, log = SILENT, ...deps } = options;
+  const { serveFallback, serveUpgrade, fastPath = true, maxClientConnections = Infinity, log = SILENT, gatewayStats = new GatewayStats(), ...deps } = options;
   const connections = new Set<ClientConnection>();
-  const slots = new ClientSlots(maxClientConnections, log);
+  const slots = new ClientSlots(maxClientConnections, log, gatewayStats);
   const watch = InactivityWatch.forLimits(deps.keepAliveTimeoutMs, deps.bodyIdleTimeoutMs);
   const released = (conn: ClientConnection) => {
     connections.delete(conn);
@@ -52,7 +57,7 @@ export function createListener(options: ListenerOptions): Listener {
   };
   /** Gives `socket` to node:http; `pending` is what the listener read of it so far. */
   const handOver = (socket: Socket, pending: Buffer | null, peerEnded: boolean) => {
-    slots.reassign(socket, new FallbackConnection(socket, serveFallback, deps.bodyIdleTimeoutMs));
+    slots.reassign(socket, new FallbackConnection(socket, serveFallback, deps.bodyIdleTimeoutMs, gatewayStats));
     deps.fallback.emit('connection', socket);
     // Resumed before the replay: a FallbackConnection that pauses the socket for a queued request
     // while node parses `pending` must stay paused (a pause after a resume wins).
@@ -83,12 +88,12 @@ export function createListener(options: ListenerOptions): Listener {
   deps.fallback.emit('listening');
   // One object shared by every connection, never a copy per connection: the property loads on the
   // request path must keep seeing one object shape (docs/performance.md, "One shape per call site").
-  const connectionDeps: ConnectionDeps = { ...deps, released, keepAliveLine, watch, handOver };
+  const connectionDeps: ConnectionDeps = { ...deps, released, keepAliveLine, watch, handOver, gatewayStats };
   // allowHalfOpen: a client may send FIN once its request is written and still wants the answer
   // (RFC 9112 section 9.6); each connection ends its side itself once it has answered.
   const server = createNetServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
     if (!fastPath) {
-      if (slots.admit(socket, new FallbackConnection(socket, serveFallback, deps.bodyIdleTimeoutMs))) deps.fallback.emit('connection', socket);
+      if (slots.admit(socket, new FallbackConnection(socket, serveFallback, deps.bodyIdleTimeoutMs, gatewayStats))) deps.fallback.emit('connection', socket);
       return;
     }
     const conn = new ClientConnection(socket, connectionDeps);
@@ -96,6 +101,9 @@ export function createListener(options: ListenerOptions): Listener {
   });
   return {
     server,
+    get openConnections() {
+      return slots.size;
+    },
     shutdown() {
       for (const conn of [...connections]) conn.shutdown();
     },
@@ -103,7 +111,7 @@ export function createListener(options: ListenerOptions): Listener {
       // node:http's upgrades come on the net.Socket it was given (a TLSSocket is one too).
       if (!(socket instanceof Socket)) return void socket.destroy();
       socket.allowHalfOpen = true;
-      slots.reassign(socket, new FallbackConnection(socket, serveFallback, deps.bodyIdleTimeoutMs));
+      slots.reassign(socket, new FallbackConnection(socket, serveFallback, deps.bodyIdleTimeoutMs, gatewayStats));
       deps.fallback.emit('connection', socket);
       if (socket.isPaused()) socket.resume();
       socket.emit('data', bytes);

@@ -7,6 +7,7 @@ import { errorBody, loopDetected, noWorker, type ProxyError } from '../errors';
 import { classify, rawCode, type ExchangeErrorReason } from '../exchange-errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
+import { GatewayStats } from '../stats/gateway-stats';
 import { createRequestCheck, DEFAULT_MAX_REQUEST_HEADERS } from './check-request';
 import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choose-worker';
 import { clientAddress, type TrustPolicy } from './forwarding';
@@ -42,6 +43,8 @@ export interface ProxyDeps {
   maxRequestHeaders?: number;
   /** ACCESS_LOG=json: one line per request; undefined (off) costs one test per request. */
   accessLog?: AccessLog;
+  /** Counts the answers the gateway gives itself; createBalancer passes the one /metrics reads. */
+  gatewayStats?: GatewayStats;
 }
 
 export type ProxyHandler = (req: ProxyRequest, res: ProxyResponse) => void;
@@ -60,6 +63,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
   // Read once: at LOG_LEVEL=debug every request logs where it went and why; otherwise this costs nothing.
   const logDecisions = log.isLevelEnabled('debug');
   const checkRequest = createRequestCheck(deps.maxRequestHeaders ?? DEFAULT_MAX_REQUEST_HEADERS);
+  const gatewayStats = deps.gatewayStats ?? new GatewayStats();
 
   /** One try on one worker; on a retryable failure, tries again on a worker not tried yet. */
   function attempt(x: Exchange, lastError?: Error): void {
@@ -67,7 +71,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     if (!worker) {
       if (lastError) reportFailure(x, lastError, classify(lastError), false);
       else {
-        const bytes = sendProxyError(x.res, noWorker, x.upstream.requestId);
+        const bytes = sendProxyError(x.res, noWorker, gatewayStats, x.upstream.requestId);
         if (accessLog !== undefined) logAccess(x, noWorker.status, noWorker.code, undefined, -1, 0, bytes);
       }
       return;
@@ -182,7 +186,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     latencyMs = -1,
   ): void {
     const requestId = x.upstream.requestId;
-    const error = failExchange(x.res, reason, responseStarted, requestId);
+    const error = failExchange(x.res, reason, responseStarted, gatewayStats, requestId);
     const workers = x.tried ? [...x.tried].map((w) => w.url) : [];
     const status = responseStarted ? workerStatus : error.status;
     const msg = responseStarted ? 'upstream response cut short' : 'upstream request failed';
@@ -232,7 +236,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     const { req, res } = x;
     // Read and dropped, so the answer is not lost to a reset of a socket with unread bytes.
     req.bodyStream?.resume();
-    const bytes = sendProxyError(res, error, x.upstream.requestId);
+    const bytes = sendProxyError(res, error, gatewayStats, x.upstream.requestId);
     if (accessLog !== undefined) logAccess(x, error.status, error.code, undefined, -1, 0, bytes);
   }
 

@@ -8,6 +8,7 @@ import { classify, rawCode } from '../exchange-errors';
 import { UpstreamError } from '../upstream/errors';
 import type { Logger } from '../logger';
 import type { WorkerRecord } from '../registry';
+import type { GatewayStats } from '../stats/gateway-stats';
 import { chooseWorker, claimWorker, releaseWorker, type SlowStart } from './choose-worker';
 import { clientAddress, type TrustPolicy } from './forwarding';
 import { HOP_BY_HOP } from '../hop-by-hop';
@@ -43,6 +44,8 @@ export interface UpgradeDeps {
   lookup?: LookupFunction;
   /** A tunnel silent both ways for this long is closed (WEBSOCKET_IDLE_TIMEOUT_MS); 0 never closes it. */
   idleTimeoutMs?: number;
+  /** Counts the gateway's own answers to handshakes and the tunnels open (lb_websockets_open). */
+  gatewayStats: GatewayStats;
 }
 
 /** 431 for an upgrade request with as many headers as node keeps, so perhaps more than it kept. */
@@ -72,8 +75,9 @@ function destroyOnError(this: Duplex): void {
   this.destroy();
 }
 
-/** Writes one of the gateway's errors on a raw socket (no ServerResponse exists for an upgrade) and closes it. */
-function rejectSocket(socket: Duplex, error: ProxyError, requestId: string): void {
+/** Writes one of the gateway's errors on a raw socket (no ServerResponse exists for an upgrade), counts it, and closes it. */
+function rejectSocket(socket: Duplex, error: ProxyError, stats: GatewayStats, requestId: string): void {
+  stats.countAnswer(error.code);
   const body = errorBody(error);
   const retryAfter = error.retryAfter !== undefined ? `retry-after: ${error.retryAfter}\r\n` : '';
   socket.end(
@@ -110,13 +114,17 @@ export function createUpgradeHandler({
   checkRequest,
   lookup,
   idleTimeoutMs = 0,
+  gatewayStats,
 }: UpgradeDeps) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const granted = grantedUpgrade(req.rawHeaders, protocols);
     if (granted === '') {
       // Not an upgrade the balancer makes: the same request without its Upgrade, read again by node,
       // proxied like any other (RFC 9110 section 7.8 lets a server ignore Upgrade), the connection kept.
-      if (req.rawHeaders.length >= 2 * headersKept()) return void socket.on('error', destroyOnError).end(tooManyHeaders);
+      if (req.rawHeaders.length >= 2 * headersKept()) {
+        gatewayStats.countAnswer('too_many_headers');
+        return void socket.on('error', destroyOnError).end(tooManyHeaders);
+      }
       return handBackAfterPending(socket, Buffer.concat([Buffer.from(plainRequestHead(req), 'latin1'), head]), serveAsPlain);
     }
     socket.on('error', () => socket.destroy());
@@ -124,10 +132,10 @@ export function createUpgradeHandler({
     const upstream = buildUpstreamRequest(fromIncomingMessage(req), clientIp, trust, via);
     const refusal = checkRequest(upstream);
     const requestId = upstream.requestId;
-    if (refusal !== undefined) return rejectSocket(socket, refusal, requestId);
-    if (upstream.looped) return rejectSocket(socket, loopDetected, requestId);
+    if (refusal !== undefined) return rejectSocket(socket, refusal, gatewayStats, requestId);
+    if (upstream.looped) return rejectSocket(socket, loopDetected, gatewayStats, requestId);
     const worker = chooseWorker(strategy, { req, clientIp }, undefined, slowStart);
-    if (!worker) return rejectSocket(socket, noWorker, requestId);
+    if (!worker) return rejectSocket(socket, noWorker, gatewayStats, requestId);
 
     const target = new URL(worker.url);
     const proxyReq = (target.protocol === 'https:' ? httpsRequest : httpRequest)({
@@ -162,7 +170,7 @@ export function createUpgradeHandler({
           { worker: worker.url, path: req.url, upgrade: res.headers.upgrade, requestId },
           'worker switched to a protocol that was not asked for; refused',
         );
-        return rejectSocket(socket, unaskedSwitch, requestId);
+        return rejectSocket(socket, unaskedSwitch, gatewayStats, requestId);
       }
       upstreamSocket.on('error', () => upstreamSocket.destroy());
       upstreamSocket.setTimeout(0); // the connect timeout must not cut an idle WebSocket later
@@ -170,10 +178,15 @@ export function createUpgradeHandler({
       if (upstreamHead.length > 0) socket.write(upstreamHead);
       if (head.length > 0) upstreamSocket.write(head);
       upstreamSocket.pipe(socket).pipe(upstreamSocket);
+      gatewayStats.websocketsOpen++;
+      gatewayStats.websocketsOpened++;
+      let tunnelOpen = true;
       const closeBoth = () => {
         socket.destroy();
         upstreamSocket.destroy();
         done(true);
+        if (tunnelOpen) gatewayStats.websocketsOpen--;
+        tunnelOpen = false;
       };
       socket.once('close', closeBoth);
       upstreamSocket.once('close', closeBoth);
@@ -202,8 +215,9 @@ export function createUpgradeHandler({
     proxyReq.on('error', (err: Error) => {
       done(false);
       const reason = classify(err);
+      if (reason !== 'client_gone') worker.stats.recordError(reason);
       log.warn({ worker: worker.url, path: req.url, reason, code: rawCode(err), requestId }, 'upgrade to worker failed');
-      if (socket.writable) rejectSocket(socket, proxyErrorFor(reason), requestId);
+      if (socket.writable) rejectSocket(socket, proxyErrorFor(reason), gatewayStats, requestId);
     });
     socket.once('close', () => {
       if (open) proxyReq.destroy();

@@ -1,4 +1,5 @@
 import { EXCHANGE_ERROR_REASONS, type ExchangeErrorReason } from '../exchange-errors';
+import type { WorkerStateName } from '../worker-state';
 
 /**
  * Upper bounds (ms, inclusive) of the time-to-response-headers histogram, from 0.5 ms to 30 s. Fixed at
@@ -43,6 +44,10 @@ export class WorkerStats {
   /** Times its state (see worker-state.ts) changed, and since when the current one holds (ms epoch). */
   stateChanges = 0;
   stateSince = 0;
+  /** The state as last read by noteState() (stats/state-changes.ts); undefined before the first reading. */
+  lastState: WorkerStateName | undefined = undefined;
+  /** Passive ejections since it registered: the record's `ejections` restarts once a worker stays well, this does not. */
+  ejectionsTotal = 0;
 
   /** Called by the proxy once per response head relayed from this worker. */
   recordResponse(status: number, headerTimeMs: number): void {

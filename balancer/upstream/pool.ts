@@ -32,7 +32,7 @@ export interface WorkerPool {
    * (sent or queued), so the proxy retries it elsewhere. Returns how many.
    */
   rescueWaiting(reason: Error): number;
-  /** Connections open now (busy or idle) and requests queued for one; read by /status, never per request. */
+  /** Connections open now (busy or idle), idle, and requests queued for one: read by /status and /metrics, never per request. */
   readonly stats: { open: number; idle: number; queued: number };
 }
 

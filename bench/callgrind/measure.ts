@@ -49,6 +49,12 @@ function checkPrerequisites(dist: string): void {
 }
 
 const WARMUP_STEP = 5_000;
+/**
+ * The warm-up changes connection this often: each round runs on a fresh one (see below), and the code
+ * that closes and accepts connections must be compiled before the rounds, not recompiled inside them.
+ */
+const WARMUP_REQUESTS_PER_CONNECTION = 500;
+const ROUND_LEAD_IN = 10;
 
 /**
  * One run: the fleet under callgrind, the warm-up, then `rounds` dumps of `requestsPerRound` requests
@@ -66,12 +72,23 @@ export async function measure(settings: MeasureSettings, scratch: Scratch): Prom
     client = await SequentialClient.open(fleet.port);
     for (let sent = 0; sent < settings.warmupRequests;) {
       const step = Math.min(WARMUP_STEP, settings.warmupRequests - sent);
-      await client.send(step, settings.deadline);
+      for (let done = 0; done < step; done += WARMUP_REQUESTS_PER_CONNECTION) {
+        client.close();
+        client = await SequentialClient.open(fleet.port);
+        await client.send(Math.min(WARMUP_REQUESTS_PER_CONNECTION, step - done), settings.deadline);
+      }
       sent += step;
       progress(`warm-up: ${sent.toLocaleString('en-US')} of ${settings.warmupRequests.toLocaleString('en-US')} requests`);
     }
     const rounds: Round[] = [];
     for (let i = 1; i <= settings.rounds; i++) {
+      // A fresh connection per round, its first requests sent before the counters are zeroed (the old
+      // one's close handled by then), so the round counts the same steady path: annotating the last dump
+      // can outlast the balancer's keep-alive timeout (5 s) on a loaded machine, which closes an idle
+      // connection under the client.
+      client.close();
+      client = await SequentialClient.open(fleet.port);
+      await client.send(ROUND_LEAD_IN, settings.deadline);
       await zeroCounters(fleet.target);
       await client.send(settings.requestsPerRound, settings.deadline);
       const dump = await dumpCounters(fleet.target);

@@ -29,7 +29,8 @@ of docs/measuring.md, section 1), against the baseline committed in bench/instru
 
 The balancer runs under valgrind --tool=callgrind with node --single-threaded --perf-basic-prof,
 two 0 ms workers registered to it, health checks off, everything on 127.0.0.1. One client sends
-GET / one request at a time on one keep-alive socket. After the warm-up, each round zeroes the
+GET / one request at a time on one keep-alive socket (a new one every 500 requests of the warm-up).
+After the warm-up, each round opens a fresh connection and sends 10 requests on it, zeroes the
 counters (callgrind_control -z), sends its requests and dumps them (callgrind_control -d); the
 round's count is its total less TurboFan's compile jobs and garbage collection (inclusive, from
 callgrind_annotate), divided by its requests. The median of the rounds is compared with the baseline.

@@ -5,6 +5,7 @@ import request from 'supertest';
 import type { WorkerPool } from '../../../balancer/upstream/pool';
 import { createControlPlane, isControlPath } from '../../../balancer/control-plane';
 import { WorkerRegistry, type WorkerRecord } from '../../../balancer/registry';
+import { GatewayStats } from '../../../balancer/stats/gateway-stats';
 import type { Strategy } from '../../../strategies';
 import { ReplayGuard, sign } from '../../../utils/auth';
 import { signedBody } from '../../helpers/signing';
@@ -20,6 +21,8 @@ interface Harness {
   registry: WorkerRegistry;
   events: string[];
   poolCloses: jest.Mock;
+  /** The counters behind lb_registrations_total and lb_deregistrations_total. */
+  stats: GatewayStats;
   /** Registry and strategy state, to compare before and after a refused request. */
   snapshot(): { urls: string[]; events: string[]; poolsCreated: number };
 }
@@ -44,7 +47,8 @@ beforeEach(async () => {
   };
   const log = pino({ level: 'silent' });
   const registry = new WorkerRegistry(strategy, createPool, log, () => NOW);
-  const app = createControlPlane({ registry, secret: SECRET, log, replayGuard: new ReplayGuard(30_000, () => NOW) });
+  const stats = new GatewayStats();
+  const app = createControlPlane({ registry, secret: SECRET, log, replayGuard: new ReplayGuard(30_000, () => NOW), stats });
   server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   h = {
@@ -52,6 +56,7 @@ beforeEach(async () => {
     registry,
     events,
     poolCloses,
+    stats,
     snapshot: () => ({ urls: registry.urls(), events: [...events], poolsCreated }),
   };
 });
@@ -242,6 +247,32 @@ describe('POST /deregister-worker', () => {
     expect(res.status).toBe(401);
     expect((res.body as ErrorBody).error).toBe('replayed_nonce');
     expect(h.registry.urls()).toEqual([WORKER]);
+  });
+});
+
+describe('registration outcomes, as /metrics counts them', () => {
+  const nonZero = (counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+
+  it('counts each registration under what became of it, and a forbidden address apart from a malformed url', async () => {
+    await register();
+    await register();
+    await register({ url: 'http://169.254.169.254:80' });
+    await register({ url: 'http://127.0.0.1:8081/path' });
+    const { body, signature } = signedBody({ url: WORKER, name: 'w1' }, SECRET, NOW);
+    await post('/register-worker', body, signature);
+    await post('/register-worker', body, signature);
+    await post('/register-worker', body, 'sha256=00');
+    expect(nonZero(h.stats.registrations)).toEqual({ created: 1, refreshed: 2, forbidden_address: 1, invalid_url: 1, replayed_nonce: 1, bad_signature: 1 });
+    expect(nonZero(h.stats.deregistrations)).toEqual({});
+  });
+
+  it('counts deregistrations apart from registrations', async () => {
+    await register();
+    await deregister();
+    await deregister();
+    await post('/deregister-worker', '{}', 'sha256=00');
+    expect(nonZero(h.stats.deregistrations)).toEqual({ removed: 1, unknown_worker: 1, bad_signature: 1 });
+    expect(nonZero(h.stats.registrations)).toEqual({ created: 1 });
   });
 });
 

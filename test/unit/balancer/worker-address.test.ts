@@ -27,7 +27,12 @@ describe('WorkerAddressPolicy.check', () => {
   const open = new WorkerAddressPolicy(new TrustPolicy(''), names);
 
   it.each(['169.254.169.254.nip.io', 'metadata.google.internal', 'nat64.test'])('refuses %s, a name for the metadata service, with 400', async (name) => {
-    expect(await open.check(name)).toEqual({ status: 400, error: 'invalid_url', message: expect.stringContaining(`url host ${name} resolves to`) });
+    expect(await open.check(name)).toEqual({
+      status: 400,
+      error: 'invalid_url',
+      message: expect.stringContaining(`url host ${name} resolves to`),
+      outcome: 'forbidden_address',
+    });
   });
 
   it('refuses a name when any one of its addresses is forbidden', async () => {
@@ -35,7 +40,12 @@ describe('WorkerAddressPolicy.check', () => {
   });
 
   it('refuses a name that does not resolve with 400 saying so', async () => {
-    expect(await open.check('nowhere.test')).toEqual({ status: 400, error: 'invalid_url', message: 'url host nowhere.test does not resolve (ENOTFOUND)' });
+    expect(await open.check('nowhere.test')).toEqual({
+      status: 400,
+      error: 'invalid_url',
+      message: 'url host nowhere.test does not resolve (ENOTFOUND)',
+      outcome: 'unresolvable_host',
+    });
   });
 
   it('answers a resolver that failed for now with 503, so the worker retries', async () => {
@@ -57,7 +67,12 @@ describe('WorkerAddressPolicy.check', () => {
     const pinned = new WorkerAddressPolicy(new TrustPolicy('10.0.0.0/24'), names);
     expect(await pinned.check('worker.test')).toBeUndefined();
     expect(await pinned.check('::ffff:10.0.0.9')).toBeUndefined();
-    expect(await pinned.check('127.0.0.1')).toEqual({ status: 403, error: 'worker_not_allowed', message: 'url host 127.0.0.1, outside WORKER_ALLOW' });
+    expect(await pinned.check('127.0.0.1')).toEqual({
+      status: 403,
+      error: 'worker_not_allowed',
+      message: 'url host 127.0.0.1, outside WORKER_ALLOW',
+      outcome: 'worker_not_allowed',
+    });
   });
 
   it('with WORKER_ALLOW, still refuses a forbidden address inside it', async () => {
