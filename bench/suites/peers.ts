@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { BenchOptions } from '../args';
 import { measureBigBody, type BigBodyResult } from '../extras/big-body';
 import { measureConnectionsRss, type ConnectionsRssResult } from '../extras/connections-rss';
-import { measureManyWorkers, type ManyWorkersResult } from '../extras/many-workers';
+import { manyWorkersVerdict, measureManyWorkers, type ManyWorkersResult } from '../extras/many-workers';
 import { startOurBalancer, startWorker, waitForRegistered } from '../fleet';
 import { runMetadata, writeJson } from '../json';
 import { defaultGenerator, type GeneratorName } from '../load';
@@ -151,7 +151,8 @@ function formatExtras(x: NonNullable<PeersResults['extras']>): string {
               fmtWorstPct(t.otherCpuPct, DISTURBED_PCT),
             ]),
         ) +
-        '\n\nTarget: 1,000 workers within 5% of 2 workers (>= 0.95x). Active health checks (default 1 probe per worker per second) are part of the default row.' +
+        `\n\nTarget: at 1,000 workers, our ratio to our 2-worker row no worse than nginx's, and our CPU-per-request growth no worse than nginx's (${manyWorkersVerdict(m) ?? 'no verdict: nginx is not installed'}).` +
+        ' Active health checks (default 1 probe per worker per second) are part of the default row.' +
         ' Each round follows 1 s of unmeasured load (steady state, not reconnections after idling); our balancers are stopped while the other rows run.' +
         (m.nginxRatio === undefined
           ? ''
