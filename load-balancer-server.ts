@@ -2,12 +2,22 @@ import 'dotenv/config';
 import { createBalancer } from './balancer';
 import { balancerSettings, loadBalancerConfig } from './balancer/config';
 import { createLogger } from './balancer/logger';
+import { reloadAll, type ReloadHook } from './balancer/reload';
 import { defaultClientCap } from './balancer/listener/descriptor-budget';
 import { generateSecret } from './utils/auth';
 import { settingsOrExit } from './utils/env';
 import { listenProblem } from './utils/network';
 
-/** Entry point of the balancer process: validate the environment once, start, stop cleanly on SIGTERM/SIGINT. */
+/**
+ * What SIGHUP re-reads without a restart. Empty for now: TLS certificates join it when the balancer
+ * gets TLS. Everything else (settings, the secret) takes a restart, as their validation runs once.
+ */
+const RELOAD_HOOKS: readonly ReloadHook[] = [];
+
+/**
+ * Entry point of the balancer process: validate the environment once, start, stop cleanly on
+ * SIGTERM/SIGINT, re-read what can be re-read on SIGHUP (which would otherwise end the process).
+ */
 async function main(): Promise<void> {
   const config = settingsOrExit('Usage: node dist/load-balancer-server.js   (npm run start:balancer)', balancerSettings, loadBalancerConfig);
   if (!config) return;
@@ -51,6 +61,25 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  // Node's default for SIGHUP is to exit; a reload must never cost the process. Signals that arrive
+  // during a reload are folded into one more run after it.
+  let reloading: Promise<unknown> | undefined;
+  let reloadAgain = false;
+  const reload = (): void => {
+    if (reloading) {
+      reloadAgain = true;
+      return;
+    }
+    reloading = reloadAll(RELOAD_HOOKS, log).finally(() => {
+      reloading = undefined;
+      if (reloadAgain) {
+        reloadAgain = false;
+        reload();
+      }
+    });
+  };
+  process.on('SIGHUP', reload);
 }
 
 main().catch((err: unknown) => {

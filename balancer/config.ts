@@ -105,7 +105,7 @@ export const balancerSettings = {
     schema: nonNegativeInt,
   },
   REGISTRATION_TTL_MS: {
-    description: 'a worker that has not re-registered for this long is dropped (0 = never)',
+    description: 'a worker silent for this long is dropped (0 = never); after a pause of the balancer, each gets this long again',
     default: '15000',
     accepts: 'a non-negative integer (ms)',
     schema: nonNegativeInt,

@@ -2,6 +2,7 @@ import type { Candidate, Strategy } from '../strategies';
 import { ActiveHealthChecker, type ActiveCheckOptions } from './health/active-checker';
 import { recordOutcome, type OutlierOptions, type OutlierState } from './health/outlier-detector';
 import type { Logger } from './logger';
+import { PauseDetector } from './pause-detector';
 import type { WorkerPool } from './upstream/pool';
 import { GatewayStats } from './stats/gateway-stats';
 import { noteState } from './stats/state-changes';
@@ -108,6 +109,10 @@ export class WorkerRegistry {
   readonly overrides: OperatorOverrides;
   private readonly checker: ActiveHealthChecker | undefined;
   private ttlTimer: NodeJS.Timeout | undefined;
+  /** Watches the TTL sweep's own timer for lateness; undefined without a TTL (nothing expires then). */
+  private readonly pauses: PauseDetector | undefined;
+  /** No worker expires before this time (ms epoch): set when the balancer finds it was paused. */
+  private graceUntil = 0;
   private panicking = false;
 
   constructor(
@@ -125,7 +130,9 @@ export class WorkerRegistry {
       this.checker = new ActiveHealthChecker(health.active, (url, ok, reason) => this.recordProbe(url, ok, reason), skip);
     }
     if (health.registrationTtlMs > 0) {
-      this.ttlTimer = setInterval(() => this.expireSilentWorkers(), Math.min(1000, health.registrationTtlMs / 3));
+      const sweepMs = Math.min(1000, health.registrationTtlMs / 3);
+      this.pauses = new PauseDetector(sweepMs, now);
+      this.ttlTimer = setInterval(() => this.expireSilentWorkers(), sweepMs);
       this.ttlTimer.unref();
     }
   }
@@ -336,8 +343,22 @@ export class WorkerRegistry {
     return true;
   }
 
+  /**
+   * The TTL sweep, every min(1000, TTL/3) ms. When its timer fired far too late (see PauseDetector),
+   * the balancer was not running: the workers' heartbeats of that time are still unread in its
+   * sockets, so every worker gets one TTL of grace from now, the longest a heartbeat interval may be,
+   * before any expires. A worker that really stopped meanwhile is dropped one TTL after the resume.
+   */
   private expireSilentWorkers(): void {
-    const deadline = this.now() - this.health.registrationTtlMs;
+    const now = this.now();
+    const pausedMs = this.pauses?.tick() ?? 0;
+    if (pausedMs > 0) {
+      const graceMs = this.health.registrationTtlMs;
+      this.graceUntil = Math.max(this.graceUntil, now + graceMs);
+      this.log.warn({ pausedMs, graceMs, workers: this.workers.size }, `balancer was paused for ${pausedMs} ms; workers get ${graceMs} ms of grace`);
+    }
+    if (now < this.graceUntil) return;
+    const deadline = now - this.health.registrationTtlMs;
     for (const worker of [...this.workers.values()]) {
       if (worker.lastSeenAt < deadline && this.deregister(worker.url, 'ttl')) this.gatewayStats.expirations++;
     }

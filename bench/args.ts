@@ -34,8 +34,9 @@ Suites
                           @fastify/http-proxy, node-http-proxy and an Express+axios gateway,
                           plus "direct"; then the extra measurements (about 4 minutes)
   --suite pick            ns per strategy.pick() for every registered strategy, 10 and 10,000 workers
-  --suite faults          what SIGKILL, SIGSTOP, SIGTERM of a worker and all workers dying cost clients
-                          (failed and slowed requests; 4 faults x --duration, default 10 s)
+  --suite faults          what SIGKILL, SIGSTOP, SIGTERM of a worker, all workers dying, a balancer
+                          restart and SIGHUP cost clients (failed and slowed requests, how long
+                          they failed; 6 faults x --duration, default 10 s)
 
 Options
   --target <url>          bounded load (autocannon, --duration default 60 s, --connections default 16)

@@ -13,22 +13,25 @@ export interface BalancerProcess extends Started {
   readonly secret: string;
 }
 
-/** Our balancer in production mode, round robin, warn-level logs, on a fresh loopback port; `stdoutTo` as spawnTracked's. */
+/**
+ * Our balancer in production mode, round robin, warn-level logs, on a fresh loopback port and a fresh
+ * secret unless `env` names PORT and REGISTRATION_SECRET (a restart on the same ones); `stdoutTo` as spawnTracked's.
+ */
 export async function startOurBalancer(label = 'balancer', env: Record<string, string> = {}, stdoutTo?: string): Promise<BalancerProcess> {
-  const port = await freePort();
-  const secret = generateSecret();
+  const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
+  const secret = env.REGISTRATION_SECRET ?? generateSecret();
   const proc = spawnNode(
     label,
     'load-balancer-server.js',
     {
       HOST: '127.0.0.1',
-      PORT: String(port),
-      REGISTRATION_SECRET: secret,
       STRATEGY: 'round-robin',
       LOG_LEVEL: 'warn',
       // Kept on, as in production, on a port of the kernel's choice: two balancers of one run never contend for 8404.
       ADMIN_PORT: '0',
       ...env,
+      PORT: String(port),
+      REGISTRATION_SECRET: secret,
     },
     stdoutTo,
   );

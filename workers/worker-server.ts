@@ -10,7 +10,7 @@ import { createWorkerApp } from './worker-app';
 
 /**
  * Entry point of a worker process: serve, register with the balancer (retrying until it answers), and
- * on SIGTERM deregister, finish in-flight requests and exit.
+ * on SIGTERM deregister, finish in-flight requests and exit; SIGHUP is logged and changes nothing.
  */
 async function main(): Promise<void> {
   const config = settingsOrExit('Usage: node dist/workers/worker-server.js   (npm run start:worker)', workerSettings, loadWorkerConfig);
@@ -67,6 +67,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Node's default would end the worker at once, without deregistering or finishing its requests. A
+  // worker has nothing to re-read, so SIGHUP only says so, as the balancer's does; SIGTERM stops it.
+  process.on('SIGHUP', () => log.info('SIGHUP: nothing to reload; still serving'));
 }
 
 main().catch((err: unknown) => {

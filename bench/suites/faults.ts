@@ -1,24 +1,44 @@
 import type { BenchOptions } from '../args';
-import { startOurBalancer, startWorker, waitForRegistered, type Started } from '../fleet';
+import { startOurBalancer, startWorker, waitForRegistered, type BalancerProcess, type Started } from '../fleet';
 import { runMetadata, writeJson } from '../json';
 import { progress } from '../progress';
 import { table } from '../report';
 
 /**
- * What a dying worker costs clients: a balancer with three 20 ms workers, 8 clients sending GETs in a
- * loop for a bounded time, and one fault a couple of seconds in. "Slowed" is a request slower than
- * max(3 x the p99 before the fault, 100 ms). Each fault gets a fresh balancer and workers.
+ * What a dying worker, or a restarted or signalled balancer, costs clients: a balancer with three
+ * 20 ms workers, 8 clients sending GETs in a loop for a bounded time, and one fault a couple of
+ * seconds in. "Slowed" is a request slower than max(3 x the p99 before the fault, 100 ms); "failing
+ * for" runs from the fault to the end of the last failed request, after which every request was
+ * served. Each fault gets a fresh balancer and workers.
  */
+interface Scene {
+  /** A fault that replaces the balancer puts the new one here, for the clean-up. */
+  balancer: BalancerProcess;
+  readonly workers: Started[];
+}
+
 interface Fault {
   readonly name: string;
-  apply(workers: Started[]): void;
+  apply(scene: Scene): void | Promise<void>;
+}
+
+/**
+ * As an operator's restart (systemctl restart): SIGTERM, which drains, then a new balancer on the same
+ * port and secret the moment the old one has exited. It knows no worker until each heartbeats again.
+ */
+async function restartBalancer(scene: Scene): Promise<void> {
+  const old = scene.balancer;
+  await old.proc.stop(10_000);
+  scene.balancer = await startOurBalancer(`${old.name} restarted`, { PORT: new URL(old.url).port, REGISTRATION_SECRET: old.secret });
 }
 
 const FAULTS: Fault[] = [
-  { name: 'SIGKILL one of three', apply: (w) => w[1].proc.child.kill('SIGKILL') },
-  { name: 'SIGSTOP one of three', apply: (w) => w[1].proc.child.kill('SIGSTOP') },
-  { name: 'SIGTERM one of three (drain)', apply: (w) => w[1].proc.child.kill('SIGTERM') },
-  { name: 'all three SIGKILLed', apply: (w) => w.forEach((x) => x.proc.child.kill('SIGKILL')) },
+  { name: 'SIGKILL one of three', apply: ({ workers: w }) => w[1].proc.child.kill('SIGKILL') },
+  { name: 'SIGSTOP one of three', apply: ({ workers: w }) => w[1].proc.child.kill('SIGSTOP') },
+  { name: 'SIGTERM one of three (drain)', apply: ({ workers: w }) => w[1].proc.child.kill('SIGTERM') },
+  { name: 'all three SIGKILLed', apply: ({ workers: w }) => w.forEach((x) => x.proc.child.kill('SIGKILL')) },
+  { name: 'balancer restarted under load', apply: restartBalancer },
+  { name: 'SIGHUP under load', apply: ({ balancer }) => balancer.proc.child.kill('SIGHUP') },
 ];
 
 const CLIENTS = 8;
@@ -30,6 +50,8 @@ export interface FaultRow {
   fault: string;
   afterFault: number;
   failed: number;
+  /** From the fault to the end of the last failed request (ms); 0 when none failed. */
+  failingForMs: number;
   slowed: number;
   baselineP99Ms: number;
   worstMs: number;
@@ -71,10 +93,11 @@ async function measureFault(fault: Fault, durationMs: number): Promise<FaultRow>
   const load = Promise.all(Array.from({ length: CLIENTS }, () => clientLoop(`${balancer.url}/`, Date.now() + durationMs, outcomes)));
   await new Promise((r) => setTimeout(r, FAULT_AFTER_MS));
   const faultAt = Date.now();
-  fault.apply(workers);
+  const scene: Scene = { balancer, workers };
+  await fault.apply(scene);
   await load;
   for (const w of workers) w.proc.child.kill('SIGCONT');
-  await Promise.all([...workers.map((w) => w.proc.stop(500)), balancer.proc.stop()]);
+  await Promise.all([...workers.map((w) => w.proc.stop(500)), scene.balancer.proc.stop()]);
 
   const before = outcomes
     .filter((o) => o.at < faultAt)
@@ -85,10 +108,12 @@ async function measureFault(fault: Fault, durationMs: number): Promise<FaultRow>
   const slowMs = Math.max(3 * baselineP99Ms, 100);
   const statuses: Record<string, number> = {};
   for (const o of after) statuses[o.status || 'error'] = (statuses[o.status || 'error'] ?? 0) + 1;
+  const failed = after.filter((o) => o.status !== 200);
   return {
     fault: fault.name,
     afterFault: after.length,
-    failed: after.filter((o) => o.status !== 200).length,
+    failed: failed.length,
+    failingForMs: Math.max(0, ...failed.map((o) => o.at + o.ms - faultAt)),
     slowed: after.filter((o) => o.status === 200 && o.ms > slowMs).length,
     baselineP99Ms,
     worstMs: Math.max(0, ...after.map((o) => o.ms)),
@@ -104,6 +129,7 @@ export async function runFaultsSuite(opts: BenchOptions): Promise<FaultRow[]> {
     r.fault,
     r.afterFault,
     r.failed,
+    `${r.failingForMs} ms`,
     r.slowed,
     `${r.baselineP99Ms} ms`,
     `${r.worstMs} ms`,
@@ -112,9 +138,9 @@ export async function runFaultsSuite(opts: BenchOptions): Promise<FaultRow[]> {
       .join(', '),
   ]);
   process.stdout.write(
-    `\nFaults: one balancer, three ${WORKER_DELAY_MS} ms workers, ${CLIENTS} clients looping GETs, the fault at ${FAULT_AFTER_MS / 1000} s; default health, retry and outlier settings.\n\n` +
-      `${table(['fault', 'requests during/after', 'failed', 'slowed', 'p99 before', 'worst after', 'statuses after'], body)}\n` +
-      `slowed = answered 200 but slower than max(3 x the p99 before the fault, 100 ms).\n`,
+    `\nFaults: one balancer (one process), three ${WORKER_DELAY_MS} ms workers (default heartbeat), ${CLIENTS} clients looping GETs, the fault at ${FAULT_AFTER_MS / 1000} s; default health, retry and outlier settings.\n\n` +
+      `${table(['fault', 'requests during/after', 'failed', 'failing for', 'slowed', 'p99 before', 'worst after', 'statuses after'], body)}\n` +
+      `slowed = answered 200 but slower than max(3 x the p99 before the fault, 100 ms); failing for = from the fault to the end of the last failed request.\n`,
   );
   if (opts.json) process.stdout.write(`\nJSON: ${writeJson(opts.json, { suite: 'faults', meta: runMetadata(), rows })}\n`);
   return rows;
