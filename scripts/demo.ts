@@ -73,6 +73,8 @@ function stopAll(code = 0): void {
 }
 process.on('SIGINT', () => stopAll());
 process.on('SIGTERM', () => stopAll());
+// A terminal that hangs up sends SIGHUP to the demo; its detached children would outlive it otherwise.
+process.on('SIGHUP', () => stopAll());
 // Detached children outlive this script unless told: a crash of the script still takes them down.
 process.on('exit', () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

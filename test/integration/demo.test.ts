@@ -69,6 +69,26 @@ describe('npm start (scripts/demo.ts)', () => {
     }
   });
 
+  it('stops all four processes when its terminal hangs up (SIGHUP to the group)', async () => {
+    const port = await fourFreePorts();
+    const demo = startDemo(port);
+    try {
+      await waitFor(() => demo.output().includes('Demo running'), 'the demo to come up', 20_000);
+      // The balancer and workers answer SIGHUP by staying up; the demo itself must take them down.
+      process.kill(-demo.child.pid!, 'SIGHUP');
+      expect(await demo.exited).toBe(0);
+      await waitFor(async () => {
+        const answered = await fetch(`http://127.0.0.1:${port}/workers`).then(
+          () => true,
+          () => false,
+        );
+        return answered ? undefined : true;
+      }, 'the balancer to stop listening');
+    } finally {
+      if (demo.child.exitCode === null) process.kill(-demo.child.pid!, 'SIGKILL');
+    }
+  });
+
   it("says a worker's port is busy and exits non-zero, without blaming the balancer", async () => {
     const port = await fourFreePorts();
     const squatter = await listen(port + 1);
