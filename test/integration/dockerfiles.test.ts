@@ -235,8 +235,8 @@ const images = [
     drainMs: () => 10_000,
     /** The gateway's port, then the admin listener's (balancer/admin). */
     listenPorts: (env: Record<string, string>) => [Number(env.PORT), Number(env.ADMIN_PORT ?? balancerSettings.ADMIN_PORT.default)],
-    /** Hard rule of the test machine: loopback only, kernel-picked port, whatever the image says. */
-    testEnv: { ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0' } as Record<string, string>,
+    /** Hard rule of the test machine: loopback only, kernel-picked port, whatever the image says; the image's STATE_DIR is the container's, not this machine's. */
+    testEnv: { ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', STATE_DIR: 'off' } as Record<string, string>,
   },
   {
     dockerfile: 'Dockerfile.worker',
