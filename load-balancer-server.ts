@@ -4,7 +4,8 @@ import { balancerSettings, loadBalancerConfig } from './balancer/config';
 import { createLogger } from './balancer/logger';
 import { reloadAll, type ReloadHook } from './balancer/reload';
 import { defaultClientCap } from './balancer/listener/descriptor-budget';
-import { generateSecret } from './utils/auth';
+import { generatedSecret } from './balancer/state/generated-secret';
+import { openStateDir } from './balancer/state/state-dir';
 import { settingsOrExit } from './utils/env';
 import { listenProblem } from './utils/network';
 
@@ -22,14 +23,11 @@ async function main(): Promise<void> {
   const config = settingsOrExit('Usage: node dist/load-balancer-server.js   (npm run start:balancer)', balancerSettings, loadBalancerConfig);
   if (!config) return;
   const log = createLogger(config.LOG_LEVEL);
-  let secret = config.REGISTRATION_SECRET;
-  if (!secret) {
-    secret = generateSecret();
-    // Printed on purpose: without it no worker can register. Set REGISTRATION_SECRET to keep it stable.
-    process.stdout.write(`REGISTRATION_SECRET was not set; generated one for this run:\nREGISTRATION_SECRET=${secret}\n`);
-  }
+  const stateDir = openStateDir(config.STATE_DIR, log);
+  // Printed on stdout when new (without it no worker can register), kept in STATE_DIR for the next starts.
+  const secret = config.REGISTRATION_SECRET ?? generatedSecret(stateDir, log, (text) => process.stdout.write(text));
   // POST /admin/drain ends as SIGTERM does: through stop(), which owns the exit code.
-  const balancer = createBalancer({ ...config, REGISTRATION_SECRET: secret }, log, { requestDrain: (by) => stop(by) });
+  const balancer = createBalancer({ ...config, REGISTRATION_SECRET: secret }, log, { requestDrain: (by) => stop(by), stateDir });
   const { port, adminPort } = await balancer.listen();
   const { maxClientConnections, descriptorLimit } = balancer.limits;
   log.info({ host: config.HOST, port, strategy: config.STRATEGY, fastPath: config.FAST_PATH, maxClientConnections, descriptorLimit }, 'balancer listening');

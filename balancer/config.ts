@@ -15,6 +15,13 @@ export const balancerSettings = {
     secret: true,
     schema: z.string().min(16).optional(),
   },
+  STATE_DIR: {
+    description:
+      'directory (relative to the working directory) where the registry snapshot and a generated REGISTRATION_SECRET survive restarts; off keeps nothing',
+    default: './state',
+    accepts: 'a directory path, or off',
+    schema: z.string().min(1),
+  },
   STRATEGY: {
     description: `balancing strategy: ${strategyNames.join(', ')}`,
     default: 'round-robin',

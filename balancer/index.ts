@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo, Server } from 'node:net';
 import { createStrategy } from '../strategies';
 import { ReplayGuard } from '../utils/auth';
@@ -28,6 +29,9 @@ import { defaultClientCap, FALLBACK_DESCRIPTOR_LIMIT, softDescriptorLimit } from
 import { StatusSampler } from './stats/sampler';
 import { buildStatus, type StatusInputs } from './stats/status';
 import { packageVersion } from './package-files';
+import { restoreRegistry } from './state/restore';
+import { SNAPSHOT_FILE } from './state/state-dir';
+import { lastSeenResolutionMs, SnapshotWriter } from './state/snapshot-writer';
 
 export interface Balancer {
   /** The listening socket (see balancer/listener). */
@@ -50,6 +54,11 @@ export interface Balancer {
 export interface BalancerHooks {
   /** Called by POST /admin/drain; must end in close() and the process's exit, as SIGTERM does. Default: close(). */
   requestDrain?: (by: string) => void;
+  /**
+   * STATE_DIR, made ready by the entry point (balancer/state/state-dir.ts): listen() restores the
+   * registry snapshot kept there, and every change is written back. Undefined: nothing survives a restart.
+   */
+  stateDir?: string;
 }
 
 export type BalancerOptions = Omit<BalancerConfig, 'REGISTRATION_SECRET'> & { REGISTRATION_SECRET: string };
@@ -113,6 +122,9 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     healthOptions(config, addresses.lookup),
     gatewayStats,
   );
+  const snapshotPath = hooks.stateDir === undefined ? undefined : join(hooks.stateDir, SNAPSHOT_FILE);
+  const snapshots =
+    snapshotPath === undefined ? undefined : new SnapshotWriter(snapshotPath, registry, log, now, lastSeenResolutionMs(config.REGISTRATION_TTL_MS));
   const control = createControlPlane({
     registry,
     secret: config.REGISTRATION_SECRET,
@@ -236,6 +248,11 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
       return draining;
     },
     listen: async () => {
+      // Before the gateway accepts anything, so the workers known before a restart are served from the first request.
+      if (snapshotPath !== undefined) {
+        snapshots?.start();
+        await restoreRegistry(snapshotPath, { registry, addresses, registrationTtlMs: config.REGISTRATION_TTL_MS, now, log });
+      }
       const port = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.PORT, config.HOST, () => {
@@ -260,6 +277,8 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
       fallback.closeIdleConnections();
       await closed;
       clearInterval(reaper);
+      // Before the registry empties: the last snapshot holds every worker, as last seen.
+      await snapshots?.close();
       await registry.close();
       fallback.close(() => {}); // stops node:http's connection checker; it never listened, so no error matters
       // Last, so /readyz keeps answering 503 for as long as anything is in flight.

@@ -3,6 +3,7 @@ import { ActiveHealthChecker, type ActiveCheckOptions } from './health/active-ch
 import { recordOutcome, type OutlierOptions, type OutlierState } from './health/outlier-detector';
 import type { Logger } from './logger';
 import { PauseDetector } from './pause-detector';
+import { ChangeFeed } from './registry-changes';
 import type { WorkerPool } from './upstream/pool';
 import { GatewayStats } from './stats/gateway-stats';
 import { noteState } from './stats/state-changes';
@@ -107,6 +108,8 @@ export class WorkerRegistry {
   private readonly leavingWorkers = new Map<WorkerRecord, Promise<void>>();
   /** The operator's drains and weights, by URL; they outlive the worker's registrations (see worker-overrides.ts). */
   readonly overrides: OperatorOverrides;
+  /** Every change of membership, weight and operator decision, as it happens (see registry-changes.ts). */
+  readonly changes: ChangeFeed;
   private readonly checker: ActiveHealthChecker | undefined;
   private ttlTimer: NodeJS.Timeout | undefined;
   /** Watches the TTL sweep's own timer for lateness; undefined without a TTL (nothing expires then). */
@@ -125,6 +128,7 @@ export class WorkerRegistry {
     private readonly gatewayStats: GatewayStats = new GatewayStats(),
   ) {
     this.overrides = new OperatorOverrides(health.registrationTtlMs);
+    this.changes = new ChangeFeed(log);
     if (health.active) {
       const skip = health.active.skipBusy ? (url: string) => this.answeredSinceLastProbe(url) : undefined;
       this.checker = new ActiveHealthChecker(health.active, (url, ok, reason) => this.recordProbe(url, ok, reason), skip);
@@ -145,12 +149,29 @@ export class WorkerRegistry {
   register(reg: Registration): 'created' | 'refreshed' {
     const existing = this.workers.get(reg.url);
     if (existing) {
+      const renamed = existing.name !== reg.name;
+      const { weight, registeredWeight } = existing;
       existing.lastSeenAt = this.now();
       existing.name = reg.name;
       existing.registeredWeight = reg.weight;
       this.applyWeight(existing, this.overrides.get(reg.url)?.weight ?? reg.weight);
+      this.changes.emit({ type: 'refreshed', url: reg.url, name: reg.name, lastSeenAt: existing.lastSeenAt, renamed });
+      if (existing.weight !== weight || reg.weight !== registeredWeight) this.emitWeight(existing);
       return 'refreshed';
     }
+    return this.add(reg, this.now());
+  }
+
+  /**
+   * Called at start for each worker of the registry snapshot (balancer/state/restore.ts), before the
+   * gateway listens: a new record, in rotation at once (healthy until its probes say otherwise), last
+   * seen when the snapshot says, so REGISTRATION_TTL_MS counts from its last heartbeat before the restart.
+   */
+  restore(reg: Registration, lastSeenAt: number): void {
+    if (!this.workers.has(reg.url)) this.add(reg, lastSeenAt);
+  }
+
+  private add(reg: Registration, lastSeenAt: number): 'created' {
     const now = this.now();
     const override = this.overrides.present(reg.url, now);
     const worker: WorkerRecord = {
@@ -161,7 +182,7 @@ export class WorkerRegistry {
       inflight: 0,
       pool: this.createPool(reg.url),
       registeredAt: now,
-      lastSeenAt: now,
+      lastSeenAt,
       healthy: true,
       probeStreak: 0,
       ejectedUntil: 0,
@@ -181,6 +202,8 @@ export class WorkerRegistry {
       { worker: reg.url, workerName: reg.name, weight: worker.weight, drained: worker.drain !== undefined, workers: this.workers.size },
       'worker registered',
     );
+    const { url, name, weight, registeredWeight } = worker;
+    this.changes.emit({ type: 'joined', url, name, weight, registeredWeight, drained: worker.drain !== undefined, lastSeenAt });
     return 'created';
   }
 
@@ -205,6 +228,7 @@ export class WorkerRegistry {
     this.overrides.update(worker.url, { drain: worker.drain });
     this.reconcile();
     this.log.info({ worker: worker.url, inflight: worker.inflight }, 'worker drained by an operator');
+    this.changes.emit({ type: 'drained', url: worker.url, since: worker.drain.since });
   }
 
   /** POST /admin/workers/:worker/ready: back in rotation (if healthy and not ejected). */
@@ -214,12 +238,16 @@ export class WorkerRegistry {
     this.overrides.update(worker.url, { drain: undefined });
     this.reconcile();
     this.log.info({ worker: worker.url }, 'worker ready again, by an operator');
+    this.changes.emit({ type: 'readied', url: worker.url });
   }
 
   /** PUT /admin/workers/:worker/weight: the operator's weight, or undefined to go back to the registered one. */
   overrideWeight(worker: WorkerRecord, weight: number | undefined): void {
+    const before = worker.weight;
     this.overrides.update(worker.url, { weight });
     this.applyWeight(worker, weight ?? worker.registeredWeight);
+    this.changes.emit({ type: 'override_changed', url: worker.url, weight });
+    if (worker.weight !== before) this.emitWeight(worker);
   }
 
   /** DELETE /admin/workers/:worker: drained, then gone once its requests finish; its overrides are forgotten, so it may register again afresh. */
@@ -402,6 +430,10 @@ export class WorkerRegistry {
     for (const w of this.workers.values()) noteState(w, now, slowStartMs);
   }
 
+  private emitWeight(worker: WorkerRecord): void {
+    this.changes.emit({ type: 'weight_changed', url: worker.url, weight: worker.weight, registeredWeight: worker.registeredWeight });
+  }
+
   /** Sets the weight in force, telling the strategy only when it changed. */
   private applyWeight(worker: WorkerRecord, weight: number): void {
     if (worker.weight === weight) return;
@@ -425,6 +457,7 @@ export class WorkerRegistry {
     this.leavingWorkers.set(worker, closed);
     this.reconcile();
     this.log.info({ worker: worker.url, reason, inflight: worker.inflight, workers: this.workers.size }, 'worker removed, draining');
+    this.changes.emit({ type: 'left', url: worker.url, by });
   }
 
   private leaveRotation(worker: WorkerRecord): void {

@@ -18,8 +18,9 @@ export const MAX_ABSENT_OVERRIDES = 1024;
  * heartbeats and a restart (deregister, then register again): an override stays while its worker is
  * gone for up to `retentionMs` (the registration TTL: as long as the balancer would have kept the
  * worker itself without a heartbeat), and at most MAX_ABSENT_OVERRIDES of absent workers are kept
- * (oldest absence forgotten first; with a TTL of 0 this cap is the only bound). They live in memory:
- * a balancer restart forgets them all. Called only on registrations and operator actions, never per request.
+ * (oldest absence forgotten first; with a TTL of 0 this cap is the only bound). They live in memory,
+ * and in the registry snapshot when STATE_DIR is writable (balancer/state), so a balancer restart keeps
+ * them. Called only on registrations and operator actions, never per request.
  */
 export class OperatorOverrides {
   private readonly byUrl = new Map<string, Override>();
@@ -32,6 +33,17 @@ export class OperatorOverrides {
 
   get size(): number {
     return this.byUrl.size;
+  }
+
+  /** Every override in force, by URL: for the registry snapshot. */
+  entries(): IterableIterator<[string, Readonly<Override>]> {
+    return this.byUrl.entries();
+  }
+
+  /** Called at start with each override of the registry snapshot, before any worker is restored or registers. */
+  restore(url: string, override: Override): void {
+    if (override.drain === undefined && override.weight === undefined) return;
+    this.byUrl.set(url, { ...override });
   }
 
   /** Called when a worker (re)appears at `url`: the override still in force for it, now marked present. */

@@ -29,6 +29,8 @@ export async function startOurBalancer(label = 'balancer', env: Record<string, s
       LOG_LEVEL: 'warn',
       // Kept on, as in production, on a port of the kernel's choice: two balancers of one run never contend for 8404.
       ADMIN_PORT: '0',
+      // Each run starts from an empty registry: a snapshot of an earlier run would bring back its dead workers.
+      STATE_DIR: 'off',
       ...env,
       PORT: String(port),
       REGISTRATION_SECRET: secret,

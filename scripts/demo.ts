@@ -106,7 +106,14 @@ The admin listener: ${admin}/healthz and ${admin}/readyz (set ADMIN_TOKEN for PO
 
 async function main(): Promise<void> {
   // The admin listener keeps its 8404 default (or the user's ADMIN_PORT), on loopback as everything here.
-  run('balancer', 'load-balancer-server.js', { PORT: String(balancerPort), HOST: '127.0.0.1', ADMIN_HOST: '127.0.0.1', REGISTRATION_SECRET: secret });
+  // STATE_DIR=off: each demo starts from an empty registry, so its workers join in order, one at a time.
+  run('balancer', 'load-balancer-server.js', {
+    PORT: String(balancerPort),
+    HOST: '127.0.0.1',
+    ADMIN_HOST: '127.0.0.1',
+    REGISTRATION_SECRET: secret,
+    STATE_DIR: 'off',
+  });
   await waitForBalancer(() => true);
   // One at a time, so they register, and so take turns, in the order 1, 2, 3 as in the seed.
   for (let i = 1; i <= 3; i++) {

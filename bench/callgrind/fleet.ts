@@ -37,6 +37,8 @@ export async function startCallgrindFleet(dist: string, outDir: string, onSpawne
     REGISTRATION_SECRET: secret,
     // The admin listener stays on, as in production, on a free port (never 8404, which a demo may hold).
     ADMIN_PORT: '0',
+    // Each run starts from an empty registry: a snapshot of an earlier run would bring back its dead workers.
+    STATE_DIR: 'off',
   };
   const outBase = 'cg';
   const balancer = spawnTracked(

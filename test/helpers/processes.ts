@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Root of the compiled tree that `npm test` builds before jest runs. */
@@ -95,14 +97,39 @@ export async function startProcess(script: string, env: Record<string, string>, 
  */
 export const FAST_PATH_MODES = ['on', 'off'] as const;
 
+/** A fresh, empty directory for a balancer's STATE_DIR; the caller removes it (rmSync, recursive). */
+export function tempStateDir(): string {
+  return mkdtempSync(join(tmpdir(), 'lb-state-'));
+}
+
 /**
  * A balancer on a fresh loopback port. Its admin listener takes a free port too (ADMIN_PORT=0), so no two
  * balancers a test run starts contend for 8404; adminUrl() reads the port from its "admin listening"
- * line, which needs LOG_LEVEL=info or lower.
+ * line, which needs LOG_LEVEL=info or lower. Without a STATE_DIR in `env` it gets an empty one of its
+ * own, removed once it has stopped, so no balancer restores another's workers (or the repo's ./state);
+ * a test of restarts passes the same STATE_DIR to both.
  */
 export async function startBalancer(env: Record<string, string> = {}): Promise<RunningProcess & { adminUrl(): Promise<string> }> {
-  const proc = await startProcess('load-balancer-server.js', { REGISTRATION_SECRET: TEST_SECRET, ADMIN_PORT: '0', ...env }, '/workers');
-  return { ...proc, adminUrl: () => adminUrlOf(proc) };
+  const ownStateDir = env.STATE_DIR === undefined ? tempStateDir() : undefined;
+  const removeStateDir = () => {
+    if (ownStateDir !== undefined) rmSync(ownStateDir, { recursive: true, force: true });
+  };
+  let proc: RunningProcess;
+  try {
+    proc = await startProcess(
+      'load-balancer-server.js',
+      { REGISTRATION_SECRET: TEST_SECRET, ADMIN_PORT: '0', ...(ownStateDir === undefined ? {} : { STATE_DIR: ownStateDir }), ...env },
+      '/workers',
+    );
+  } catch (err) {
+    removeStateDir();
+    throw err;
+  }
+  const stop = async (signal?: NodeJS.Signals) => {
+    await proc.stop(signal);
+    removeStateDir();
+  };
+  return { ...proc, stop, adminUrl: () => adminUrlOf(proc) };
 }
 
 /** The admin listener's URL, from the balancer's `{"msg":"admin listening","host":...,"port":...}` log line. */

@@ -13,7 +13,8 @@ const version = (JSON.parse(readFileSync(join(__dirname, '../../package.json'), 
 
 function run(script: string, args: string[], port = '0') {
   const result = spawnSync(process.execPath, [join(DIST, script), ...args], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: port, LOG_LEVEL: 'warn' },
+    // STATE_DIR=off: a balancer without REGISTRATION_SECRET would keep the one it generates in ./state.
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: port, LOG_LEVEL: 'warn', STATE_DIR: 'off' },
     encoding: 'utf8',
     timeout: 10_000,
   });
@@ -73,7 +74,15 @@ describe('the balancer on a busy admin port', () => {
         setImmediate(() =>
           resolve(
             spawnSync(process.execPath, [join(DIST, 'load-balancer-server.js')], {
-              env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ADMIN_HOST: '127.0.0.1', ADMIN_PORT: String(port), LOG_LEVEL: 'warn' },
+              env: {
+                PATH: process.env.PATH ?? '',
+                HOST: '127.0.0.1',
+                PORT: '0',
+                ADMIN_HOST: '127.0.0.1',
+                ADMIN_PORT: String(port),
+                LOG_LEVEL: 'warn',
+                STATE_DIR: 'off',
+              },
               encoding: 'utf8',
               timeout: 10_000,
             }),

@@ -178,8 +178,13 @@ interface ComposeService {
   networks?: string[] | Record<string, unknown>;
   restart?: string;
   stop_grace_period?: string;
+  volumes?: string[];
 }
-const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService>; networks?: Record<string, unknown> };
+const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+  networks?: Record<string, unknown>;
+  volumes?: Record<string, unknown>;
+};
 
 /** Values the test gives the variables compose interpolates; an unknown one fails the test. */
 // ADMIN_TOKEN as when the host leaves it unset (`${ADMIN_TOKEN:-}` is then empty, which the balancer reads as unset).
@@ -235,8 +240,8 @@ const images = [
     drainMs: () => 10_000,
     /** The gateway's port, then the admin listener's (balancer/admin). */
     listenPorts: (env: Record<string, string>) => [Number(env.PORT), Number(env.ADMIN_PORT ?? balancerSettings.ADMIN_PORT.default)],
-    /** Hard rule of the test machine: loopback only, kernel-picked port, whatever the image says. */
-    testEnv: { ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0' } as Record<string, string>,
+    /** Hard rule of the test machine: loopback only, kernel-picked port, whatever the image says; the image's STATE_DIR is the container's, not this machine's. */
+    testEnv: { ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', STATE_DIR: 'off' } as Record<string, string>,
   },
   {
     dockerfile: 'Dockerfile.worker',
@@ -404,6 +409,24 @@ describe('docker-compose.yml', () => {
       { port: Number(imageEnv.PORT), hostIp: undefined },
       { port: adminPort, hostIp: '127.0.0.1' },
     ]);
+  });
+
+  it("keeps the balancer's STATE_DIR on a named volume, a directory of the image that its user owns", () => {
+    const runtime = parseDockerfile(read('Dockerfile.balancer')).at(-1)!;
+    const stateDir = envOf(runtime).STATE_DIR;
+    expect(stateDir).toMatch(/^\//);
+    expect(all(runtime, 'VOLUME').map((v) => v.args)).toEqual([stateDir]);
+    // Created and handed to the runtime user before USER, so a fresh volume starts with that owner.
+    const user = only(runtime, 'USER').args.split(':')[0];
+    const beforeUser = runtime.instructions.slice(
+      0,
+      runtime.instructions.findIndex((i) => i.keyword === 'USER'),
+    );
+    const run = beforeUser.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    expect(run.some((r) => r.includes(`mkdir -p ${stateDir}`) && r.includes(`chown ${user}:${user} ${stateDir}`))).toBe(true);
+    const [volume] = (services.balancer.volumes ?? []).filter((v) => v.endsWith(`:${stateDir}`));
+    expect(volume).toBeDefined();
+    expect(Object.keys(compose.volumes ?? {})).toContain(volume.split(':')[0]);
   });
 
   it('runs a balancer that publishes its port and three workers, all on one network', () => {

@@ -1,5 +1,6 @@
+import { rmSync } from 'node:fs';
 import { signedPayload } from '../../utils/auth';
-import { startBalancer, TEST_SECRET } from '../helpers/processes';
+import { startBalancer, tempStateDir, TEST_SECRET } from '../helpers/processes';
 import { postRaw, signedPost } from '../helpers/registration';
 
 /**
@@ -26,6 +27,31 @@ describe('a registration captured before a restart', () => {
       expect(fresh.status).toBe(201);
     } finally {
       await second.stop();
+    }
+  });
+
+  it('is refused after a restart that restored the registry from STATE_DIR, the worker it registered still known', async () => {
+    const stateDir = tempStateDir();
+    const env = { HEALTH_CHECK_INTERVAL_MS: '0', STATE_DIR: stateDir };
+    try {
+      const first = await startBalancer(env);
+      // Signed once the first balancer runs, as a live worker's registration is.
+      const captured = signedPayload({ url: 'http://127.0.0.1:65021', name: 'captured' }, TEST_SECRET);
+      try {
+        expect((await postRaw(first.url, 'register-worker', captured.body, captured.signature)).status).toBe(201);
+      } finally {
+        await first.stop();
+      }
+      const second = await startBalancer(env);
+      try {
+        expect(await (await fetch(`${second.url}/workers`)).json()).toEqual(['http://127.0.0.1:65021']);
+        const replay = await postRaw(second.url, 'register-worker', captured.body, captured.signature);
+        expect(replay).toEqual({ status: 401, body: { error: 'signed_before_start', message: expect.stringContaining('before this balancer started') } });
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
     }
   });
 });

@@ -31,6 +31,12 @@ describe('loadBalancerConfig', () => {
     expect(config.REGISTRATION_SECRET).toBeUndefined();
   });
 
+  it('keeps state in ./state by default, takes any directory or off', () => {
+    expect(loadBalancerConfig({}).STATE_DIR).toBe('./state');
+    expect(loadBalancerConfig({ STATE_DIR: '/var/lib/load-balancer' }).STATE_DIR).toBe('/var/lib/load-balancer');
+    expect(loadBalancerConfig({ STATE_DIR: 'off' }).STATE_DIR).toBe('off');
+  });
+
   it('writes no access log by default, takes off or json, and names ACCESS_LOG when given anything else', () => {
     expect(loadBalancerConfig({}).ACCESS_LOG).toBe('off');
     expect(loadBalancerConfig({ ACCESS_LOG: 'json' }).ACCESS_LOG).toBe('json');
