@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BenchOptions } from '../args';
 import { startOurBalancer, startWorker, waitForRegistered, type BalancerProcess, type Started } from '../fleet';
 import { runMetadata, writeJson } from '../json';
@@ -15,21 +18,30 @@ interface Scene {
   /** A fault that replaces the balancer puts the new one here, for the clean-up. */
   balancer: BalancerProcess;
   readonly workers: Started[];
+  /** The balancer's STATE_DIR, kept for its successor; 'off' unless the fault asks for one. */
+  readonly stateDir: string;
 }
 
 interface Fault {
   readonly name: string;
+  /** Run the balancer with a STATE_DIR of its own (a temp directory), as its default ./state would be. */
+  readonly stateDir?: boolean;
   apply(scene: Scene): void | Promise<void>;
 }
 
 /**
  * As an operator's restart (systemctl restart): SIGTERM, which drains, then a new balancer on the same
- * port and secret the moment the old one has exited. It knows no worker until each heartbeats again.
+ * port, secret and STATE_DIR the moment the old one has exited. With STATE_DIR off it knows no worker
+ * until each heartbeats again; with one, it restores them from the snapshot before it listens.
  */
 async function restartBalancer(scene: Scene): Promise<void> {
   const old = scene.balancer;
   await old.proc.stop(10_000);
-  scene.balancer = await startOurBalancer(`${old.name} restarted`, { PORT: new URL(old.url).port, REGISTRATION_SECRET: old.secret });
+  scene.balancer = await startOurBalancer(`${old.name} restarted`, {
+    PORT: new URL(old.url).port,
+    REGISTRATION_SECRET: old.secret,
+    STATE_DIR: scene.stateDir,
+  });
 }
 
 const FAULTS: Fault[] = [
@@ -37,7 +49,8 @@ const FAULTS: Fault[] = [
   { name: 'SIGSTOP one of three', apply: ({ workers: w }) => w[1].proc.child.kill('SIGSTOP') },
   { name: 'SIGTERM one of three (drain)', apply: ({ workers: w }) => w[1].proc.child.kill('SIGTERM') },
   { name: 'all three SIGKILLed', apply: ({ workers: w }) => w.forEach((x) => x.proc.child.kill('SIGKILL')) },
-  { name: 'balancer restarted under load', apply: restartBalancer },
+  { name: 'balancer restarted, STATE_DIR off', apply: restartBalancer },
+  { name: 'balancer restarted, with STATE_DIR', stateDir: true, apply: restartBalancer },
   { name: 'SIGHUP under load', apply: ({ balancer }) => balancer.proc.child.kill('SIGHUP') },
 ];
 
@@ -81,7 +94,8 @@ async function clientLoop(url: string, deadline: number, outcomes: Outcome[]): P
 }
 
 async function measureFault(fault: Fault, durationMs: number): Promise<FaultRow> {
-  const balancer = await startOurBalancer(`balancer (${fault.name})`);
+  const stateDir = fault.stateDir === true ? mkdtempSync(join(tmpdir(), 'lb-faults-state-')) : 'off';
+  const balancer = await startOurBalancer(`balancer (${fault.name})`, { STATE_DIR: stateDir });
   const workers: Started[] = [];
   for (const name of ['a', 'b', 'c']) workers.push(await startWorker(name, WORKER_DELAY_MS, balancer));
   await waitForRegistered(
@@ -93,11 +107,12 @@ async function measureFault(fault: Fault, durationMs: number): Promise<FaultRow>
   const load = Promise.all(Array.from({ length: CLIENTS }, () => clientLoop(`${balancer.url}/`, Date.now() + durationMs, outcomes)));
   await new Promise((r) => setTimeout(r, FAULT_AFTER_MS));
   const faultAt = Date.now();
-  const scene: Scene = { balancer, workers };
+  const scene: Scene = { balancer, workers, stateDir };
   await fault.apply(scene);
   await load;
   for (const w of workers) w.proc.child.kill('SIGCONT');
   await Promise.all([...workers.map((w) => w.proc.stop(500)), scene.balancer.proc.stop()]);
+  if (stateDir !== 'off') rmSync(stateDir, { recursive: true, force: true });
 
   const before = outcomes
     .filter((o) => o.at < faultAt)
