@@ -4,6 +4,7 @@ import { tagListenError } from '../../utils/network';
 import type { Logger } from '../logger';
 import { sendError } from './answers';
 import { createTokenCheck } from './bearer-token';
+import { createHostCheck } from './host-check';
 import { metricsRoutes } from './metrics-routes';
 import { createRouter, type AdminRoute } from './router';
 import { adminRoutes, type AdminTarget } from './routes';
@@ -47,10 +48,13 @@ export function createAdminServer(options: AdminOptions): AdminServer {
     else sendError(res, 401, 'unauthorized', 'a valid Authorization: Bearer <ADMIN_TOKEN> header is required', { 'www-authenticate': 'Bearer realm="admin"' });
     return false;
   };
-  const server = createServer(
-    { headersTimeout: 10_000, requestTimeout: 30_000 },
-    createRouter([...adminRoutes(options.target, log), ...metricsRoutes(options.target.metrics, log)], guard),
-  );
+  const route = createRouter([...adminRoutes(options.target, log), ...metricsRoutes(options.target.metrics, log)], guard);
+  const hostAllowed = createHostCheck(options.host);
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+    if (hostAllowed(req.headers.host)) return route(req, res);
+    log.info({ who: req.socket.remoteAddress, host: req.headers.host?.slice(0, 100) }, 'admin request refused: Host is not an IP address or localhost');
+    sendError(res, 403, 'host_not_allowed', `the admin listener on ${options.host} answers only requests for an IP address or localhost (a DNS-rebinding guard)`);
+  });
   // A broken admin connection is an expected event: a 400 if the socket still takes one, never a crash.
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
