@@ -53,7 +53,12 @@ export function createAdminServer(options: AdminOptions): AdminServer {
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
     if (hostAllowed(req.headers.host)) return route(req, res);
     log.info({ who: req.socket.remoteAddress, host: req.headers.host?.slice(0, 100) }, 'admin request refused: Host is not an IP address or localhost');
-    sendError(res, 403, 'host_not_allowed', `the admin listener on ${options.host} answers only requests for an IP address or localhost (a DNS-rebinding guard)`);
+    sendError(
+      res,
+      403,
+      'host_not_allowed',
+      `the admin listener on ${options.host} answers only requests for an IP address or localhost (a DNS-rebinding guard)`,
+    );
   });
   // A broken admin connection is an expected event: a 400 if the socket still takes one, never a crash.
   server.on('clientError', (_err, socket) => {
