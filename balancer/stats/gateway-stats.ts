@@ -42,10 +42,8 @@ export const GATEWAY_ANSWER_STATUS: Readonly<Record<GatewayAnswerReason, number>
   head_timeout: 408,
 };
 
-/** What became of a POST /register-worker: accepted (created, refreshed), or refused and why. */
-export const REGISTRATION_OUTCOMES = [
-  'created',
-  'refreshed',
+/** Refusals both control routes share: the signed envelope and its body, checked the same way by each. */
+const SIGNED_REQUEST_REFUSALS = [
   'bad_signature',
   'malformed_json',
   'invalid_field',
@@ -53,11 +51,18 @@ export const REGISTRATION_OUTCOMES = [
   'signed_before_start',
   'replayed_nonce',
   'invalid_url',
+  'body_too_large',
+] as const;
+
+/** What became of a POST /register-worker: accepted (created, refreshed), or refused and why. */
+export const REGISTRATION_OUTCOMES = [
+  'created',
+  'refreshed',
+  ...SIGNED_REQUEST_REFUSALS,
   'forbidden_address',
   'unresolvable_host',
   'worker_not_allowed',
   'resolver_unavailable',
-  'body_too_large',
 ] as const;
 
 export type RegistrationOutcome = (typeof REGISTRATION_OUTCOMES)[number];
@@ -65,18 +70,7 @@ export type RegistrationOutcome = (typeof REGISTRATION_OUTCOMES)[number];
 export type RegistrationRefusal = Exclude<RegistrationOutcome, 'created' | 'refreshed'>;
 
 /** What became of a POST /deregister-worker: removed, unknown, or refused (the same refusals, minus the address checks it skips). */
-export const DEREGISTRATION_OUTCOMES = [
-  'removed',
-  'unknown_worker',
-  'bad_signature',
-  'malformed_json',
-  'invalid_field',
-  'stale_timestamp',
-  'signed_before_start',
-  'replayed_nonce',
-  'invalid_url',
-  'body_too_large',
-] as const;
+export const DEREGISTRATION_OUTCOMES = ['removed', 'unknown_worker', ...SIGNED_REQUEST_REFUSALS] as const;
 
 export type DeregistrationOutcome = (typeof DEREGISTRATION_OUTCOMES)[number];
 

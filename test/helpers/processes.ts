@@ -103,6 +103,24 @@ export function tempStateDir(): string {
 }
 
 /**
+ * For a test file whose balancers share one STATE_DIR per test (restarts): registers the jest hooks that
+ * make a fresh directory before each test, and afterwards stop every process pushed on `running` and
+ * remove the directory. Call at the top level of the file.
+ */
+export function stateDirPerTest(): { readonly running: RunningProcess[]; readonly dir: () => string } {
+  const running: RunningProcess[] = [];
+  let dir = '';
+  beforeEach(() => {
+    dir = tempStateDir();
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((p) => p.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { running, dir: () => dir };
+}
+
+/**
  * A balancer on a fresh loopback port. Its admin listener takes a free port too (ADMIN_PORT=0), so no two
  * balancers a test run starts contend for 8404; adminUrl() reads the port from its "admin listening"
  * line, which needs LOG_LEVEL=info or lower. Without a STATE_DIR in `env` it gets an empty one of its

@@ -1,7 +1,7 @@
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminCall, ADMIN_TEST_TOKEN, details, workerPath } from '../helpers/admin';
-import { startBalancer, startWorker, tempStateDir, waitFor, waitForWorkers, type RunningProcess } from '../helpers/processes';
+import { startBalancer, startWorker, stateDirPerTest, waitFor, waitForWorkers, type RunningProcess } from '../helpers/processes';
 
 /**
  * A balancer restarted with the same STATE_DIR serves the workers it knew at once: SIGTERM, then a new
@@ -9,19 +9,11 @@ import { startBalancer, startWorker, tempStateDir, waitFor, waitForWorkers, type
  * nothing but the snapshot can have told the new balancer about them. An operator's drain survives too.
  */
 const LONG_HEARTBEAT = { HEARTBEAT_INTERVAL_MS: '600000' };
-const running: RunningProcess[] = [];
-let stateDir: string;
-beforeEach(() => {
-  stateDir = tempStateDir();
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop()));
-  rmSync(stateDir, { recursive: true, force: true });
-});
+const { running, dir: stateDir } = stateDirPerTest();
 
 async function balancer(port?: number) {
   const proc = await startBalancer({
-    STATE_DIR: stateDir,
+    STATE_DIR: stateDir(),
     LOG_LEVEL: 'info',
     ADMIN_TOKEN: ADMIN_TEST_TOKEN,
     // Longer than the test: only the snapshot's lastSeenAt and the TTL decide, never a heartbeat.
@@ -72,7 +64,7 @@ describe('a balancer restarted with the same STATE_DIR', () => {
     expect((await adminCall(await second.adminUrl(), 'POST', workerPath('two', '/ready'))).status).toBe(200);
     await waitFor(async () => (await servedBy(second, 2)).includes('200 two'), 'two back in rotation');
 
-    const file = join(stateDir, 'registry.json');
+    const file = join(stateDir(), 'registry.json');
     const read = () => JSON.parse(readFileSync(file, 'utf8')) as { workers: { name: string }[]; overrides: unknown[] };
     await waitFor(() => read().overrides.length === 0, 'the ready to reach the snapshot');
     expect(read().workers.map((w) => w.name)).toEqual(['one', 'two']);

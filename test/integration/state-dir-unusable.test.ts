@@ -1,21 +1,13 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startBalancer, startWorker, tempStateDir, waitFor, waitForWorkers, type RunningProcess } from '../helpers/processes';
+import { startBalancer, startWorker, stateDirPerTest, waitFor, waitForWorkers, type RunningProcess } from '../helpers/processes';
 
 /**
  * What cannot be kept is said once and costs nothing else: a corrupt snapshot is one warn line and an
  * empty registry (rewritten at the next change), and a STATE_DIR that cannot be created is one warn
  * line and a balancer that works as it did before STATE_DIR existed.
  */
-const running: RunningProcess[] = [];
-let stateDir: string;
-beforeEach(() => {
-  stateDir = tempStateDir();
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop()));
-  rmSync(stateDir, { recursive: true, force: true });
-});
+const { running, dir: stateDir } = stateDirPerTest();
 
 const warnings = (proc: RunningProcess) =>
   proc
@@ -40,9 +32,9 @@ async function servingFleet(env: Record<string, string>) {
 
 describe('a STATE_DIR the balancer cannot use', () => {
   it('a corrupt snapshot: one warn line, an empty registry, and a valid snapshot again at the next change', async () => {
-    const file = join(stateDir, 'registry.json');
+    const file = join(stateDir(), 'registry.json');
     writeFileSync(file, '{"version": 1, "workers": [{"url": "http://127.0.0.1:1", "na', { mode: 0o600 });
-    const balancer = await startBalancer({ STATE_DIR: stateDir, LOG_LEVEL: 'info' });
+    const balancer = await startBalancer({ STATE_DIR: stateDir(), LOG_LEVEL: 'info' });
     running.push(balancer);
     expect(await (await fetch(`${balancer.url}/workers`)).json()).toEqual([]);
     const worker = await startWorker('w', balancer);
@@ -57,8 +49,8 @@ describe('a STATE_DIR the balancer cannot use', () => {
   });
 
   it('a STATE_DIR that cannot be created: one warn line, and the balancer serves as before', async () => {
-    writeFileSync(join(stateDir, 'a-file'), '');
-    const { balancer } = await servingFleet({ STATE_DIR: join(stateDir, 'a-file', 'state') });
+    writeFileSync(join(stateDir(), 'a-file'), '');
+    const { balancer } = await servingFleet({ STATE_DIR: join(stateDir(), 'a-file', 'state') });
     await balancer.stop();
     expect(balancer.child.exitCode).toBe(0);
     expect(warnings(balancer)).toEqual(['STATE_DIR is not writable: the registry and a generated REGISTRATION_SECRET will not survive a restart']);

@@ -15,7 +15,8 @@ const NOW = Date.parse('2026-01-01T00:01:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 const A = 'http://127.0.0.1:8081';
 const B = 'http://127.0.0.1:8082';
-const OUTSIDE = 'http://10.0.0.9:8080';
+// TEST-NET-1 (RFC 5737): outside WORKER_ALLOW; the pools here are fakes, so nothing connects to it.
+const OUTSIDE = 'http://192.0.2.9:8080';
 
 let dir: string;
 beforeEach(() => {
