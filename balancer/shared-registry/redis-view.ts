@@ -47,6 +47,8 @@ export class RedisRegistryView {
   private reachable = false;
   private outageSince: number | undefined;
   private resyncing: ChangeMessage[] | undefined;
+  /** URLs this replica wrote while a resync was reading: the snapshot may predate those writes, so they win. */
+  private readonly writtenDuringResync = new Set<string>();
   private resyncAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -90,6 +92,7 @@ export class RedisRegistryView {
   /** A registration or heartbeat through this replica: in the local view at once, then in Redis (or later). */
   async putWorker(worker: SharedWorker, change: RegistryChange): Promise<void> {
     this.local.set(worker.url, { ...worker });
+    this.wrote(worker.url);
     this.changes.emit(change);
     await this.writeWorker({ kind: 'put', worker: { ...worker }, change }, worker.url);
   }
@@ -97,6 +100,7 @@ export class RedisRegistryView {
   /** A deregistration or an operator's delete through this replica. */
   async removeWorker(url: string, change: RegistryChange): Promise<void> {
     this.local.delete(url);
+    this.wrote(url);
     this.changes.emit(change);
     await this.writeWorker({ kind: 'remove', change }, url);
   }
@@ -105,6 +109,7 @@ export class RedisRegistryView {
   async putOverride(url: string, override: SharedOverride | undefined, change: RegistryChange): Promise<void> {
     if (override === undefined || (override.drain === undefined && override.weight === undefined)) this.localOverrides.delete(url);
     else this.localOverrides.set(url, { ...override });
+    this.wrote(url);
     this.changes.emit(change);
     const result = await this.store.putOverride(url, override, change);
     if (!result.ok) this.pendingOverrides.set(url, { override, change });
@@ -135,6 +140,7 @@ export class RedisRegistryView {
       return { ok: true, value: undefined };
     } finally {
       this.resyncing = undefined;
+      this.writtenDuringResync.clear();
       if (this.resyncAgain) {
         this.resyncAgain = false;
         void this.resync();
@@ -142,12 +148,11 @@ export class RedisRegistryView {
     }
   }
 
-  /** Stops resynchronising and disconnects both connections. */
-  close(): void {
+  /** Stops resynchronising and reconnecting; resolves when both connections have ended. */
+  async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
-    this.commands.disconnect();
-    this.subscriber.disconnect();
+    await Promise.all([this.commands, this.subscriber].map(disconnected));
   }
 
   private async freshSnapshot(): Promise<StoreResult<SharedSnapshot>> {
@@ -201,12 +206,20 @@ export class RedisRegistryView {
     return this.store.putWorker(pending.worker, left, pending.change);
   }
 
+  private wrote(url: string): void {
+    if (this.resyncing !== undefined) this.writtenDuringResync.add(url);
+  }
+
   private apply(snapshot: SharedSnapshot): void {
-    const changes = [...workerChanges(this.local, snapshot.workers), ...overrideChanges(this.localOverrides, snapshot.overrides)];
-    this.local.clear();
-    for (const w of snapshot.workers) this.local.set(w.url, w);
-    this.localOverrides.clear();
-    for (const [url, o] of snapshot.overrides) this.localOverrides.set(url, o);
+    const workers = new Map(snapshot.workers.map((w) => [w.url, w]));
+    const overrides = new Map(snapshot.overrides);
+    for (const url of this.writtenDuringResync) {
+      keepLocal(this.local, workers, url);
+      keepLocal(this.localOverrides, overrides, url);
+    }
+    const changes = [...workerChanges(this.local, [...workers.values()]), ...overrideChanges(this.localOverrides, overrides)];
+    replace(this.local, workers);
+    replace(this.localOverrides, overrides);
     for (const change of changes) this.changes.emit(change);
   }
 
@@ -277,4 +290,29 @@ export class RedisRegistryView {
   subscribe(listener: RegistryListener): () => void {
     return this.changes.subscribe(listener);
   }
+}
+
+/** Makes `next` hold what `local` holds for `url` (a value, or none). */
+function keepLocal<T>(local: ReadonlyMap<string, T>, next: Map<string, T>, url: string): void {
+  const value = local.get(url);
+  if (value === undefined) next.delete(url);
+  else next.set(url, value);
+}
+
+function replace<T>(target: Map<string, T>, source: ReadonlyMap<string, T>): void {
+  target.clear();
+  for (const [key, value] of source) target.set(key, value);
+}
+
+/** Disconnects `client` and resolves once it has ended (its socket closed, no reconnection pending). */
+function disconnected(client: Redis): Promise<void> {
+  // Only a connection with a socket ends with an 'end' event; one waiting to reconnect just stops.
+  if (client.status !== 'connecting' && client.status !== 'connect' && client.status !== 'ready') {
+    client.disconnect();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    client.once('end', () => resolve());
+    client.disconnect();
+  });
 }

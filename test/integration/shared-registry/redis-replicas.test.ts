@@ -63,8 +63,8 @@ beforeAll(async () => {
   if (redisServerAvailable()) redis = await startRedis();
 });
 
-afterEach(() => {
-  for (const r of replicas.splice(0)) r.view.close();
+afterEach(async () => {
+  await Promise.all(replicas.splice(0).map((r) => r.view.close()));
 });
 
 afterAll(async () => {
@@ -153,5 +153,30 @@ test('Redis killed: both views keep their workers and log once; back: what was l
     expect(r.view.workers().has(before.url)).toBe(true);
     expect(count(r, 'unreachable')).toBe(1);
     expect(count(r, 'reachable again')).toBe(1);
+  }
+});
+
+test('a replica started while Redis is down serves its own view and shares it once Redis is up', async () => {
+  if (!requireRedisServer('a replica started while Redis is down')) return;
+  const own = await startRedis();
+  try {
+    await own.kill();
+    const a = replica(own.url);
+    await a.view.start();
+    expect(a.view.shared).toBe(false);
+    const w = worker();
+    await a.view.putWorker(w, joined(w));
+    expect(a.view.workers().has(w.url)).toBe(true);
+    expect(count(a, 'unreachable')).toBe(1);
+
+    await own.start();
+    const b = replica(own.url);
+    await b.view.start();
+    await waitFor(() => b.view.workers().has(w.url), 'the worker in the view of a replica started later');
+    expect(a.view.shared).toBe(true);
+    expect(count(a, 'reachable again')).toBe(1);
+    expect(count(b, 'unreachable')).toBe(0);
+  } finally {
+    await own.stop();
   }
 });
