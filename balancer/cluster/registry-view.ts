@@ -26,9 +26,11 @@ export class RegistryView {
   /**
    * Called by the serving process once at start: listens on `channel`, subscribes, and resolves once
    * the first snapshot is applied (serve after that, so the first request sees the whole fleet).
-   * `stop` stops listening.
+   * `stop` stops listening. Throws when `channel` cannot send (a process not started by a primary).
    */
   follow(channel: PrimaryChannel): { ready: Promise<void>; stop: () => void } {
+    // Without a channel the first snapshot would never come, and the process would never serve.
+    if (channel.send === undefined) throw new Error('the registry view needs an IPC channel to the primary: this process was not forked by it');
     let ready: () => void = () => undefined;
     const isReady = new Promise<void>((resolve) => (ready = resolve));
     const listener = (message: unknown) => {
@@ -37,7 +39,7 @@ export class RegistryView {
       if (message.kind === 'snapshot') ready();
     };
     channel.on('message', listener);
-    channel.send?.({ tag: FEED_TAG, kind: 'subscribe' });
+    channel.send({ tag: FEED_TAG, kind: 'subscribe' });
     return { ready: isReady, stop: () => channel.off('message', listener) };
   }
 

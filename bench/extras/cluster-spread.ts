@@ -119,6 +119,15 @@ async function measure(policy: Policy, shape: Row['shape'], seconds: number): Pr
 }
 
 async function main(rounds: number, seconds: number): Promise<void> {
+  // A serving process that dies would leave a question unanswered; the primaries follow this process out.
+  const backstop = setTimeout(
+    () => {
+      console.error('cluster-spread: not done in time');
+      process.exit(1);
+    },
+    rounds * 4 * (seconds + 20) * 1000,
+  );
+  backstop.unref();
   const rows: Row[] = [];
   for (let r = 0; r < rounds; r++)
     for (const shape of ['keep-alive', 'close'] as const)

@@ -86,6 +86,11 @@ describe('RegistryView', () => {
     expect(local.get(A)!.lastSeenAt).toBe(500);
   });
 
+  it('refuses to follow without a channel to a primary, rather than waiting for a snapshot forever', () => {
+    const view = new RegistryView(registry({ now: 1_000 }), silent);
+    expect(() => view.follow(new EventEmitter())).toThrow('the registry view needs an IPC channel to the primary: this process was not forked by it');
+  });
+
   it('the broadcaster drops a serving process whose channel closed, and keeps feeding the others', async () => {
     const clock = { now: 1_000 };
     const primary = registry(clock);
