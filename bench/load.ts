@@ -13,6 +13,8 @@ export interface LoadOptions {
   durationS: number;
   /** autocannon only: count responses per `Server: <name>` found in each body. */
   countShares?: boolean;
+  /** wrk only: extra request headers, each "Name: value". */
+  headers?: string[];
 }
 
 export interface LoadResult {
@@ -88,9 +90,18 @@ export function runAutocannon(url: string, { connections, durationS, countShares
 }
 
 /** wrk with one thread (the machines this runs on are small) and its latency distribution. */
-export async function runWrk(url: string, { connections, durationS }: LoadOptions): Promise<LoadResult> {
+export async function runWrk(url: string, { connections, durationS, headers = [] }: LoadOptions): Promise<LoadResult> {
   const seconds = Math.max(1, Math.round(durationS));
-  const wrk = spawnTracked('wrk', which('wrk') ?? 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, `--timeout`, `${REQUEST_TIMEOUT_S}s`, '--latency', url]);
+  const wrk = spawnTracked('wrk', which('wrk') ?? 'wrk', [
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    `--timeout`,
+    `${REQUEST_TIMEOUT_S}s`,
+    '--latency',
+    ...headers.flatMap((h) => ['-H', h]),
+    url,
+  ]);
   const backstop = setTimeout(() => void wrk.stop(500), seconds * 1000 + STOP_GRACE_MS);
   const code = await new Promise<number | null>((resolve) => wrk.child.once('exit', (c) => resolve(c)));
   clearTimeout(backstop);
