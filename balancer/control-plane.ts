@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { ReplayGuard, SIGNATURE_HEADER, verifySignature } from '../utils/auth';
 import type { Logger } from './logger';
 import { checkWorkerUrl, deregistrationSchema, describeSchemaError, registrationSchema } from './registration';
-import type { WorkerRegistry } from './registry';
+import type { RegistryBackend } from './registry-backend/types';
 import { parseAbsoluteTarget } from './proxy/request-target';
 import { GatewayStats, type DeregistrationOutcome, type RegistrationRefusal } from './stats/gateway-stats';
 import { WorkerAddressPolicy } from './worker-address';
@@ -54,7 +54,8 @@ function spellsPath(target: string, path: string): boolean {
 }
 
 export interface ControlPlaneDeps {
-  registry: WorkerRegistry;
+  /** Where registrations are written and nonces claimed; /workers reads its local registry. */
+  backend: RegistryBackend;
   secret: string;
   log: Logger;
   replayGuard?: ReplayGuard;
@@ -80,6 +81,7 @@ async function verifySigned<S extends typeof registrationSchema | typeof deregis
   schema: S,
   secret: string,
   guard: ReplayGuard,
+  backend: RegistryBackend,
   addresses: WorkerAddressPolicy | undefined,
 ): Promise<Verified<z.infer<S> & { origin: string }>> {
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -112,7 +114,8 @@ async function verifySigned<S extends typeof registrationSchema | typeof deregis
       },
     };
   }
-  if (freshness === 'replayed')
+  // Fresh here; with a fleet (PROCESSES, REDIS_URL) another process may have taken it: the backend decides once for all of them.
+  if (freshness === 'replayed' || !(await backend.claimNonce(parsed.data.nonce, guard.keepsFor(parsed.data.timestamp))))
     return { ok: false, refusal: { status: 401, error: 'replayed_nonce', message: 'nonce was already used', outcome: 'replayed_nonce' } };
   const url = checkWorkerUrl(parsed.data.url);
   if ('problem' in url) return { ok: false, refusal: { status: 400, error: 'invalid_url', message: url.problem, outcome: 'invalid_url' } };
@@ -123,13 +126,14 @@ async function verifySigned<S extends typeof registrationSchema | typeof deregis
 
 /** The control plane: registration and introspection routes, on Express because none of them is hot. */
 export function createControlPlane({
-  registry,
+  backend,
   secret,
   log,
   replayGuard = new ReplayGuard(),
   addresses = new WorkerAddressPolicy(),
   stats = new GatewayStats(),
 }: ControlPlaneDeps): express.Express {
+  const registry = backend.registry;
   const app = express();
   app.disable('x-powered-by');
   const rawBody = express.raw({ type: () => true, limit: MAX_BODY });
@@ -154,25 +158,25 @@ export function createControlPlane({
   });
 
   app.post('/register-worker', rawBody, async (req, res) => {
-    const verified = await verifySigned(req, registrationSchema, secret, replayGuard, addresses);
+    const verified = await verifySigned(req, registrationSchema, secret, replayGuard, backend, addresses);
     if (!verified.ok) {
       refuse(req, res, verified.refusal);
       return;
     }
     const { origin, name, weight } = verified.value;
-    const outcome = registry.register({ url: origin, name, weight });
+    const outcome = await backend.register({ url: origin, name, weight });
     stats.registrations[outcome]++;
     res.status(outcome === 'created' ? 201 : 200).json({ url: origin, status: outcome });
   });
 
   // A worker leaving needs no address check: it only ever removes what the registry already holds.
   app.post('/deregister-worker', rawBody, async (req, res) => {
-    const verified = await verifySigned(req, deregistrationSchema, secret, replayGuard, undefined);
+    const verified = await verifySigned(req, deregistrationSchema, secret, replayGuard, backend, undefined);
     if (!verified.ok) {
       refuse(req, res, verified.refusal);
       return;
     }
-    const removed = registry.deregister(verified.value.origin);
+    const removed = await backend.deregister(verified.value.origin);
     stats.deregistrations[removed ? 'removed' : 'unknown_worker']++;
     if (!removed) return res.status(404).json({ error: 'unknown_worker', message: `${verified.value.origin} is not registered` });
     res.status(200).json({ url: verified.value.origin, status: 'draining' });

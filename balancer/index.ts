@@ -19,6 +19,7 @@ import { clientAddress, TrustPolicy } from './proxy/forwarding';
 import { sendProxyError } from './proxy/handle-failure';
 import { controlForbidden } from './errors';
 import { WorkerRegistry, type HealthOptions, type WorkerRecord } from './registry';
+import { MemoryBackend } from './registry-backend/memory';
 import { UpstreamPool } from './upstream/pool';
 import { createListener } from './listener';
 import { createAdminServer, type AdminServer } from './admin';
@@ -125,8 +126,9 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
   const snapshotPath = hooks.stateDir === undefined ? undefined : join(hooks.stateDir, SNAPSHOT_FILE);
   const snapshots =
     snapshotPath === undefined ? undefined : new SnapshotWriter(snapshotPath, registry, log, now, lastSeenResolutionMs(config.REGISTRATION_TTL_MS));
+  const backend = new MemoryBackend(registry);
   const control = createControlPlane({
-    registry,
+    backend,
     secret: config.REGISTRATION_SECRET,
     log,
     replayGuard: new ReplayGuard(30_000, now, now()),

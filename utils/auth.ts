@@ -64,6 +64,11 @@ export class ReplayGuard {
     return 'fresh';
   }
 
+  /** How long a nonce signed at `timestamp` stays claimed: until the timestamp leaves the window (at least 1 ms). */
+  keepsFor(timestamp: number): number {
+    return Math.max(1, timestamp + this.windowMs - this.now());
+  }
+
   private sweep(now: number): void {
     // Map iterates in insertion order, which is nearly expiry order; stop at the first live entry
     // after a bounded number of skips so one far-future timestamp cannot pin the sweep.

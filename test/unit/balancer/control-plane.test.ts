@@ -8,6 +8,7 @@ import { WorkerRegistry, type WorkerRecord } from '../../../balancer/registry';
 import { GatewayStats } from '../../../balancer/stats/gateway-stats';
 import type { Strategy } from '../../../strategies';
 import { ReplayGuard, sign } from '../../../utils/auth';
+import { MemoryBackend } from '../../../balancer/registry-backend/memory';
 import { signedBody } from '../../helpers/signing';
 
 const SECRET = 'control-plane-secret-0123456789';
@@ -48,7 +49,7 @@ beforeEach(async () => {
   const log = pino({ level: 'silent' });
   const registry = new WorkerRegistry(strategy, createPool, log, () => NOW);
   const stats = new GatewayStats();
-  const app = createControlPlane({ registry, secret: SECRET, log, replayGuard: new ReplayGuard(30_000, () => NOW), stats });
+  const app = createControlPlane({ backend: new MemoryBackend(registry), secret: SECRET, log, replayGuard: new ReplayGuard(30_000, () => NOW), stats });
   server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   h = {
