@@ -126,7 +126,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
   const snapshotPath = hooks.stateDir === undefined ? undefined : join(hooks.stateDir, SNAPSHOT_FILE);
   const snapshots =
     snapshotPath === undefined ? undefined : new SnapshotWriter(snapshotPath, registry, log, now, lastSeenResolutionMs(config.REGISTRATION_TTL_MS));
-  const backend = new MemoryBackend(registry);
+  const backend = new MemoryBackend(registry, now);
   const control = createControlPlane({
     backend,
     secret: config.REGISTRATION_SECRET,

@@ -2,13 +2,18 @@ import type { Registration, WorkerRegistry } from '../registry';
 import type { RegistryBackend } from './types';
 
 /**
- * The embedded default: the registry in this process is the truth. Writes apply at once; the replay
- * guard in front of claimNonce has already seen every nonce there is, so a claim always succeeds.
+ * The embedded default: the registry in this process is the truth, and writes apply at once. With
+ * PROCESSES the primary's backend is this one, and serving processes claim their nonces here.
  */
 export class MemoryBackend implements RegistryBackend {
   readonly kind = 'memory';
+  /** Claimed nonces and when each may be forgotten (ms epoch); registrations are rare, so a sweep per claim is cheap. */
+  private readonly claimed = new Map<string, number>();
 
-  constructor(readonly registry: WorkerRegistry) {}
+  constructor(
+    readonly registry: WorkerRegistry,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   start(): Promise<void> {
     return Promise.resolve();
@@ -22,7 +27,11 @@ export class MemoryBackend implements RegistryBackend {
     return Promise.resolve(this.registry.deregister(url));
   }
 
-  claimNonce(): Promise<boolean> {
+  claimNonce(nonce: string, ttlMs: number): Promise<boolean> {
+    const now = this.now();
+    for (const [claimed, until] of this.claimed) if (until <= now) this.claimed.delete(claimed);
+    if (this.claimed.has(nonce)) return Promise.resolve(false);
+    this.claimed.set(nonce, now + ttlMs);
     return Promise.resolve(true);
   }
 
