@@ -20,13 +20,20 @@ function registry(clock: { now: number }): WorkerRegistry {
   return new WorkerRegistry(strategy, pool, silent, () => clock.now);
 }
 
-/** A connected pair: what one end sends, the other receives on the next turn, as JSON. */
+/** Messages sent on any channel pair and not yet delivered. */
+let undelivered = 0;
+
+/** A connected pair: what one end sends, the other receives on a later turn, as JSON. */
 function channelPair() {
   const primaryEnd = new EventEmitter();
   const servingEnd = new EventEmitter();
   const deliver = (to: EventEmitter) => (message: FeedMessage) => {
     const copy: unknown = JSON.parse(JSON.stringify(message));
-    setImmediate(() => to.emit('message', copy));
+    undelivered++;
+    setImmediate(() => {
+      undelivered--;
+      to.emit('message', copy);
+    });
     return true;
   };
   const primary = Object.assign(primaryEnd, { connected: true, send: deliver(servingEnd) }) as unknown as ServingChannel;
@@ -34,7 +41,11 @@ function channelPair() {
   return { primary, serving };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 5));
+/** Until every message sent has been delivered and handled (a fixed sleep was too short on a loaded machine). */
+async function settle(): Promise<void> {
+  do await new Promise((r) => setImmediate(r));
+  while (undelivered > 0);
+}
 
 /** What a pick depends on, for each worker the strategy may see. */
 const state = (r: WorkerRegistry) =>
