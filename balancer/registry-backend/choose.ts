@@ -26,8 +26,8 @@ export function createRegistryBackend(config: BackendSettings, registry: WorkerR
 
 /**
  * For the registry's TTL sweep (HealthOptions.mayExpire): false while a shared backend cannot see its
- * store, when heartbeats through other replicas are out of sight (self-preservation).
+ * store, and for one TTL after (see RedisBackend.mayExpire).
  */
 export function mayExpireWorkers(backend: RegistryBackend): boolean {
-  return !(backend instanceof RedisBackend) || backend.shared;
+  return !(backend instanceof RedisBackend) || backend.mayExpire();
 }

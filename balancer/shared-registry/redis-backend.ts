@@ -43,6 +43,8 @@ export class RedisBackend implements RegistryBackend {
   /** True while the view takes a local change: the change it emits back is not another replica's. */
   private forwarding = false;
   private lastWrite: Promise<void> = Promise.resolve();
+  /** No expiry before this (ms epoch); infinite while Redis is out of sight (see mayExpire()). */
+  private graceUntil = 0;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -62,9 +64,25 @@ export class RedisBackend implements RegistryBackend {
     });
   }
 
-  /** False while Redis is out of sight: the registry's TTL sweep then expires no worker (HealthOptions.mayExpire). */
+  /** Whether the view follows Redis now. */
   get shared(): boolean {
     return this.view.shared;
+  }
+
+  /**
+   * Asked by the registry's TTL sweep (HealthOptions.mayExpire): false while Redis is out of sight
+   * (heartbeats through other replicas cannot reach this one), and for one TTL after it is back, so
+   * the heartbeats the other replicas write back reach this one before it expires anyone. Eureka's
+   * self-preservation, in short.
+   */
+  mayExpire(): boolean {
+    const now = this.now();
+    if (!this.view.shared) {
+      this.graceUntil = Number.POSITIVE_INFINITY;
+      return false;
+    }
+    if (this.graceUntil === Number.POSITIVE_INFINITY) this.graceUntil = now + this.ttlMs;
+    return now >= this.graceUntil;
   }
 
   /** Connects and applies the first snapshot; resolves (after logging the outage) when Redis is unreachable. */
@@ -130,12 +148,16 @@ export class RedisBackend implements RegistryBackend {
   private remote(change: RegistryChange): void {
     if (this.forwarding) return;
     const url = change.url;
-    if (change.type === 'left' && change.by === 'ttl' && this.heardWithinTtl(url)) {
-      // Redis let it expire, but a heartbeat reached this replica within the TTL (while Redis was out
-      // of sight, or just before it lost its data): this replica keeps it and writes it back.
-      const worker = sharedWorkerOf(this.registry, url);
-      if (worker !== undefined) this.local({ type: 'refreshed', url, name: worker.name, lastSeenAt: worker.lastSeenAt, renamed: false });
-      return;
+    if (change.type === 'left' && change.by === 'ttl') {
+      if (this.heardWithinTtl(url)) {
+        // Redis let it expire, but a heartbeat reached this replica within the TTL (while Redis was out
+        // of sight, or just before it lost its data): this replica keeps it and writes it back.
+        const worker = sharedWorkerOf(this.registry, url);
+        if (worker !== undefined) this.local({ type: 'refreshed', url, name: worker.name, lastSeenAt: worker.lastSeenAt, renamed: false });
+        return;
+      }
+      // Just after an outage, the registry's own sweep decides, once the grace is over.
+      if (!this.mayExpire()) return;
     }
     this.applying = true;
     try {
