@@ -67,6 +67,12 @@ test('a worker stopped with SIGTERM deregisters through B and leaves A too, long
   await w2.stop('SIGTERM');
   await waitForWorkers(a, [workers[0].url], TTL_MS - 500);
   await waitForWorkers(b, [workers[0].url], 1_000);
+  // A learnt of the deregistration through Redis: its reason is B's, not an expiry.
+  const removal = a
+    .output()
+    .split('\n')
+    .find((l) => l.includes('"worker removed, draining"') && l.includes(`"worker":"${w2.url}"`));
+  expect(removal).toContain('"reason":"deregistered"');
 });
 
 test('a registration accepted by A is refused when replayed against B', async () => {
