@@ -2,6 +2,7 @@ import { signedPayload } from '../../../utils/auth';
 import { startBalancer, startWorker, TEST_SECRET, waitFor, waitForWorkers, type RunningProcess } from '../../helpers/processes';
 import { redisServerAvailable, requireRedisServer, startRedis, type TestRedis } from '../../helpers/redis';
 import { postRaw } from '../../helpers/registration';
+import { ADMIN_TEST_TOKEN, adminCall, details, workerPath, type AdminBalancer } from '../../helpers/admin';
 
 /**
  * Two balancer processes (replicas A and B) sharing one registry through a real redis-server
@@ -12,8 +13,8 @@ import { postRaw } from '../../helpers/registration';
 
 const TTL_MS = 3_000;
 let redis: TestRedis | undefined;
-let a: RunningProcess;
-let b: RunningProcess;
+let a: AdminBalancer;
+let b: AdminBalancer;
 const workers: RunningProcess[] = [];
 
 const names = (balancer: RunningProcess) => async (): Promise<string[]> => (await (await fetch(`${balancer.url}/workers`)).json()) as string[];
@@ -39,7 +40,7 @@ const linesOf = (p: RunningProcess, text: string) =>
 beforeAll(async () => {
   if (!redisServerAvailable()) return;
   redis = await startRedis();
-  const env = { REDIS_URL: redis.url, REDIS_RESYNC_INTERVAL_MS: '500', REGISTRATION_TTL_MS: String(TTL_MS), LOG_LEVEL: 'info' };
+  const env = { REDIS_URL: redis.url, REDIS_RESYNC_INTERVAL_MS: '500', REGISTRATION_TTL_MS: String(TTL_MS), LOG_LEVEL: 'info', ADMIN_TOKEN: ADMIN_TEST_TOKEN };
   [a, b] = await Promise.all([startBalancer(env), startBalancer(env)]);
 });
 
@@ -85,6 +86,28 @@ test('a registration accepted by A is refused when replayed against B', async ()
   const gone = signedPayload({ url: 'http://127.0.0.1:65030' }, TEST_SECRET);
   expect((await postRaw(a.url, 'deregister-worker', gone.body, gone.signature)).status).toBe(200);
   await waitForWorkers(b, [workers[0].url], 1_000);
+});
+
+test("an operator's drain and weight through one replica's admin API reach the other", async () => {
+  if (!requireRedisServer("an operator's drain and weight reach the other replica")) return;
+  const w1 = workers[0];
+  const detail = async (p: RunningProcess) => (await details(p)).find((w) => w.url === w1.url && !w.leaving);
+  expect((await adminCall(await a.adminUrl(), 'POST', workerPath(w1.url, '/drain'))).status).toBe(200);
+  await waitFor(async () => (await detail(b))?.drain?.by === 'admin', 'drain on b');
+  // Its only worker drained, B has nobody to send to.
+  expect((await fetch(`${b.url}/`)).status).toBe(503);
+  expect((await adminCall(await a.adminUrl(), 'POST', workerPath(w1.url, '/ready'))).status).toBe(200);
+  await waitFor(async () => (await detail(b))?.inRotation === true, 'ready on b');
+  expect(await servedBy(b, 2)).toEqual(new Set(['w1']));
+
+  const bAdmin = await b.adminUrl();
+  expect((await adminCall(bAdmin, 'PUT', workerPath(w1.url, '/weight'), { body: JSON.stringify({ weight: 4 }) })).status).toBe(200);
+  // Outlives w1's heartbeats (weight 1) through A.
+  await waitFor(async () => (await detail(a))?.weightOverride === 4, 'weight on a');
+  await sleep(1_500);
+  expect(await detail(a)).toMatchObject({ weight: 4, registeredWeight: 1 });
+  expect((await adminCall(bAdmin, 'PUT', workerPath(w1.url, '/weight'), { body: JSON.stringify({ weight: null }) })).status).toBe(200);
+  await waitFor(async () => (await detail(a))?.weightOverride === null, 'weight reset on a');
 });
 
 test('Redis killed: both keep serving; Redis back: a worker that registered with A meanwhile reaches B', async () => {
