@@ -117,6 +117,28 @@ export const balancerSettings = {
     accepts: 'a non-negative integer (ms)',
     schema: nonNegativeInt,
   },
+  REDIS_URL: {
+    description:
+      'Redis holding the registry shared by several balancer replicas (redis://[user:password@]host:port/db); unset, the registry lives in this process. Never logged (only host:port)',
+    accepts: 'a redis:// or rediss:// URL',
+    secret: true,
+    schema: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/)
+      .optional(),
+  },
+  REDIS_KEY_PREFIX: {
+    description: 'prefix of every key the shared registry writes, so several fleets can share one Redis',
+    default: 'lb:',
+    accepts: 'a non-empty string without spaces',
+    schema: z.string().regex(/^\S+$/),
+  },
+  REDIS_RESYNC_INTERVAL_MS: {
+    description: "full resynchronisation of a replica's local view from Redis this often, besides the one on every reconnect",
+    default: '5000',
+    accepts: 'a positive integer (ms)',
+    schema: positiveMs,
+  },
   RETRY_ATTEMPTS: {
     description: 'extra tries on other workers for a failed idempotent request (0 = no retries)',
     default: '2',

@@ -19,7 +19,7 @@ import { clientAddress, TrustPolicy } from './proxy/forwarding';
 import { sendProxyError } from './proxy/handle-failure';
 import { controlForbidden } from './errors';
 import { WorkerRegistry, type HealthOptions, type WorkerRecord } from './registry';
-import { MemoryBackend } from './registry-backend/memory';
+import { createRegistryBackend, mayExpireWorkers } from './registry-backend/choose';
 import { UpstreamPool } from './upstream/pool';
 import { createListener } from './listener';
 import { createAdminServer, type AdminServer } from './admin';
@@ -120,13 +120,14 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     (origin) => new UpstreamPool(origin, poolOptions),
     log,
     now,
-    healthOptions(config, addresses.lookup),
+    // `backend` is built below; the sweep first asks long after this returns.
+    { ...healthOptions(config, addresses.lookup), mayExpire: () => mayExpireWorkers(backend) },
     gatewayStats,
   );
   const snapshotPath = hooks.stateDir === undefined ? undefined : join(hooks.stateDir, SNAPSHOT_FILE);
   const snapshots =
     snapshotPath === undefined ? undefined : new SnapshotWriter(snapshotPath, registry, log, now, lastSeenResolutionMs(config.REGISTRATION_TTL_MS));
-  const backend = new MemoryBackend(registry, now);
+  const backend = createRegistryBackend(config, registry, log, now);
   const control = createControlPlane({
     backend,
     secret: config.REGISTRATION_SECRET,
@@ -250,6 +251,8 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
       return draining;
     },
     listen: async () => {
+      // Redis (REDIS_URL) first: a snapshot restored after it adds only what the shared registry lacks.
+      await backend.start();
       // Before the gateway accepts anything, so the workers known before a restart are served from the first request.
       if (snapshotPath !== undefined) {
         snapshots?.start();
@@ -281,6 +284,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
       clearInterval(reaper);
       // Before the registry empties: the last snapshot holds every worker, as last seen.
       await snapshots?.close();
+      await backend.close();
       await registry.close();
       fallback.close(() => {}); // stops node:http's connection checker; it never listened, so no error matters
       // Last, so /readyz keeps answering 503 for as long as anything is in flight.

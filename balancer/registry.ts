@@ -93,6 +93,12 @@ export interface HealthOptions {
   registrationTtlMs: number;
   /** SLOW_START_MS, for the state a worker is reported in (worker-state.ts); 0 or unset: no slow start. */
   slowStartMs?: number;
+  /**
+   * Asked by the TTL sweep before it expires anyone: false holds every worker (self-preservation, as
+   * Eureka's: with REDIS_URL, while the shared store is out of sight, heartbeats through other replicas
+   * cannot be seen). Unset: always true.
+   */
+  mayExpire?: () => boolean;
 }
 
 const NO_HEALTH: HealthOptions = { panicThresholdPercent: 0, registrationTtlMs: 0 };
@@ -385,7 +391,7 @@ export class WorkerRegistry {
       this.graceUntil = Math.max(this.graceUntil, now + graceMs);
       this.log.warn({ pausedMs, graceMs, workers: this.workers.size }, `balancer was paused for ${pausedMs} ms; workers get ${graceMs} ms of grace`);
     }
-    if (now < this.graceUntil) return;
+    if (now < this.graceUntil || this.health.mayExpire?.() === false) return;
     const deadline = now - this.health.registrationTtlMs;
     for (const worker of [...this.workers.values()]) {
       if (worker.lastSeenAt < deadline && this.deregister(worker.url, 'ttl')) this.gatewayStats.expirations++;

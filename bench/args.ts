@@ -1,6 +1,6 @@
 import type { GeneratorName } from './load';
 
-export type SuiteName = 'seed' | 'peers' | 'pick' | 'faults' | 'target';
+export type SuiteName = 'seed' | 'peers' | 'pick' | 'faults' | 'replicas' | 'target';
 
 export interface BenchOptions {
   suite: SuiteName;
@@ -37,6 +37,8 @@ Suites
   --suite faults          what SIGKILL, SIGSTOP, SIGTERM of a worker, all workers dying, a balancer
                           restart and SIGHUP cost clients (failed and slowed requests, how long
                           they failed; 6 faults x --duration, default 10 s)
+  --suite replicas        two replicas sharing a registry through a redis-server (REDIS_URL): p50/p99
+                          from a registration through one until the other routes to it (100 registrations)
 
 Options
   --target <url>          bounded load (autocannon, --duration default 60 s, --connections default 16)
@@ -61,6 +63,7 @@ const DEFAULT_JSON: Record<SuiteName, string> = {
   peers: 'benchmark-results/peers.json',
   pick: 'benchmark-results/pick.json',
   faults: 'benchmark-results/faults.json',
+  replicas: 'benchmark-results/replicas.json',
   target: 'benchmark-results/target.json',
 };
 
@@ -82,8 +85,8 @@ export function parseArgs(argv: string[]): BenchOptions {
     switch (flag) {
       case '--suite': {
         const s = value();
-        if (s !== 'seed' && s !== 'peers' && s !== 'pick' && s !== 'faults')
-          throw new Error(`--suite expects seed, peers, pick or faults, got ${s ?? '(nothing)'}`);
+        if (s !== 'seed' && s !== 'peers' && s !== 'pick' && s !== 'faults' && s !== 'replicas')
+          throw new Error(`--suite expects seed, peers, pick, faults or replicas, got ${s ?? '(nothing)'}`);
         opts.suite = s;
         break;
       }

@@ -50,6 +50,7 @@ export class RedisRegistryView {
   /** URLs this replica wrote while a resync was reading: the snapshot may predate those writes, so they win. */
   private readonly writtenDuringResync = new Set<string>();
   private resyncAgain = false;
+  private inFlight: Promise<StoreResult<void>> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private loggedOutage = false;
@@ -124,12 +125,18 @@ export class RedisRegistryView {
    * Writes back what Redis missed, then replaces the view with Redis's content, emitting the
    * difference as changes. Runs on every (re)connect and every resyncIntervalMs; one at a time.
    */
-  async resync(): Promise<StoreResult<void>> {
-    if (this.closed || !this.reachable) return { ok: false, problem: 'Redis is unreachable' };
-    if (this.resyncing !== undefined) {
+  resync(): Promise<StoreResult<void>> {
+    if (this.closed || !this.reachable) return Promise.resolve({ ok: false, problem: 'Redis is unreachable' });
+    // One at a time: a caller during a resync waits for it (start() does), and another runs after it.
+    if (this.inFlight !== undefined) {
       this.resyncAgain = true;
-      return { ok: true, value: undefined };
+      return this.inFlight;
     }
+    this.inFlight = this.resyncOnce();
+    return this.inFlight;
+  }
+
+  private async resyncOnce(): Promise<StoreResult<void>> {
     this.resyncing = [];
     try {
       const snapshot = await this.freshSnapshot();
@@ -140,6 +147,7 @@ export class RedisRegistryView {
       return { ok: true, value: undefined };
     } finally {
       this.resyncing = undefined;
+      this.inFlight = undefined;
       this.writtenDuringResync.clear();
       if (this.resyncAgain) {
         this.resyncAgain = false;

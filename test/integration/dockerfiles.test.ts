@@ -173,6 +173,9 @@ function sourcesLoadedBy(distFile: string): string[] {
 
 interface ComposeService {
   build?: { context?: string; dockerfile?: string };
+  image?: string;
+  profiles?: string[];
+  depends_on?: string[];
   ports?: (string | { target: number; host_ip?: string })[];
   environment?: Record<string, string> | string[];
   networks?: string[] | Record<string, unknown>;
@@ -396,7 +399,8 @@ describe.each(images)('$dockerfile', (image) => {
 });
 
 describe('docker-compose.yml', () => {
-  const services = compose.services;
+  // What `docker compose up` runs: the services of no profile.
+  const services = Object.fromEntries(Object.entries(compose.services).filter(([, s]) => s.profiles === undefined));
 
   it("publishes the balancer's admin port on the host's loopback only, its gateway port on every address", () => {
     const runtime = parseDockerfile(read('Dockerfile.balancer')).at(-1)!;
@@ -451,6 +455,63 @@ describe('docker-compose.yml', () => {
       // Left unset so the worker advertises its container IP (HOST=0.0.0.0, first non-internal IPv4).
       expect(env.WORKER_URL).toBeUndefined();
     }
+  });
+});
+
+describe('docker-compose.yml, profile replicas', () => {
+  const replicas = Object.entries(compose.services).filter(([, s]) => s.profiles !== undefined);
+  const byName = Object.fromEntries(replicas);
+  const balancers = replicas.filter(([, s]) => s.build?.dockerfile === 'Dockerfile.balancer');
+  const workers = replicas.filter(([, s]) => s.build?.dockerfile === 'Dockerfile.worker');
+
+  it('holds Redis, two balancer replicas and workers, each in the profile only, on the one network', () => {
+    for (const [name, service] of replicas) expect({ name, profiles: service.profiles }).toEqual({ name, profiles: ['replicas'] });
+    expect(byName.redis.image).toMatch(/^redis:/);
+    expect(balancers.map(([name]) => name).sort()).toEqual(['balancer-a', 'balancer-b']);
+    expect(workers.length).toBeGreaterThan(0);
+    expect(replicas).toHaveLength(1 + balancers.length + workers.length);
+    for (const [name, service] of replicas) expect({ name, networks: networksOf(service) }).toEqual({ name, networks: networksOf(compose.services.balancer) });
+  });
+
+  it('keeps Redis unpublished, and gives the replicas host ports no other service takes, admin ones on loopback', () => {
+    expect(byName.redis.ports).toBeUndefined();
+    const runtime = parseDockerfile(read('Dockerfile.balancer')).at(-1)!;
+    const adminPort = Number(envOf(runtime).ADMIN_PORT ?? balancerSettings.ADMIN_PORT.default);
+    for (const [name, service] of balancers) {
+      const admin = (service.ports ?? []).filter((m) => containerPorts({ ports: [m] })[0] === adminPort);
+      expect({ name, adminHostIps: admin.map(hostIpOf) }).toEqual({ name, adminHostIps: ['127.0.0.1'] });
+    }
+    const hostPorts = Object.values(compose.services).flatMap((s) =>
+      (s.ports ?? []).map((m) => (typeof m === 'string' ? m.split(':').at(-2) : String(m.target))),
+    );
+    expect(new Set(hostPorts).size).toBe(hostPorts.length);
+  });
+
+  it('has both replicas follow the redis service and share one REGISTRATION_SECRET, each with its own STATE_DIR volume', () => {
+    const volumes = new Set<string>();
+    for (const [name, service] of balancers) {
+      const env = environmentOf(service);
+      const redis = new URL(env.REDIS_URL);
+      expect({ name, protocol: redis.protocol, host: redis.hostname, port: redis.port }).toEqual({ name, protocol: 'redis:', host: 'redis', port: '6379' });
+      expect(env.REGISTRATION_SECRET).toBe(environmentOf(compose.services.balancer).REGISTRATION_SECRET);
+      expect(service.depends_on).toContain('redis');
+      expect(() => loadBalancerConfig(env)).not.toThrow();
+      for (const v of service.volumes ?? []) volumes.add(v.split(':')[0]);
+    }
+    expect(volumes.size).toBe(balancers.length);
+    for (const v of volumes) expect(Object.keys(compose.volumes ?? {})).toContain(v);
+  });
+
+  it('has its workers register with one replica only, the other serving them through Redis', () => {
+    const balancerPort = containerPorts(byName['balancer-a'])[0];
+    for (const [name, worker] of workers) {
+      const env = environmentOf(worker);
+      const url = new URL(env.LOAD_BALANCER_REGISTER);
+      expect({ name, target: [url.hostname, Number(url.port), url.pathname] }).toEqual({ name, target: ['balancer-a', balancerPort, '/register-worker'] });
+      expect(env.REGISTRATION_SECRET).toBe(environmentOf(byName['balancer-a']).REGISTRATION_SECRET);
+      expect(worker.depends_on).toEqual(['balancer-a']);
+    }
+    expect(new Set(workers.map(([, w]) => environmentOf(w).NAME)).size).toBe(workers.length);
   });
 });
 

@@ -190,7 +190,7 @@ describe('GET /status: the balancer', () => {
     expect(balancer.workers).toEqual({ registered: 1, inRotation: 1, byState: { up: 1, slow_starting: 0, draining: 0, ejected: 0, unhealthy: 0 } });
     expect(balancer.settings).toMatchObject({ RETRY_ATTEMPTS: 2, OUTLIER_CONSECUTIVE_FAILURES: 3, MAX_CLIENT_CONNECTIONS: 1000, FAST_PATH: true });
     const secrets = Object.entries(balancerSettings).filter(([, spec]) => 'secret' in spec && spec.secret);
-    expect(secrets.map(([name]) => name).sort()).toEqual(['ADMIN_TOKEN', 'REGISTRATION_SECRET']);
+    expect(secrets.map(([name]) => name).sort()).toEqual(['ADMIN_TOKEN', 'REDIS_URL', 'REGISTRATION_SECRET']);
     for (const [name] of secrets) expect(TRAFFIC_SETTINGS).not.toContain(name);
     expect(JSON.stringify(status())).not.toContain(SECRET);
   });

@@ -1,0 +1,33 @@
+import type { BalancerConfig } from '../config';
+import type { Logger } from '../logger';
+import type { WorkerRegistry } from '../registry';
+import { RedisBackend } from '../shared-registry/redis-backend';
+import { MemoryBackend } from './memory';
+import type { RegistryBackend } from './types';
+
+type BackendSettings = Pick<BalancerConfig, 'REDIS_URL' | 'REDIS_KEY_PREFIX' | 'REDIS_RESYNC_INTERVAL_MS' | 'REGISTRATION_TTL_MS'>;
+
+/**
+ * Where the registry's truth lives, from the settings: Redis with REDIS_URL (several replicas),
+ * else this process (the embedded default). Called once by createBalancer; with PROCESSES > 1 the
+ * primary holds the backend this returns.
+ */
+export function createRegistryBackend(config: BackendSettings, registry: WorkerRegistry, log: Logger, now: () => number): RegistryBackend {
+  if (config.REDIS_URL === undefined) return new MemoryBackend(registry, now);
+  return new RedisBackend(registry, {
+    url: config.REDIS_URL,
+    prefix: config.REDIS_KEY_PREFIX,
+    resyncIntervalMs: config.REDIS_RESYNC_INTERVAL_MS,
+    ttlMs: config.REGISTRATION_TTL_MS,
+    log,
+    now,
+  });
+}
+
+/**
+ * For the registry's TTL sweep (HealthOptions.mayExpire): false while a shared backend cannot see its
+ * store, and for one TTL after (see RedisBackend.mayExpire).
+ */
+export function mayExpireWorkers(backend: RegistryBackend): boolean {
+  return !(backend instanceof RedisBackend) || backend.mayExpire();
+}
