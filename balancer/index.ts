@@ -19,7 +19,7 @@ import { clientAddress, TrustPolicy } from './proxy/forwarding';
 import { sendProxyError } from './proxy/handle-failure';
 import { controlForbidden } from './errors';
 import { WorkerRegistry, type HealthOptions, type WorkerRecord } from './registry';
-import { createRegistryBackend, mayExpireWorkers } from './registry-backend/choose';
+import { createRegistryBackend } from './registry-backend/choose';
 import { UpstreamPool } from './upstream/pool';
 import { createListener } from './listener';
 import { createAdminServer, type AdminServer } from './admin';
@@ -121,7 +121,7 @@ export function createBalancer(config: BalancerOptions, log: Logger = createLogg
     log,
     now,
     // `backend` is built below; the sweep first asks long after this returns.
-    { ...healthOptions(config, addresses.lookup), mayExpire: () => mayExpireWorkers(backend) },
+    { ...healthOptions(config, addresses.lookup), mayExpire: () => backend.mayExpire() },
     gatewayStats,
   );
   const snapshotPath = hooks.stateDir === undefined ? undefined : join(hooks.stateDir, SNAPSHOT_FILE);

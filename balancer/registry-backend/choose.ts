@@ -23,11 +23,3 @@ export function createRegistryBackend(config: BackendSettings, registry: WorkerR
     now,
   });
 }
-
-/**
- * For the registry's TTL sweep (HealthOptions.mayExpire): false while a shared backend cannot see its
- * store, and for one TTL after (see RedisBackend.mayExpire).
- */
-export function mayExpireWorkers(backend: RegistryBackend): boolean {
-  return !(backend instanceof RedisBackend) || backend.mayExpire();
-}

@@ -34,6 +34,11 @@ export interface RegistryBackend {
    * store answers true: the local guard has checked it, as it did before there was a fleet.
    */
   claimNonce(nonce: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Asked by the local registry's TTL sweep before it expires anyone: false holds every worker while
+   * heartbeats sent to other processes or replicas cannot be seen here (self-preservation).
+   */
+  mayExpire(): boolean;
   /** Stops following the backend; the local registry (and its pools) is the caller's to close. */
   close(): Promise<void>;
 }
