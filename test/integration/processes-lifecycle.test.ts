@@ -1,5 +1,8 @@
 import { alive, send, servingPids, startFleetWorker, type FleetWorker } from '../helpers/fleet';
-import { startBalancer, waitFor, type RunningProcess } from '../helpers/processes';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { SNAPSHOT_FILE } from '../../balancer/state/state-dir';
+import { startBalancer, tempStateDir, waitFor, type RunningProcess } from '../helpers/processes';
 import { signedPost } from '../helpers/registration';
 
 /**
@@ -75,5 +78,24 @@ describe('PROCESSES=2: serving processes die, are replaced, and drain', () => {
     await balancer.stop('SIGKILL');
     // node:cluster ends a worker at once when its channel to the primary closes (PORT's socket went with the primary).
     await waitFor(() => pids.every((pid) => !alive(pid)) || undefined, 'both serving processes gone');
+  });
+
+  it("a restart restores STATE_DIR's snapshot in the primary, and both new serving processes serve it at once", async () => {
+    await balancer.stop();
+    const stateDir = tempStateDir();
+    try {
+      balancer = await startBalancer({ PROCESSES: '2', LOG_LEVEL: 'info', HEALTH_CHECK_INTERVAL_MS: '0', STATE_DIR: stateDir });
+      expect((await signedPost(balancer.url, 'register-worker', { url: worker.url, name: 'w' })).status).toBe(201);
+      await waitFor(() => readFileSync(join(stateDir, SNAPSHOT_FILE), 'utf8').includes(worker.url) || undefined, 'the snapshot written');
+      await balancer.stop();
+      // The test's worker never sends a heartbeat: only the snapshot can bring it back.
+      balancer = await startBalancer({ PROCESSES: '2', LOG_LEVEL: 'info', HEALTH_CHECK_INTERVAL_MS: '0', STATE_DIR: stateDir, PORT: String(balancer.port) });
+      const seen = worker.servedBy.length;
+      for (let i = 0; i < 6; i++) expect((await send(balancer.url, '/')).status).toBe(200);
+      expect(new Set(worker.servedBy.slice(seen)).size).toBe(2);
+    } finally {
+      await balancer.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });
