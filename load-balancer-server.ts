@@ -1,7 +1,10 @@
 import 'dotenv/config';
-import { createBalancer } from './balancer';
-import { balancerSettings, loadBalancerConfig } from './balancer/config';
-import { createLogger } from './balancer/logger';
+import cluster from 'node:cluster';
+import { createBalancer, type BalancerOptions } from './balancer';
+import { startPrimary } from './balancer/cluster/primary';
+import { startServing } from './balancer/cluster/serving';
+import { balancerSettings, loadBalancerConfig, processCount } from './balancer/config';
+import { createLogger, type Logger } from './balancer/logger';
 import { reloadAll, type ReloadHook } from './balancer/reload';
 import { defaultClientCap } from './balancer/listener/descriptor-budget';
 import { generatedSecret } from './balancer/state/generated-secret';
@@ -15,53 +18,109 @@ import { listenProblem } from './utils/network';
  */
 const RELOAD_HOOKS: readonly ReloadHook[] = [];
 
+/** What each role hands back to main(): how to stop it (the caller owns the exit code). */
+type Close = () => Promise<void>;
+
 /**
  * Entry point of the balancer process: validate the environment once, start, stop cleanly on
  * SIGTERM/SIGINT, re-read what can be re-read on SIGHUP (which would otherwise end the process).
+ * PROCESSES=1: one process does everything (createBalancer). PROCESSES > 1: this process is the
+ * primary (balancer/cluster/primary.ts), and node:cluster runs this file again in each serving
+ * process (balancer/cluster/serving.ts).
  */
 async function main(): Promise<void> {
   const config = settingsOrExit('Usage: node dist/load-balancer-server.js   (npm run start:balancer)', balancerSettings, loadBalancerConfig);
   if (!config) return;
+  const processes = processCount(config.PROCESSES);
+  if (processes > 1 && cluster.isWorker) {
+    // The primary set REGISTRATION_SECRET in this process's environment; STATE_DIR is the primary's alone.
+    const log = createLogger(config.LOG_LEVEL, 'serving');
+    await runServing({ ...config, REGISTRATION_SECRET: config.REGISTRATION_SECRET ?? '' }, log);
+    return;
+  }
   const log = createLogger(config.LOG_LEVEL);
   const stateDir = openStateDir(config.STATE_DIR, log);
   // Printed on stdout when new (without it no worker can register), kept in STATE_DIR for the next starts.
   const secret = config.REGISTRATION_SECRET ?? generatedSecret(stateDir, log, (text) => process.stdout.write(text));
+  const options: BalancerOptions = { ...config, REGISTRATION_SECRET: secret };
   // POST /admin/drain ends as SIGTERM does: through stop(), which owns the exit code.
-  const balancer = createBalancer({ ...config, REGISTRATION_SECRET: secret }, log, { requestDrain: (by) => stop(by), stateDir });
-  const { port, adminPort } = await balancer.listen();
-  const { maxClientConnections, descriptorLimit } = balancer.limits;
-  log.info({ host: config.HOST, port, strategy: config.STRATEGY, fastPath: config.FAST_PATH, maxClientConnections, descriptorLimit }, 'balancer listening');
-  // The port actually bound, so ADMIN_PORT=0 is usable; the token is never part of this line.
-  if (adminPort !== undefined) log.info({ host: config.ADMIN_HOST, port: adminPort, changingRoutes: config.ADMIN_TOKEN !== undefined }, 'admin listening');
-  // A cap set by hand above what the descriptors allow would let clients starve worker connections again.
-  if (maxClientConnections > defaultClientCap(descriptorLimit)) {
-    log.warn(
-      { maxClientConnections, descriptorLimit, suggested: defaultClientCap(descriptorLimit) },
-      'MAX_CLIENT_CONNECTIONS leaves too few descriptors for worker connections, probes and registrations',
-    );
+  let close: Close = () => Promise.resolve();
+  // The primary waits for its serving processes' own drains (ServingFleet kills one after 12 s), so it gets longer.
+  const stop = onStopSignals(log, () => close(), processes > 1 ? 15_000 : 10_000);
+  if (processes > 1) {
+    const primary = await startPrimary(options, log, { processes, stateDir, requestDrain: stop });
+    close = () => primary.close();
+    log.info({ host: config.HOST, port: primary.port, processes, strategy: config.STRATEGY, fastPath: config.FAST_PATH }, 'balancer listening');
+    logAdmin(log, options, primary.adminPort);
+  } else {
+    const balancer = createBalancer(options, log, { requestDrain: stop, stateDir });
+    close = () => balancer.close();
+    const { port, adminPort } = await balancer.listen();
+    const { maxClientConnections, descriptorLimit } = balancer.limits;
+    log.info({ host: config.HOST, port, strategy: config.STRATEGY, fastPath: config.FAST_PATH, maxClientConnections, descriptorLimit }, 'balancer listening');
+    logAdmin(log, options, adminPort);
+    warnAboutClientCap(log, maxClientConnections, descriptorLimit);
   }
+  process.on('SIGHUP', reloader(log));
+}
 
+/** A serving process: drains on SIGTERM/SIGINT or when the primary is gone; SIGHUP is the primary's to act on. */
+async function runServing(config: BalancerOptions, log: Logger): Promise<void> {
+  let close: Close = () => Promise.resolve();
+  onStopSignals(log, () => close(), 10_000);
+  // The primary exited (or was killed): nothing would feed the view or answer the control paths.
+  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  // A terminal's hangup reaches the whole process group; the primary decides what SIGHUP means.
+  process.on('SIGHUP', () => log.debug('SIGHUP is handled by the primary'));
+  const serving = await startServing(config, log);
+  close = () => serving.close();
+  log.info({ port: serving.port, maxClientConnections: serving.limits.maxClientConnections }, 'serving process listening');
+}
+
+/** The port actually bound, so ADMIN_PORT=0 is usable; the token is never part of this line. */
+function logAdmin(log: Logger, config: BalancerOptions, adminPort: number | undefined): void {
+  if (adminPort !== undefined) log.info({ host: config.ADMIN_HOST, port: adminPort, changingRoutes: config.ADMIN_TOKEN !== undefined }, 'admin listening');
+}
+
+/** A cap set by hand above what the descriptors allow would let clients starve worker connections again. */
+function warnAboutClientCap(log: Logger, maxClientConnections: number, descriptorLimit: number): void {
+  if (maxClientConnections <= defaultClientCap(descriptorLimit)) return;
+  log.warn(
+    { maxClientConnections, descriptorLimit, suggested: defaultClientCap(descriptorLimit) },
+    'MAX_CLIENT_CONNECTIONS leaves too few descriptors for worker connections, probes and registrations',
+  );
+}
+
+/**
+ * SIGTERM and SIGINT end in close() and exit 0 (1 if the close failed, or after `forceExitMs`); returns the
+ * same stop for POST /admin/drain. `by` is the signal's name, or the admin route that asked.
+ */
+function onStopSignals(log: Logger, close: Close, forceExitMs: number): (by: string) => void {
   let stopping = false;
-  /** `by` is the signal's name, or the admin route that asked. */
-  function stop(by: string): void {
+  const stop = (by: string): void => {
     if (stopping) return;
     stopping = true;
     log.info({ by }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => process.exit(1), forceExitMs);
     force.unref();
-    balancer.close().then(
+    close().then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
-  }
+  };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  return stop;
+}
 
-  // Node's default for SIGHUP is to exit; a reload must never cost the process. Signals that arrive
-  // during a reload are folded into one more run after it.
+/**
+ * Node's default for SIGHUP is to exit; a reload must never cost the process. Signals that arrive
+ * during a reload are folded into one more run after it.
+ */
+function reloader(log: Logger): () => void {
   let reloading: Promise<unknown> | undefined;
   let reloadAgain = false;
   const reload = (): void => {
@@ -77,7 +136,7 @@ async function main(): Promise<void> {
       }
     });
   };
-  process.on('SIGHUP', reload);
+  return reload;
 }
 
 main().catch((err: unknown) => {

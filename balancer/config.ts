@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { strategyNames } from '../strategies';
 import { DEFAULT_MAX_REQUEST_HEADERS } from './proxy/check-request';
@@ -21,6 +22,13 @@ export const balancerSettings = {
     default: './state',
     accepts: 'a directory path, or off',
     schema: z.string().min(1),
+  },
+  PROCESSES: {
+    description:
+      'serving processes (node:cluster): with more than 1 a primary owns the registry, health checks and the admin listener, and each serving process proxies on PORT; auto: one per core Node reports',
+    default: '1',
+    accepts: 'a positive integer, or auto',
+    schema: z.union([z.literal('auto'), positiveInt]),
   },
   STRATEGY: {
     description: `balancing strategy: ${strategyNames.join(', ')}`,
@@ -221,6 +229,11 @@ export const balancerSettings = {
 } satisfies SettingsSpec;
 
 export type BalancerConfig = SettingsOf<typeof balancerSettings>;
+
+/** PROCESSES as a count: auto is os.availableParallelism() (the cores this process may use). */
+export function processCount(setting: BalancerConfig['PROCESSES']): number {
+  return setting === 'auto' ? availableParallelism() : setting;
+}
 
 export function loadBalancerConfig(env: NodeJS.ProcessEnv = process.env): BalancerConfig {
   return loadSettings(balancerSettings, env);

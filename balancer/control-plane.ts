@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import { ReplayGuard, SIGNATURE_HEADER, verifySignature } from '../utils/auth';
 import type { Logger } from './logger';
 import { checkWorkerUrl, deregistrationSchema, describeSchemaError, registrationSchema } from './registration';
-import type { RegistryBackend } from './registry-backend/types';
+import { RegistryUnavailableError, type RegistryBackend } from './registry-backend/types';
+import { registryUnavailable } from './errors';
 import { parseAbsoluteTarget } from './proxy/request-target';
 import { GatewayStats, type DeregistrationOutcome, type RegistrationRefusal } from './stats/gateway-stats';
 import { WorkerAddressPolicy } from './worker-address';
@@ -196,6 +197,13 @@ export function createControlPlane({
     const status = err.status ?? 500;
     if (status === 413) {
       refuse(req, res, { status: 413, error: 'body_too_large', message: `body exceeds ${MAX_BODY}`, outcome: 'body_too_large' });
+      return;
+    }
+    if (err instanceof RegistryUnavailableError) {
+      // Expected while the primary is gone or stuck: one line, no stack; the worker's next heartbeat retries.
+      log.warn({ route: req.path, reason: err.message }, 'control request not applied: registry unavailable');
+      const { status: unavailable, code, message, retryAfter } = registryUnavailable;
+      res.status(unavailable).set('Retry-After', String(retryAfter)).json({ error: code, message });
       return;
     }
     if (status >= 500) log.error({ err }, 'control plane error');

@@ -96,6 +96,18 @@ export const noWorker: ProxyError = {
   retryAfter: 1,
 };
 
+/**
+ * A control request the registry's owner did not answer (PROCESSES > 1: the primary, within
+ * CONTROL_REPLY_TIMEOUT_MS): nothing was written. Answered by the control plane, in this module's
+ * shape ({error, message}); not a ProxyError, as the proxy never sends it.
+ */
+export const registryUnavailable = {
+  status: 503,
+  code: 'registry_unavailable',
+  message: 'the registry did not answer in time; nothing was written, retry shortly',
+  retryAfter: 1,
+} as const;
+
 /** A control path (/workers, /register-worker, /deregister-worker) asked for from outside CONTROL_ALLOW. */
 export const controlForbidden: ProxyError = {
   status: 403,

@@ -4,7 +4,9 @@ import type { DrainedBy } from './worker-state';
 /**
  * What changed in the registry's membership and the operator's decisions, as plain data (no record,
  * no pool), so the same events can later cross a process or a network (issue 13: one registry, many
- * local views). Health verdicts and ejections are not here: they stay with whoever probes.
+ * local views). Health verdicts and passive ejections are here too, so that with PROCESSES the
+ * primary (which probes and runs the outlier detector) can hand them to every serving process; the
+ * STATE_DIR snapshot ignores them (a restart starts every worker healthy).
  */
 export type RegistryChange =
   /** A new record: a first registration, a worker back after it left, or one restored from a snapshot. */
@@ -20,7 +22,11 @@ export type RegistryChange =
   /** It left the registry: deregistered ('worker'), expired ('ttl') or deleted by an operator ('admin'). */
   | { type: 'left'; url: string; by: DrainedBy }
   /** The operator's weight for the URL was set (a number) or reset (undefined). */
-  | { type: 'override_changed'; url: string; weight: number | undefined };
+  | { type: 'override_changed'; url: string; weight: number | undefined }
+  /** The active health checks' verdict flipped (a verdict of healthy also ends a passive ejection). Rare. */
+  | { type: 'health'; url: string; healthy: boolean }
+  /** Passive health ejected it until `until` (ms epoch), after consecutive failed exchanges. Rare. */
+  | { type: 'ejected'; url: string; until: number };
 
 export type RegistryListener = (change: RegistryChange) => void;
 

@@ -275,11 +275,42 @@ export class WorkerRegistry {
     if (!failed && worker.ejections > 0 && now > worker.ejectedUntil + outlier.maxEjectionMs) worker.ejections = 0;
     const ejectMs = recordOutcome(worker, failed, outlier);
     if (ejectMs === 0) return;
-    worker.ejectedUntil = now + ejectMs;
     worker.stats.ejectionsTotal++;
     this.log.warn({ worker: worker.url, ejectMs, ejections: worker.ejections }, 'worker ejected after consecutive failures');
-    setTimeout(() => this.reconcile(), ejectMs + 1).unref();
+    this.ejectUntil(worker, now + ejectMs);
+  }
+
+  /**
+   * Called by a serving process's registry view (balancer/cluster/registry-view.ts) with the primary's
+   * verdicts: the active checks' `healthy` and the passive ejection's end (ms epoch, 0 when none). A
+   * worker found unhealthy has its waiting requests called off and retried, as recordProbe does.
+   */
+  adoptHealth(worker: WorkerRecord, healthy: boolean, ejectedUntil: number): void {
+    if (this.workers.get(worker.url) !== worker) return;
+    if (worker.healthy !== healthy) {
+      this.setHealthy(worker, healthy);
+      if (!healthy) worker.pool.rescueWaiting(new WorkerUnhealthyError(worker.url));
+    }
+    if (ejectedUntil !== worker.ejectedUntil) this.ejectUntil(worker, ejectedUntil);
+  }
+
+  /** Out of rotation until `until` (unless in panic), back in at that moment; emits `ejected` when it lies ahead. */
+  private ejectUntil(worker: WorkerRecord, until: number): void {
+    worker.ejectedUntil = until;
+    const ms = until - this.now();
+    if (ms > 0) {
+      setTimeout(() => this.reconcile(), ms + 1).unref();
+      this.changes.emit({ type: 'ejected', url: worker.url, until });
+    }
     this.reconcile();
+  }
+
+  /** The active checks' verdict; healthy again also ends a passive ejection. */
+  private setHealthy(worker: WorkerRecord, healthy: boolean): void {
+    worker.healthy = healthy;
+    if (healthy) worker.ejectedUntil = 0;
+    this.reconcile();
+    this.changes.emit({ type: 'health', url: worker.url, healthy });
   }
 
   get(url: string): WorkerRecord | undefined {
@@ -349,17 +380,14 @@ export class WorkerRegistry {
     worker.stats.recordProbe(ok, this.now(), reason);
     worker.probeStreak = ok ? Math.max(0, worker.probeStreak) + 1 : Math.min(0, worker.probeStreak) - 1;
     if (worker.healthy && worker.probeStreak <= -active.unhealthyThreshold) {
-      worker.healthy = false;
-      this.reconcile();
+      this.setHealthy(worker, false);
       // A frozen worker holds its requests until RESPONSE_TIMEOUT_MS; the ones that can be replayed
       // are called off now and retried on a healthy worker, so clients wait one detection window at most.
       const rescued = worker.pool.rescueWaiting(new WorkerUnhealthyError(url));
       this.log.warn({ worker: url, reason, failures: -worker.probeStreak, rescued }, 'worker marked unhealthy by health checks');
     } else if (!worker.healthy && worker.probeStreak >= active.healthyThreshold) {
-      worker.healthy = true;
-      worker.ejectedUntil = 0;
       this.log.info({ worker: url }, 'worker healthy again');
-      this.reconcile();
+      this.setHealthy(worker, true);
     }
   }
 

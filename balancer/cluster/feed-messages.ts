@@ -14,11 +14,14 @@ export const FEED_TAG = 'lb:registry';
 /** A worker in a snapshot: the same fields as a `joined` change, so the view applies both alike. */
 export type JoinedChange = Extract<RegistryChange, { type: 'joined' }>;
 
+/** A worker in a snapshot: a `joined` change with the primary's health verdicts, so a new process starts from them. */
+export type SnapshotWorker = JoinedChange & { healthy: boolean; ejectedUntil: number };
+
 export type FeedMessage =
   /** Serving process to primary: ready to receive; send the snapshot, then the changes. */
   | { tag: typeof FEED_TAG; kind: 'subscribe' }
   /** Primary to serving process: every worker in the registry now, in registration order. */
-  | { tag: typeof FEED_TAG; kind: 'snapshot'; workers: JoinedChange[] }
+  | { tag: typeof FEED_TAG; kind: 'snapshot'; workers: SnapshotWorker[] }
   /** Primary to serving process: one change of the registry, as its change feed emitted it. */
   | { tag: typeof FEED_TAG; kind: 'change'; change: RegistryChange };
 

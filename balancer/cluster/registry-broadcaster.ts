@@ -1,7 +1,7 @@
 import type { Logger } from '../logger';
 import type { WorkerRegistry } from '../registry';
 import type { RegistryChange } from '../registry-changes';
-import { FEED_TAG, isFeedMessage, type FeedMessage, type JoinedChange } from './feed-messages';
+import { FEED_TAG, isFeedMessage, type FeedMessage, type SnapshotWorker } from './feed-messages';
 
 /**
  * The part of an IPC channel the broadcaster uses: a cluster.Worker and a forked ChildProcess are both
@@ -59,7 +59,7 @@ export class RegistryBroadcaster {
     this.subscribed.clear();
   }
 
-  private snapshot(): JoinedChange[] {
+  private snapshot(): SnapshotWorker[] {
     return [...this.registry.records()].map((w) => ({
       type: 'joined',
       url: w.url,
@@ -68,6 +68,8 @@ export class RegistryBroadcaster {
       registeredWeight: w.registeredWeight,
       drained: w.drain !== undefined,
       lastSeenAt: w.lastSeenAt,
+      healthy: w.healthy,
+      ejectedUntil: w.ejectedUntil,
     }));
   }
 

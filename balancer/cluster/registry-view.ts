@@ -1,7 +1,7 @@
 import type { Logger } from '../logger';
 import type { WorkerRecord, WorkerRegistry } from '../registry';
 import type { RegistryChange } from '../registry-changes';
-import { FEED_TAG, isFeedMessage, type FeedMessage, type JoinedChange } from './feed-messages';
+import { FEED_TAG, isFeedMessage, type FeedMessage, type JoinedChange, type SnapshotWorker } from './feed-messages';
 
 /** The part of `process` (in a forked or cluster child) the view uses. */
 export interface PrimaryChannel {
@@ -14,7 +14,7 @@ export interface PrimaryChannel {
  * A serving process's side of the feed (issue 13, PROCESSES): applies the primary's snapshot and
  * changes to a local WorkerRegistry, whose strategy the serving process picks from; a pick never
  * waits on the primary. The local registry is built without health checks and without a TTL: the
- * primary probes and expires, and its verdicts arrive as changes. The primary is the authority, so a
+ * primary probes, ejects and expires, and its verdicts arrive as changes (`health`, `ejected`, `left`). The primary is the authority, so a
  * change is applied as it says (the weight in force, drained or not), whatever the local overrides held.
  */
 export class RegistryView {
@@ -50,10 +50,14 @@ export class RegistryView {
   }
 
   /** A snapshot replaces the view: workers it does not list leave, the others are as it says. */
-  private replaceWith(workers: JoinedChange[]): void {
+  private replaceWith(workers: SnapshotWorker[]): void {
     const listed = new Set(workers.map((w) => w.url));
     for (const url of this.registry.urls()) if (!listed.has(url)) this.registry.deregister(url, 'worker');
-    for (const worker of workers) this.join(worker);
+    for (const worker of workers) {
+      this.join(worker);
+      const joined = this.registry.get(worker.url);
+      if (joined) this.registry.adoptHealth(joined, worker.healthy, worker.ejectedUntil);
+    }
     this.log.info({ workers: workers.length }, 'registry view loaded from the primary');
   }
 
@@ -80,6 +84,13 @@ export class RegistryView {
         if (change.by === 'admin') {
           if (worker) this.registry.removeWorker(worker);
         } else this.registry.deregister(change.url, change.by);
+        break;
+      case 'health':
+        // Healthy again ends a passive ejection in the primary too.
+        if (worker) this.registry.adoptHealth(worker, change.healthy, change.healthy ? 0 : worker.ejectedUntil);
+        break;
+      case 'ejected':
+        if (worker) this.registry.adoptHealth(worker, worker.healthy, change.until);
         break;
       case 'override_changed':
         // The weight_changed that follows (if the weight in force moved) is what the view applies.

@@ -37,3 +37,11 @@ export interface RegistryBackend {
   /** Stops following the backend; the local registry (and its pools) is the caller's to close. */
   close(): Promise<void>;
 }
+
+/**
+ * A write the backend could not get to its truth (the primary did not answer in time, or is gone):
+ * the control plane answers 503 registry_unavailable, and the worker's next heartbeat tries again.
+ */
+export class RegistryUnavailableError extends Error {
+  readonly code = 'registry_unavailable';
+}

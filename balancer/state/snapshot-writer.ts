@@ -18,8 +18,12 @@ export function lastSeenResolutionMs(registrationTtlMs: number): number {
   return Math.max(SNAPSHOT_DEBOUNCE_MS, Math.min(5_000, Math.floor(registrationTtlMs / 4)));
 }
 
-/** Whether `change` calls for a new snapshot: every change does, but a plain heartbeat only once the last write is `resolutionMs` old. */
+/**
+ * Whether `change` calls for a new snapshot: every change does, but a plain heartbeat only once the last
+ * write is `resolutionMs` old, and a health verdict or an ejection never (the snapshot holds neither).
+ */
 export function callsForWrite(change: RegistryChange, sinceLastWriteMs: number, resolutionMs: number): boolean {
+  if (change.type === 'health' || change.type === 'ejected') return false;
   return change.type !== 'refreshed' || change.renamed || sinceLastWriteMs >= resolutionMs;
 }
 

@@ -74,7 +74,17 @@ describe('RegistryView', () => {
     const local = registry(clock);
     const view = new RegistryView(local, silent);
     const [A, B] = ['http://127.0.0.1:9100', 'http://127.0.0.1:9101'];
-    const joined = (url: string, drained: boolean) => ({ type: 'joined' as const, url, name: 'w', weight: 2, registeredWeight: 2, drained, lastSeenAt: 500 });
+    const joined = (url: string, drained: boolean) => ({
+      type: 'joined' as const,
+      url,
+      name: 'w',
+      weight: 2,
+      registeredWeight: 2,
+      drained,
+      lastSeenAt: 500,
+      healthy: true,
+      ejectedUntil: 0,
+    });
     view.apply({ tag: FEED_TAG, kind: 'snapshot', workers: [joined(A, true), joined(B, false)] });
     expect(state(local).map((w) => [w.url, w.drained])).toEqual([
       [A, true],
