@@ -32,6 +32,7 @@ export interface ReplaceOutcome {
 export class RollingReplacer {
   private running: Promise<ReplaceOutcome> | undefined;
   private again = false;
+  private stopped = false;
 
   constructor(
     private readonly fleet: ReplaceableFleet,
@@ -43,8 +44,14 @@ export class RollingReplacer {
     return this.running !== undefined;
   }
 
+  /** At shutdown, before the fleet stops: forks nothing more, so a SIGTERM during a replacement ends it. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** Starts a replacement, or asks for one more after the one running; resolves when this one ends. */
   replace(): Promise<ReplaceOutcome> {
+    if (this.stopped) return Promise.resolve({ replaced: [], failed: 'shutting down' });
     if (this.running !== undefined) {
       this.again = true;
       return this.running;
@@ -65,6 +72,7 @@ export class RollingReplacer {
     const replaced: { old: number | undefined; new: number | undefined }[] = [];
     this.log.info({ processes: olds.length }, 'SIGHUP: replacing the serving processes one at a time');
     for (const old of olds) {
+      if (this.stopped) return { replaced, failed: 'shutting down' };
       // One that died meanwhile has been replaced by the fleet already; nothing to retire.
       if (old.isDead()) continue;
       let fresh: Worker;

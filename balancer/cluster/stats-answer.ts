@@ -5,9 +5,12 @@ import type { GatewayStats } from '../stats/gateway-stats';
 import { STATS_TAG, isStatsMessage, type ServingReading, type StatsMessage } from './stats-messages';
 import { packGateway, packWorker } from './worker-counters';
 
-/** The parts of `process` (a cluster worker's IPC channel) a serving process answers on. */
+/**
+ * The parts of `process` (a cluster worker's IPC channel) a serving process answers on. `send` takes
+ * any message (the channel carries the feed's and the control calls' too); this file sends StatsMessages.
+ */
 export interface PrimaryChannel {
-  send?(message: StatsMessage): boolean;
+  send?(message: unknown): boolean;
   on(event: 'message', listener: (message: unknown) => void): unknown;
 }
 
@@ -41,7 +44,8 @@ export function answerStatsRequests(channel: PrimaryChannel, counters: ServingCo
     readServing(counters, message.withProcess).then(
       (reading) => {
         try {
-          channel.send?.({ tag: STATS_TAG, kind: 'reply', id: message.id, reading });
+          const reply: StatsMessage = { tag: STATS_TAG, kind: 'reply', id: message.id, reading };
+          channel.send?.(reply);
         } catch {
           // The channel closed since the request: the primary is gone or retiring us, nobody waits.
         }

@@ -39,6 +39,14 @@ export function packWorker(w: WorkerRecord): number[] {
   return out;
 }
 
+/** Requests a packed worker was sent: responses of every class plus failed exchanges (as worker-windows.ts's requestsOf). */
+export function requestsOfPacked(packed: readonly number[]): number {
+  let total = 0;
+  for (let i = RESPONSES; i < RESPONSES + STATUS_CLASSES.length; i++) total += packed[i] || 0;
+  for (let i = ERRORS; i < ERRORS + EXCHANGE_ERROR_REASONS.length; i++) total += packed[i] || 0;
+  return total;
+}
+
 /** Adds `packed` into `into` (both WORKER_COUNTERS long); a shorter array from another build adds what it has. */
 export function addPacked(into: Float64Array, packed: readonly number[]): void {
   const n = Math.min(into.length, packed.length);
