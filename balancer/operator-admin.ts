@@ -23,7 +23,8 @@ export interface OperatorAdminDeps {
   drain: (by: string) => void;
   /**
    * The primary of PROCESSES > 1: gathers the serving processes' counters into `registry` and its own
-   * `gateway` (cluster/stats-gather.ts) at each scrape, and once a second for /status's windows.
+   * `gateway` (cluster/stats-gather.ts) at each scrape; the primary also runs its once-a-second gather,
+   * which /status's windows read.
    */
   fleetStats?: FleetStatsGatherer;
 }
@@ -76,15 +77,11 @@ export function createOperatorAdmin(config: BalancerOptions, log: Logger, deps: 
     admin,
     listen: async () => {
       const port = await admin?.listen();
-      if (admin !== undefined) {
-        fleet?.start();
-        sampler.start();
-      }
+      if (admin !== undefined) sampler.start();
       return port;
     },
     close: async () => {
       sampler.stop();
-      fleet?.stop();
       await admin?.close();
     },
   };

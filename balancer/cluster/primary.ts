@@ -91,6 +91,9 @@ export async function startPrimary(config: BalancerOptions, log: Logger, options
     await owner.close();
     throw err;
   }
+  // Once a second, admin listener or not: /status's windows read it, and so do the health checks,
+  // which skip a worker that answered traffic since its last probe (HEALTH_CHECK_SKIP_BUSY).
+  fleetStats.start();
   const adminPort = await operator.listen();
   return {
     port,
@@ -99,6 +102,7 @@ export async function startPrimary(config: BalancerOptions, log: Logger, options
     fleet,
     close: async () => {
       draining = true;
+      fleetStats.stop();
       await fleet.stop();
       broadcaster.close();
       await owner.close();

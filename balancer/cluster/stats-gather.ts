@@ -1,8 +1,8 @@
 import type { Logger } from '../logger';
-import type { WorkerRegistry } from '../registry';
+import type { WorkerRecord, WorkerRegistry } from '../registry';
 import { GatewayStats } from '../stats/gateway-stats';
 import { STATS_TAG, isStatsMessage, type ServingReading, type StatsMessage } from './stats-messages';
-import { addGateway, addPacked, dropGauges, packGateway, WORKER_COUNTERS, writeSum } from './worker-counters';
+import { addGateway, addPacked, dropGauges, packGateway, requestsOfPacked, WORKER_COUNTERS, writeSum } from './worker-counters';
 
 /** The part of a cluster.Worker the gatherer uses (a forked ChildProcess is one too). */
 export interface GatherChannel {
@@ -50,6 +50,8 @@ export class FleetStatsGatherer {
   private readonly members = new Map<GatherChannel, Member>();
   private readonly departedWorkers = new Map<string, Float64Array>();
   private readonly departedGateway = new GatewayStats();
+  /** What each record's serving processes had relayed at the last gather (noteAnswered). */
+  private readonly relayed = new WeakMap<WorkerRecord, number>();
   private nextId = 0;
   private running: Promise<GatherResult> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -149,8 +151,22 @@ export class FleetStatsGatherer {
     }
     for (const [url, sum] of sums) {
       const record = this.registry.get(url);
-      if (record !== undefined) writeSum(record.stats, sum);
+      if (record === undefined) continue;
+      writeSum(record.stats, sum);
+      this.noteAnswered(record, requestsOfPacked(sum));
     }
+  }
+
+  /**
+   * The active checker skips a worker that answered proxied requests since its last probe
+   * (registry.answeredSinceLastProbe, HEALTH_CHECK_SKIP_BUSY). In the primary nothing is proxied, so
+   * `answered` grows here, by what the serving processes relayed since the last gather; it only ever
+   * grows, as the checker's comparison needs.
+   */
+  private noteAnswered(record: WorkerRecord, relayed: number): void {
+    const before = this.relayed.get(record) ?? 0;
+    if (relayed > before) record.answered += relayed - before;
+    this.relayed.set(record, relayed);
   }
 
   /** A serving process is gone: its last counters stay in the sums (without its gauges), and it is asked no more. */

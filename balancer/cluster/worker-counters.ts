@@ -40,7 +40,7 @@ export function packWorker(w: WorkerRecord): number[] {
 }
 
 /** Requests a packed worker was sent: responses of every class plus failed exchanges (as worker-windows.ts's requestsOf). */
-export function requestsOfPacked(packed: readonly number[]): number {
+export function requestsOfPacked(packed: ArrayLike<number>): number {
   let total = 0;
   for (let i = RESPONSES; i < RESPONSES + STATUS_CLASSES.length; i++) total += packed[i] || 0;
   for (let i = ERRORS; i < ERRORS + EXCHANGE_ERROR_REASONS.length; i++) total += packed[i] || 0;
