@@ -98,13 +98,13 @@ export const noWorker: ProxyError = {
 
 /**
  * A control request the registry's owner did not answer (PROCESSES > 1: the primary, within
- * CONTROL_REPLY_TIMEOUT_MS): nothing was written. Answered by the control plane, in this module's
+ * CONTROL_REPLY_TIMEOUT_MS): the write may or may not be applied later. Answered by the control plane, in this module's
  * shape ({error, message}); not a ProxyError, as the proxy never sends it.
  */
 export const registryUnavailable = {
   status: 503,
   code: 'registry_unavailable',
-  message: 'the registry did not answer in time; nothing was written, retry shortly',
+  message: 'the registry did not answer in time; retry shortly',
   retryAfter: 1,
 } as const;
 

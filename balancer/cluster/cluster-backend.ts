@@ -30,12 +30,16 @@ interface Pending {
  * write resolves with its effect in force here (the contract's first clause).
  * A reply that does not come within `timeoutMs`, or a channel that is gone, rejects a write with
  * RegistryUnavailableError (the control plane answers 503); a nonce claim answers true then, as the
- * RegistryBackend contract says, since the local replay guard has checked it.
+ * RegistryBackend contract says, since the local replay guard has checked it. After one timeout,
+ * calls fail at once until a reply comes back, so a registration (a nonce claim, then the write)
+ * waits one timeout, not two.
  */
 export class ClusterBackend implements RegistryBackend {
   readonly kind = 'cluster';
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
+  /** Set when a call timed out, cleared by the next reply: meanwhile calls fail at once, not after another timeout. */
+  private unanswered = false;
   private stopFollowing: (() => void) | undefined;
   private readonly onMessage = (message: unknown) => this.settle(message);
 
@@ -86,10 +90,15 @@ export class ClusterBackend implements RegistryBackend {
   private call(call: ControlCall): Promise<ControlResult> {
     const id = ++this.nextId;
     return new Promise<ControlResult>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(id, this.pending.get(id), `the primary did not answer within ${this.timeoutMs} ms`), this.timeoutMs);
+      const timer = setTimeout(() => {
+        this.unanswered = true;
+        this.fail(id, this.pending.get(id), `the primary did not answer within ${this.timeoutMs} ms`);
+      }, this.timeoutMs);
       timer.unref();
       this.pending.set(id, { resolve, reject, timer });
       if (!this.post({ tag: CONTROL_TAG, kind: 'call', id, call })) this.fail(id, this.pending.get(id), 'the channel to the primary is closed');
+      // Sent all the same: its late reply is how this process learns the primary is back.
+      else if (this.unanswered) this.fail(id, this.pending.get(id), 'the primary has not answered since a call timed out');
     });
   }
 
@@ -106,6 +115,7 @@ export class ClusterBackend implements RegistryBackend {
 
   private settle(message: unknown): void {
     if (!isControlMessage(message) || message.kind !== 'reply') return;
+    this.unanswered = false;
     const pending = this.pending.get(message.id);
     if (pending === undefined) return; // timed out already: its 503 has been answered
     this.pending.delete(message.id);

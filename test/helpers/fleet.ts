@@ -1,0 +1,90 @@
+import { createServer, request, type Agent, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RunningProcess } from './processes';
+
+/** A worker in the test's own process: counts its health probes, records each proxied request's Via, fails on demand. */
+export interface FleetWorker {
+  readonly url: string;
+  /** GET /healthz requests seen (the balancer's active health checks). */
+  probes: number;
+  /** The Via header of each proxied request: each serving process adds its own token. */
+  readonly vias: string[];
+  /** While true, every request but /healthz is answered 500. */
+  failing: boolean;
+  close(): Promise<void>;
+}
+
+export async function startFleetWorker(): Promise<FleetWorker> {
+  const server = createServer((req, res) => {
+    req.resume();
+    if (req.url === '/healthz') {
+      worker.probes++;
+      res.end('ok');
+      return;
+    }
+    worker.vias.push(String(req.headers.via));
+    res.statusCode = worker.failing ? 500 : 200;
+    res.end(worker.failing ? 'failing' : 'ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const worker: FleetWorker = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    probes: 0,
+    vias: [],
+    failing: false,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  return worker;
+}
+
+export interface Answer {
+  status: number;
+  body: string;
+  headers: IncomingHttpHeaders;
+}
+
+/**
+ * One request on a connection of its own (agent: false, Connection: close) unless `agent` is given:
+ * node:cluster's round robin hands each new connection to the next serving process.
+ */
+export function send(
+  url: string,
+  path = '/',
+  options: { method?: string; body?: string; headers?: Record<string, string>; agent?: Agent } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url + path, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url}${path} within 10 s`)));
+    req.end(options.body);
+  });
+}
+
+/** The pids of the serving processes that said they listen ("serving process listening"), in order of their lines. */
+export function servingPids(balancer: RunningProcess): number[] {
+  return balancer
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('"msg":"serving process listening"'))
+    .map((line) => (JSON.parse(line) as { pid: number }).pid);
+}
+
+/** Whether a process with this pid exists now. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
