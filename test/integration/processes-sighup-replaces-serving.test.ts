@@ -1,13 +1,13 @@
 import { Agent, request } from 'node:http';
 import { childPids } from '../../bench/proc-sockets';
-import { startBalancer, startWorker, waitFor, waitForWorkers, type RunningProcess } from '../helpers/processes';
+import { FAST_PATH_MODES, startBalancer, startWorker, waitFor, waitForWorkers, type RunningProcess } from '../helpers/processes';
 
 /**
  * PROCESSES=2, SIGHUP (issue 13, "Restarts that cost nothing"): the primary replaces its serving
  * processes one at a time, each new one listening with its view loaded before the old one stops
  * accepting. Under a bounded loop of kept-alive connections and of a new connection per request, no
  * request fails and no connection is refused; afterwards every serving process is new and the
- * primary is the same process.
+ * primary is the same process. In both FAST_PATH modes: node:http's connections drain as the listener's.
  */
 interface Tally {
   ok: number;
@@ -38,12 +38,12 @@ async function loop(port: number, keepAlive: boolean, until: () => boolean, tall
   agent?.destroy();
 }
 
-describe('PROCESSES=2: SIGHUP replaces every serving process without failing a request', () => {
+describe.each(FAST_PATH_MODES)('PROCESSES=2, FAST_PATH=%s: SIGHUP replaces every serving process without failing a request', (fastPath) => {
   let balancer: RunningProcess & { adminUrl(): Promise<string> };
   const workers: RunningProcess[] = [];
 
   beforeAll(async () => {
-    balancer = await startBalancer({ PROCESSES: '2', LOG_LEVEL: 'info' });
+    balancer = await startBalancer({ PROCESSES: '2', LOG_LEVEL: 'info', FAST_PATH: fastPath });
     for (const name of ['a', 'b']) workers.push(await startWorker(name, balancer));
     await waitForWorkers(
       balancer,
