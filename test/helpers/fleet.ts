@@ -11,6 +11,10 @@ export interface FleetWorker {
   readonly vias: string[];
   /** While true, every request but /healthz is answered 500. */
   failing: boolean;
+  /** While true, GET /healthz is answered 503 (the active checks' verdict turns unhealthy). */
+  probeFailing: boolean;
+  /** How long each proxied request waits before its answer. */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -19,12 +23,16 @@ export async function startFleetWorker(): Promise<FleetWorker> {
     req.resume();
     if (req.url === '/healthz') {
       worker.probes++;
+      res.statusCode = worker.probeFailing ? 503 : 200;
       res.end('ok');
       return;
     }
     worker.vias.push(String(req.headers.via));
-    res.statusCode = worker.failing ? 500 : 200;
-    res.end(worker.failing ? 'failing' : 'ok');
+    const failing = worker.failing;
+    setTimeout(() => {
+      res.statusCode = failing ? 500 : 200;
+      res.end(failing ? 'failing' : worker.url);
+    }, worker.delayMs);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const worker: FleetWorker = {
@@ -32,6 +40,8 @@ export async function startFleetWorker(): Promise<FleetWorker> {
     probes: 0,
     vias: [],
     failing: false,
+    probeFailing: false,
+    delayMs: 0,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,0 +1,83 @@
+import { send, startFleetWorker, type FleetWorker } from '../helpers/fleet';
+import { startBalancer, waitFor, type RunningProcess } from '../helpers/processes';
+import { signedPost } from '../helpers/registration';
+
+/**
+ * PROCESSES=2, health fleet-wide, with real processes: a worker failing its exchanges in both
+ * serving processes is ejected by the primary's outlier detector (a serving process has none of its
+ * own) and is out of every process's rotation within a second; a worker failing its active checks
+ * (probed by the primary alone) leaves every rotation, and comes back to every one.
+ */
+describe('PROCESSES=2: health verdicts reach every serving process', () => {
+  let balancer: RunningProcess;
+  let bad: FleetWorker;
+  let good: FleetWorker;
+
+  beforeEach(async () => {
+    [bad, good] = await Promise.all([startFleetWorker(), startFleetWorker()]);
+  });
+  afterEach(async () => {
+    await balancer.stop();
+    await Promise.all([bad.close(), good.close()]);
+  });
+
+  async function register(env: Record<string, string>) {
+    balancer = await startBalancer({ PROCESSES: '2', LOG_LEVEL: 'info', RETRY_ATTEMPTS: '0', PANIC_THRESHOLD_PERCENT: '0', ...env });
+    for (const worker of [bad, good]) expect((await signedPost(balancer.url, 'register-worker', { url: worker.url, name: 'w' })).status).toBe(201);
+    // Both serving processes list both (each request on a new connection goes to the next process).
+    for (let i = 0; i < 4; i++)
+      await waitFor(async () => (JSON.parse((await send(balancer.url, '/workers')).body) as string[]).length === 2 || undefined, 'both workers');
+  }
+
+  it('a worker failing in both serving processes is ejected by the primary and out of every rotation within a second', async () => {
+    await register({ HEALTH_CHECK_INTERVAL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '4', OUTLIER_BASE_EJECTION_MS: '60000' });
+    bad.failing = true;
+    const ejected = () =>
+      balancer
+        .output()
+        .split('\n')
+        .find((line) => line.includes('"msg":"worker ejected after consecutive failures"'));
+    for (let i = 0; i < 40 && ejected() === undefined; i++) await send(balancer.url, '/');
+    const line = await waitFor(ejected, 'the primary ejecting the failing worker');
+    const { time, worker, name } = JSON.parse(line) as { time: string; worker: string; name: string };
+    expect([worker, name]).toEqual([bad.url, 'balancer']);
+    // Its failures came through both serving processes, and the primary counted them together.
+    expect(new Set(bad.vias).size).toBe(2);
+    const ejectedAt = Date.parse(time);
+
+    const answers: { at: number; status: number }[] = [];
+    for (let i = 0; i < 100 && Date.now() < ejectedAt + 1_500; i++) answers.push({ at: Date.now(), status: (await send(balancer.url, '/')).status });
+    for (let i = 0; i < 10; i++) answers.push({ at: Date.now(), status: (await send(balancer.url, '/')).status });
+    const failedLate = answers.filter((a) => a.status !== 200 && a.at >= ejectedAt + 1_000);
+    expect(failedLate).toEqual([]);
+    expect(answers.slice(-10).map((a) => a.status)).toEqual(Array(10).fill(200));
+    expect(bad.vias.length).toBeLessThanOrEqual(6);
+  });
+
+  it('a worker failing its active checks leaves every rotation, and comes back to every one', async () => {
+    await register({ HEALTH_CHECK_INTERVAL_MS: '100', UNHEALTHY_THRESHOLD: '2', HEALTHY_THRESHOLD: '2', OUTLIER_CONSECUTIVE_FAILURES: '0' });
+    bad.probeFailing = true;
+    await waitFor(() => balancer.output().includes('"msg":"worker marked unhealthy by health checks"') || undefined, 'the primary marking it unhealthy');
+    // Ten new connections, five per serving process: every one of them leaves the unhealthy worker out.
+    await waitFor(
+      async () => {
+        const before = bad.vias.length;
+        for (let i = 0; i < 10; i++) expect((await send(balancer.url, '/')).status).toBe(200);
+        return bad.vias.length === before || undefined;
+      },
+      'the unhealthy worker out of both rotations',
+      2_000,
+    );
+    bad.probeFailing = false;
+    await waitFor(() => balancer.output().includes('"msg":"worker healthy again"') || undefined, 'the primary finding it healthy');
+    await waitFor(
+      async () => {
+        const seen = bad.vias.length;
+        for (let i = 0; i < 8; i++) await send(balancer.url, '/');
+        return bad.vias.slice(seen).length > 0 && new Set(bad.vias.slice(seen)).size === 2 ? true : undefined;
+      },
+      'the healthy worker back in both rotations',
+      2_000,
+    );
+  });
+});

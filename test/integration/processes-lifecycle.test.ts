@@ -1,0 +1,72 @@
+import { alive, send, servingPids, startFleetWorker, type FleetWorker } from '../helpers/fleet';
+import { startBalancer, waitFor, type RunningProcess } from '../helpers/processes';
+import { signedPost } from '../helpers/registration';
+
+/**
+ * PROCESSES=2, the serving processes' lifecycle with real processes and signals: one killed (SIGKILL)
+ * under a bounded loop of requests is forked again at once, the other serves meanwhile, and the
+ * replacement starts from a fresh snapshot; SIGTERM to the primary drains every serving process
+ * (a request in flight is answered) and the primary exits 0.
+ */
+describe('PROCESSES=2: serving processes die, are replaced, and drain', () => {
+  let balancer: RunningProcess;
+  let worker: FleetWorker;
+
+  beforeEach(async () => {
+    worker = await startFleetWorker();
+    balancer = await startBalancer({ PROCESSES: '2', LOG_LEVEL: 'info', HEALTH_CHECK_INTERVAL_MS: '0' });
+    expect((await signedPost(balancer.url, 'register-worker', { url: worker.url, name: 'w' })).status).toBe(201);
+    for (let i = 0; i < 4; i++) await waitFor(async () => (await send(balancer.url, '/')).status === 200 || undefined, 'the worker served');
+  });
+  afterEach(async () => {
+    await balancer.stop();
+    await worker.close();
+  });
+
+  it('a serving process killed under load is forked again at once; only its own in-flight requests fail', async () => {
+    const [victim, survivor] = await waitFor(() => (servingPids(balancer).length === 2 ? servingPids(balancer) : undefined), 'two serving processes');
+    const viasBefore = new Set(worker.vias);
+    let failed = 0;
+    let served = 0;
+    const deadline = Date.now() + 20_000;
+    // Sequential, a new connection each: at most one request is in flight, on whichever process got it.
+    for (let i = 0; i < 200 && Date.now() < deadline; i++) {
+      if (i === 30) process.kill(victim, 'SIGKILL');
+      const status = await send(balancer.url, '/').then(
+        (a) => a.status,
+        () => 0,
+      );
+      if (status === 200) served++;
+      else failed++;
+      if (i >= 90 && servingPids(balancer).length === 3) break;
+    }
+    expect(failed).toBeLessThanOrEqual(2);
+    expect(served).toBeGreaterThanOrEqual(89);
+    expect(alive(victim)).toBe(false);
+    expect(alive(survivor)).toBe(true);
+    const pids = await waitFor(() => (servingPids(balancer).length === 3 ? servingPids(balancer) : undefined), 'a replacement serving process');
+    expect(pids.slice(0, 2)).toEqual([victim, survivor]);
+    expect(balancer.output()).toContain('"msg":"a serving process died; forking a replacement"');
+
+    // The replacement serves the worker registered before it was forked: its view came from a fresh snapshot.
+    const seen = worker.vias.length;
+    for (let i = 0; i < 10; i++) expect((await send(balancer.url, '/')).status).toBe(200);
+    const viasAfter = new Set(worker.vias.slice(seen));
+    expect(viasAfter.size).toBe(2);
+    expect([...viasAfter].filter((via) => !viasBefore.has(via))).toHaveLength(1);
+  });
+
+  it('SIGTERM to the primary: each serving process drains, a request in flight is answered, the primary exits 0', async () => {
+    const pids = await waitFor(() => (servingPids(balancer).length === 2 ? servingPids(balancer) : undefined), 'two serving processes');
+    worker.delayMs = 1_000;
+    const before = worker.vias.length;
+    const inFlight = send(balancer.url, '/slow');
+    await waitFor(() => worker.vias.length > before || undefined, 'the slow request at the worker');
+    await balancer.stop('SIGTERM');
+    expect((await inFlight).status).toBe(200);
+    expect(balancer.child.exitCode).toBe(0);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(balancer.output().match(/"msg":"shutting down"/g)).toHaveLength(3);
+    expect(balancer.output()).not.toContain('forking a replacement');
+  });
+});
