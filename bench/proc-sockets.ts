@@ -72,3 +72,15 @@ export function connectionsPerProcess(port: number, pids: readonly number[]): Ma
   for (const pid of connectionOwners(port, pids).values()) counts.set(pid, (counts.get(pid) ?? 0) + 1);
   return counts;
 }
+
+/** Context switches a process has made so far (voluntary + involuntary, /proc/<pid>/status), 0 when it is gone. */
+export function contextSwitches(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    let total = 0;
+    for (const m of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)) total += Number(m[1]);
+    return total;
+  } catch {
+    return 0;
+  }
+}

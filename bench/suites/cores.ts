@@ -3,7 +3,7 @@ import { measurePropagation, type Propagation } from '../cores-propagation';
 import { startOurBalancer, startWorker, waitForRegistered, type BalancerProcess, type Started } from '../fleet';
 import { runMetadata, writeJson } from '../json';
 import { defaultGenerator, runLoad, type GeneratorName } from '../load';
-import { childPids, connectionsPerProcess } from '../proc-sockets';
+import { childPids, connectionsPerProcess, contextSwitches } from '../proc-sockets';
 import { cpuTimeUs, freePort, sleep } from '../processes';
 import { progress } from '../progress';
 import { table } from '../report';
@@ -15,6 +15,8 @@ import { table } from '../report';
  * of every balancer process (the primary and its serving processes, from /proc/<pid>/stat) over the
  * measured window, divided by the requests completed; the workers' and the load generator's CPU are
  * not counted. Spread: the kept-alive connections each serving process held mid-run (from /proc).
+ * Also per run: context switches of the balancer's processes per request, and the primary's
+ * event-loop delay (p99, from its /metrics: the primary must never block, docs/processes.md).
  * Then the time for a registration to reach every serving process, end to end (cores-propagation.ts).
  * Throughput is not a figure here: this machine's two cores carry the load generator too.
  */
@@ -28,6 +30,10 @@ interface Measured {
   readonly primaryShare: number;
   /** Kept-alive connections per serving process, mid-run (PROCESSES=2). */
   readonly spread: number[];
+  /** Context switches of every balancer process per request completed. */
+  readonly switchesPerRequest: number;
+  /** The primary's (or the single process's) event-loop delay over the run, p99 in ms, from its /metrics. */
+  readonly primaryLoopP99Ms: number | undefined;
 }
 
 const DEFAULT_ROUNDS = 3;
@@ -35,11 +41,27 @@ const DEFAULT_DURATION_S = 3;
 const DEFAULT_CONNECTIONS = 32;
 const REGISTRATIONS = 100;
 
-async function measure(balancer: BalancerProcess, processes: number, generator: GeneratorName, connections: number, durationS: number): Promise<Measured> {
+/** nodejs_eventloop_lag_p99_seconds of the primary (process="primary") or of a single process (no label), in ms. */
+async function primaryLoopP99Ms(admin: string): Promise<number | undefined> {
+  const text = await (await fetch(`${admin}/metrics`)).text();
+  const m = /^nodejs_eventloop_lag_p99_seconds(?:\{process="primary"\})? (\S+)$/m.exec(text);
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+async function measure(
+  balancer: BalancerProcess & { admin: string },
+  processes: number,
+  generator: GeneratorName,
+  connections: number,
+  durationS: number,
+): Promise<Measured> {
   const primary = balancer.proc.pid;
   const serving = processes > 1 ? childPids(primary) : [];
   const pids = [primary, ...serving];
   await runLoad(generator, `${balancer.url}/`, { connections, durationS: 1 }); // warm-up, not counted
+  // A scrape before: prom-client resets its event-loop delay histogram at each one, so the next covers the run.
+  await primaryLoopP99Ms(balancer.admin);
+  const switchesBefore = pids.reduce((total, pid) => total + contextSwitches(pid), 0);
   const before = pids.map((pid) => cpuTimeUs(pid) ?? 0);
   let spread: number[] = [];
   const port = Number(new URL(balancer.url).port);
@@ -49,6 +71,7 @@ async function measure(balancer: BalancerProcess, processes: number, generator: 
   const load = await runLoad(generator, `${balancer.url}/`, { connections, durationS });
   await sampled;
   const used = pids.map((pid, i) => (cpuTimeUs(pid) ?? before[i]) - before[i]);
+  const switches = pids.reduce((total, pid) => total + contextSwitches(pid), 0) - switchesBefore;
   const total = used.reduce((a, b) => a + b, 0);
   return {
     processes,
@@ -57,6 +80,8 @@ async function measure(balancer: BalancerProcess, processes: number, generator: 
     cpuPerRequestUs: load.requests > 0 ? total / load.requests : NaN,
     primaryShare: processes > 1 && total > 0 ? used[0] / total : 0,
     spread,
+    switchesPerRequest: load.requests > 0 ? switches / load.requests : NaN,
+    primaryLoopP99Ms: await primaryLoopP99Ms(balancer.admin),
   };
 }
 
@@ -66,10 +91,12 @@ const median = (xs: number[]) => {
 };
 const nearestRank = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 
-async function startPair(): Promise<{ balancers: Map<number, BalancerProcess>; workers: Started[] }> {
-  const balancers = new Map<number, BalancerProcess>();
+async function startPair(): Promise<{ balancers: Map<number, BalancerProcess & { admin: string }>; workers: Started[] }> {
+  const balancers = new Map<number, BalancerProcess & { admin: string }>();
   for (const processes of [1, 2]) {
-    balancers.set(processes, await startOurBalancer(`balancer PROCESSES=${processes}`, { PROCESSES: String(processes), ADMIN_PORT: String(await freePort()) }));
+    const adminPort = await freePort();
+    const balancer = await startOurBalancer(`balancer PROCESSES=${processes}`, { PROCESSES: String(processes), ADMIN_PORT: String(adminPort) });
+    balancers.set(processes, { ...balancer, admin: `http://127.0.0.1:${adminPort}` });
   }
   const workers: Started[] = [];
   for (const name of ['a', 'b']) {
@@ -119,6 +146,8 @@ function report(runs: Measured[], propagation: Propagation, how: { rounds: numbe
     us(r.cpuPerRequestUs),
     r.processes > 1 ? `${(r.primaryShare * 100).toFixed(1)} %` : undefined,
     r.processes > 1 ? r.spread.join('/') : undefined,
+    r.switchesPerRequest.toFixed(2),
+    r.primaryLoopP99Ms === undefined ? undefined : `${r.primaryLoopP99Ms.toFixed(1)} ms`,
   ]);
   const sorted = [...propagation.timesMs].sort((a, b) => a - b);
   const ms = (q: number) => (sorted.length > 0 ? `${nearestRank(sorted, q).toFixed(2)} ms` : '-');
@@ -126,7 +155,7 @@ function report(runs: Measured[], propagation: Propagation, how: { rounds: numbe
   const p2 = median(of(2).map((r) => r.cpuPerRequestUs));
   process.stdout.write(
     `\nCores: PROCESSES=2 against PROCESSES=1, ${how.rounds} alternating rounds of ${how.durationS} s, ${how.connections} kept-alive connections (${how.generator}), two 0 ms workers each.\n\n` +
-      `${table(['balancer', 'requests', 'errors', 'CPU per request', "primary's share", 'connections per serving process'], rows)}\n\n` +
+      `${table(['balancer', 'requests', 'errors', 'CPU per request', "primary's share", 'connections per serving process', 'context switches per request', 'event-loop delay p99 (primary)'], rows)}\n\n` +
       `CPU per request, medians: PROCESSES=1 ${us(p1)}, PROCESSES=2 ${us(p2)}; ratio 2/1 per round: ${ratios.map((r) => `${r.toFixed(3)}x`).join(', ')} (median ${median(ratios).toFixed(3)}x; the issue's target: within 5 %).\n` +
       `Registration to every one of ${propagation.processes} serving processes, end to end (signed POST to the gateway until each proxies to it), ${propagation.timesMs.length} of ${propagation.timesMs.length + propagation.missed}: p50 ${ms(0.5)}, p99 ${ms(0.99)}, max ${ms(1)} (target: under 50 ms).\n`,
   );
