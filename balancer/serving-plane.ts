@@ -32,8 +32,19 @@ export interface ServingDeps {
   gatewayStats: GatewayStats;
   now: () => number;
   random: () => number;
+  /**
+   * The token this balancer adds to Via and recognises a request of its own by (the loop guard). One
+   * process makes its own; the primary hands one to all its serving processes, so a loop is caught at
+   * its first return whichever process it lands in.
+   */
+  via?: string;
   /** Called by the proxy after each exchange with a worker (passive health); on the per-request path. */
   recordExchange: (worker: WorkerRecord, failed: boolean) => void;
+}
+
+/** A fresh Via token for one balancer: `1.1 lb-` and 8 hex digits. */
+export function viaToken(): string {
+  return `1.1 lb-${randomBytes(4).toString('hex')}`;
 }
 
 /** The part of a balancer that serves PORT: the gateway's listener, the proxy and the control paths. */
@@ -66,8 +77,8 @@ export function createServingPlane(config: BalancerOptions, log: Logger, deps: S
   });
   const trust = new TrustPolicy(config.TRUST_PROXY);
   const slowStart = { windowMs: config.SLOW_START_MS, now, random };
-  // Unique per process, so a request that comes back through this balancer is recognised (loop guard).
-  const via = `1.1 lb-${randomBytes(4).toString('hex')}`;
+  // Unique per balancer, so a request that comes back through this balancer is recognised (loop guard).
+  const via = deps.via ?? viaToken();
   const proxy = createProxy({
     strategy,
     trust,

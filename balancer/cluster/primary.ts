@@ -7,12 +7,14 @@ import { createOperatorAdmin } from '../operator-admin';
 import { TrustPolicy } from '../proxy/forwarding';
 import type { WorkerRecord } from '../registry';
 import { createRegistryOwner, type RegistryOwner } from '../registry-owner';
+import { viaToken } from '../serving-plane';
 import { GatewayStats } from '../stats/gateway-stats';
 import { WorkerAddressPolicy } from '../worker-address';
 import { PrimaryControl } from './primary-control';
 import { FleetStatsGatherer } from './stats-gather';
 import { RegistryBroadcaster } from './registry-broadcaster';
 import { ServingFleet } from './serving-fleet';
+import { SERVING_VIA_ENV } from './serving';
 
 export interface PrimaryOptions {
   /** PROCESSES, resolved (> 1). */
@@ -69,7 +71,8 @@ export async function startPrimary(config: BalancerOptions, log: Logger, options
   const fleet = new ServingFleet({
     size: options.processes,
     // The secret the primary settled on (set, or generated and kept in STATE_DIR), so every process verifies alike.
-    env: { REGISTRATION_SECRET: config.REGISTRATION_SECRET, PROCESSES: String(options.processes) },
+    // One Via token for the whole balancer, so the loop guard catches a loop in whichever process it returns to.
+    env: { REGISTRATION_SECRET: config.REGISTRATION_SECRET, PROCESSES: String(options.processes), [SERVING_VIA_ENV]: viaToken() },
     log,
     attach: (worker) => {
       // The feed first: a call's reply must follow the change it caused on the same channel. The

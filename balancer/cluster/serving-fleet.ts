@@ -27,6 +27,8 @@ export class ServingFleet {
   /** Leaving on purpose (retire(), stop()): their exit is not a death to repair. */
   private readonly leaving = new Set<Worker>();
   private stopping = false;
+  /** Set once start() has seen every process listen: before that, a death fails the start instead. */
+  private started = false;
 
   constructor(private readonly options: FleetOptions) {}
 
@@ -38,6 +40,7 @@ export class ServingFleet {
   /** At start: forks `size` processes; resolves with the port they share once all listen, rejects if one exits first. */
   async start(): Promise<number> {
     const listening = await Promise.all(Array.from({ length: this.options.size }, () => this.forkOne()));
+    this.started = true;
     return listening[0].port;
   }
 
@@ -88,9 +91,9 @@ export class ServingFleet {
 
   private exited(worker: Worker, listened: boolean, how: string | number): void {
     this.running.delete(worker);
-    if (this.leaving.delete(worker) || this.stopping) return;
+    if (this.leaving.delete(worker) || this.stopping || !this.started) return;
     const { log } = this.options;
-    log.warn({ pid: worker.process.pid, exit: how, serving: this.running.size }, 'a serving process died; forking a replacement');
+    log.warn({ servingPid: worker.process.pid, exit: how, serving: this.running.size }, 'a serving process died; forking a replacement');
     const fork = () => {
       if (this.stopping) return;
       this.forkOne().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'the replacement serving process failed'));

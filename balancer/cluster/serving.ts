@@ -11,6 +11,9 @@ import { ClusterBackend, type PrimaryLink } from './cluster-backend';
 import { OutcomeReporter } from './passive-outcomes';
 import { answerStatsRequests } from './stats-answer';
 
+/** Set by the primary in each serving process's environment (not an operator's setting): the balancer's Via token. */
+export const SERVING_VIA_ENV = 'LB_SERVING_VIA';
+
 /** The running serving process, for the entry point. */
 export interface ServingProcess {
   readonly port: number;
@@ -50,6 +53,7 @@ export async function startServing(config: BalancerOptions, log: Logger, link: P
     gatewayStats,
     now,
     random,
+    via: process.env[SERVING_VIA_ENV],
     recordExchange: (worker, failed) => {
       registry.recordExchange(worker, failed);
       outcomes.note(worker.url, failed);

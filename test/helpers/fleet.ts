@@ -7,7 +7,12 @@ export interface FleetWorker {
   readonly url: string;
   /** GET /healthz requests seen (the balancer's active health checks). */
   probes: number;
-  /** The Via header of each proxied request: each serving process adds its own token. */
+  /**
+   * Which serving process sent each proxied request: the prefix of its X-Request-Id, random per process
+   * (balancer/proxy/request-id.ts). (Via cannot say: the serving processes share one token.)
+   */
+  readonly servedBy: string[];
+  /** The Via header of each proxied request. */
   readonly vias: string[];
   /** While true, every request but /healthz is answered 500. */
   failing: boolean;
@@ -28,6 +33,7 @@ export async function startFleetWorker(): Promise<FleetWorker> {
       return;
     }
     worker.vias.push(String(req.headers.via));
+    worker.servedBy.push(String(req.headers['x-request-id']).split('-')[0]);
     const failing = worker.failing;
     setTimeout(() => {
       res.statusCode = failing ? 500 : 200;
@@ -39,6 +45,7 @@ export async function startFleetWorker(): Promise<FleetWorker> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     probes: 0,
     vias: [],
+    servedBy: [],
     failing: false,
     probeFailing: false,
     delayMs: 0,

@@ -42,7 +42,7 @@ describe('PROCESSES=2: health verdicts reach every serving process', () => {
     const { time, worker, name } = JSON.parse(line) as { time: string; worker: string; name: string };
     expect([worker, name]).toEqual([bad.url, 'balancer']);
     // Its failures came through both serving processes, and the primary counted them together.
-    expect(new Set(bad.vias).size).toBe(2);
+    expect(new Set(bad.servedBy).size).toBe(2);
     const ejectedAt = Date.parse(time);
 
     const answers: { at: number; status: number }[] = [];
@@ -51,7 +51,7 @@ describe('PROCESSES=2: health verdicts reach every serving process', () => {
     const failedLate = answers.filter((a) => a.status !== 200 && a.at >= ejectedAt + 1_000);
     expect(failedLate).toEqual([]);
     expect(answers.slice(-10).map((a) => a.status)).toEqual(Array(10).fill(200));
-    expect(bad.vias.length).toBeLessThanOrEqual(6);
+    expect(bad.servedBy.length).toBeLessThanOrEqual(6);
   });
 
   it('a worker failing its active checks leaves every rotation, and comes back to every one', async () => {
@@ -61,9 +61,9 @@ describe('PROCESSES=2: health verdicts reach every serving process', () => {
     // Ten new connections, five per serving process: every one of them leaves the unhealthy worker out.
     await waitFor(
       async () => {
-        const before = bad.vias.length;
+        const before = bad.servedBy.length;
         for (let i = 0; i < 10; i++) expect((await send(balancer.url, '/')).status).toBe(200);
-        return bad.vias.length === before || undefined;
+        return bad.servedBy.length === before || undefined;
       },
       'the unhealthy worker out of both rotations',
       2_000,
@@ -72,9 +72,9 @@ describe('PROCESSES=2: health verdicts reach every serving process', () => {
     await waitFor(() => balancer.output().includes('"msg":"worker healthy again"') || undefined, 'the primary finding it healthy');
     await waitFor(
       async () => {
-        const seen = bad.vias.length;
+        const seen = bad.servedBy.length;
         for (let i = 0; i < 8; i++) await send(balancer.url, '/');
-        return bad.vias.slice(seen).length > 0 && new Set(bad.vias.slice(seen)).size === 2 ? true : undefined;
+        return bad.servedBy.slice(seen).length > 0 && new Set(bad.servedBy.slice(seen)).size === 2 ? true : undefined;
       },
       'the healthy worker back in both rotations',
       2_000,

@@ -25,7 +25,7 @@ describe('PROCESSES=2: serving processes die, are replaced, and drain', () => {
 
   it('a serving process killed under load is forked again at once; only its own in-flight requests fail', async () => {
     const [victim, survivor] = await waitFor(() => (servingPids(balancer).length === 2 ? servingPids(balancer) : undefined), 'two serving processes');
-    const viasBefore = new Set(worker.vias);
+    const servedBefore = new Set(worker.servedBy);
     let failed = 0;
     let served = 0;
     const deadline = Date.now() + 20_000;
@@ -49,19 +49,19 @@ describe('PROCESSES=2: serving processes die, are replaced, and drain', () => {
     expect(balancer.output()).toContain('"msg":"a serving process died; forking a replacement"');
 
     // The replacement serves the worker registered before it was forked: its view came from a fresh snapshot.
-    const seen = worker.vias.length;
+    const seen = worker.servedBy.length;
     for (let i = 0; i < 10; i++) expect((await send(balancer.url, '/')).status).toBe(200);
-    const viasAfter = new Set(worker.vias.slice(seen));
-    expect(viasAfter.size).toBe(2);
-    expect([...viasAfter].filter((via) => !viasBefore.has(via))).toHaveLength(1);
+    const servedAfter = new Set(worker.servedBy.slice(seen));
+    expect(servedAfter.size).toBe(2);
+    expect([...servedAfter].filter((by) => !servedBefore.has(by))).toHaveLength(1);
   });
 
   it('SIGTERM to the primary: each serving process drains, a request in flight is answered, the primary exits 0', async () => {
     const pids = await waitFor(() => (servingPids(balancer).length === 2 ? servingPids(balancer) : undefined), 'two serving processes');
     worker.delayMs = 1_000;
-    const before = worker.vias.length;
+    const before = worker.servedBy.length;
     const inFlight = send(balancer.url, '/slow');
-    await waitFor(() => worker.vias.length > before || undefined, 'the slow request at the worker');
+    await waitFor(() => worker.servedBy.length > before || undefined, 'the slow request at the worker');
     await balancer.stop('SIGTERM');
     expect((await inFlight).status).toBe(200);
     expect(balancer.child.exitCode).toBe(0);

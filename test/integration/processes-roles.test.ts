@@ -28,12 +28,15 @@ describe('PROCESSES=2: one primary, two serving processes', () => {
     expect(new Set([...pids, balancer.child.pid])).toHaveProperty('size', 3);
 
     expect((await signedPost(balancer.url, 'register-worker', { url: worker.url, name: 'w' })).status).toBe(201);
-    // Each request on a new connection: the round robin alternates the two processes, each with its own Via token.
+    // Each request on a new connection: the round robin alternates the two processes (two X-Request-Id prefixes).
     await waitFor(async () => (await send(balancer.url, '/workers')).body === JSON.stringify([worker.url]) || undefined, 'the worker listed');
     const answers = [];
     for (let i = 0; i < 10; i++) answers.push(await send(balancer.url, '/'));
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
-    expect(new Set(worker.vias).size).toBe(2);
+    expect(new Set(worker.servedBy).size).toBe(2);
+    // One Via token for the whole balancer, so the loop guard knows a request back from any process.
+    expect(new Set(worker.vias).size).toBe(1);
+    expect(worker.vias[0]).toMatch(/^1\.1 lb-[0-9a-f]{8}$/);
     for (let i = 0; i < 6; i++) expect(JSON.parse((await send(balancer.url, '/workers')).body)).toEqual([worker.url]);
 
     // Once per worker: 200 ms apart over 2 s is at most 11 probes from one prober (two would send about 20).
@@ -42,6 +45,25 @@ describe('PROCESSES=2: one primary, two serving processes', () => {
     const probes = worker.probes - before;
     expect(probes).toBeGreaterThan(0);
     expect(probes).toBeLessThanOrEqual(12);
+  });
+
+  it('a worker registered at the balancer itself: 508 at its first return, whichever serving process it reaches', async () => {
+    balancer = await startBalancer({ PROCESSES: '2', LOG_LEVEL: 'info', HEALTH_CHECK_INTERVAL_MS: '0', RETRY_ATTEMPTS: '0', ACCESS_LOG: 'json' });
+    expect((await signedPost(balancer.url, 'register-worker', { url: balancer.url, name: 'myself' })).status).toBe(201);
+    await waitFor(async () => (JSON.parse((await send(balancer.url, '/workers')).body) as string[]).length === 1 || undefined, 'the listing');
+    await waitFor(async () => (JSON.parse((await send(balancer.url, '/workers')).body) as string[]).length === 1 || undefined, 'the listing');
+    for (let i = 0; i < 4; i++) {
+      const res = await send(balancer.url, '/');
+      expect(res.status).toBe(508);
+      expect(JSON.parse(res.body)).toMatchObject({ error: 'loop_detected' });
+    }
+    // One hop each: the client's request in one process, its return caught in the other; two access lines
+    // per request. With a token per process the return would pass the second process and come back a third time.
+    const accessLines = () => (balancer.output().match(/"msg":"access"/g) ?? []).length;
+    await waitFor(() => accessLines() >= 8 || undefined, 'eight access lines');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(accessLines()).toBe(8);
+    expect(balancer.output().match(/"msg":"request loop/g)).toHaveLength(4);
   });
 
   it('a generated secret is handed to the serving processes and printed once, by the primary', async () => {

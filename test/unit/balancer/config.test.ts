@@ -1,4 +1,5 @@
-import { balancerSettings, loadBalancerConfig } from '../../../balancer/config';
+import { availableParallelism } from 'node:os';
+import { balancerSettings, loadBalancerConfig, processCount } from '../../../balancer/config';
 import { TrustPolicy } from '../../../balancer/proxy/forwarding';
 import { strategyNames } from '../../../strategies';
 import { ConfigError } from '../../../utils/env';
@@ -42,6 +43,13 @@ describe('loadBalancerConfig', () => {
     expect(loadBalancerConfig({ ACCESS_LOG: 'json' }).ACCESS_LOG).toBe('json');
     for (const value of ['on', 'JSON', 'text'])
       expect(problemsOf({ ACCESS_LOG: value })).toEqual([expect.stringMatching(/^ACCESS_LOG=.*: expected off or json/)]);
+  });
+
+  it('runs one process by default, takes a positive integer or auto (the cores Node reports), and names PROCESSES otherwise', () => {
+    expect(loadBalancerConfig({}).PROCESSES).toBe(1);
+    expect(loadBalancerConfig({ PROCESSES: '4' }).PROCESSES).toBe(4);
+    expect(processCount(loadBalancerConfig({ PROCESSES: 'auto' }).PROCESSES)).toBe(availableParallelism());
+    for (const bad of ['0', '-1', '1.5', 'all']) expect(problemsOf({ PROCESSES: bad })[0]).toMatch(/^PROCESSES=/);
   });
 
   it('upgrades only to websocket by default, and takes a list of protocol names or none', () => {
