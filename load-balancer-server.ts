@@ -75,12 +75,12 @@ async function main(): Promise<void> {
   );
 }
 
-/** A serving process: drains on SIGTERM/SIGINT or when the primary is gone; SIGHUP is the primary's to act on. */
+/** A serving process: drains on SIGTERM/SIGINT; SIGHUP is the primary's to act on. */
 async function runServing(config: BalancerOptions, log: Logger): Promise<void> {
   let close: Close = () => Promise.resolve();
   onStopSignals(log, () => close(), 10_000);
-  // The primary exited (or was killed): nothing would feed the view or answer the control paths.
-  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  // When the primary is gone (killed), node:cluster ends this process at once (lib/internal/cluster/child.js):
+  // PORT's listening socket went with the primary, and nothing would feed the view.
   // A terminal's hangup reaches the whole process group; the primary decides what SIGHUP means.
   process.on('SIGHUP', () => log.debug('SIGHUP is handled by the primary'));
   const serving = await startServing(config, log);

@@ -298,11 +298,9 @@ export class WorkerRegistry {
   private ejectUntil(worker: WorkerRecord, until: number): void {
     worker.ejectedUntil = until;
     const ms = until - this.now();
-    if (ms > 0) {
-      setTimeout(() => this.reconcile(), ms + 1).unref();
-      this.changes.emit({ type: 'ejected', url: worker.url, until });
-    }
+    if (ms > 0) setTimeout(() => this.reconcile(), ms + 1).unref();
     this.reconcile();
+    if (ms > 0) this.changes.emit({ type: 'ejected', url: worker.url, until });
   }
 
   /** The active checks' verdict; healthy again also ends a passive ejection. */

@@ -16,6 +16,8 @@ export interface FleetWorker {
   readonly vias: string[];
   /** While true, every request but /healthz is answered 500. */
   failing: boolean;
+  /** Requests sent by this serving process (its X-Request-Id prefix, as in servedBy) are answered 500. */
+  failFor: string | undefined;
   /** While true, GET /healthz is answered 503 (the active checks' verdict turns unhealthy). */
   probeFailing: boolean;
   /** How long each proxied request waits before its answer. */
@@ -33,8 +35,9 @@ export async function startFleetWorker(): Promise<FleetWorker> {
       return;
     }
     worker.vias.push(String(req.headers.via));
-    worker.servedBy.push(String(req.headers['x-request-id']).split('-')[0]);
-    const failing = worker.failing;
+    const by = String(req.headers['x-request-id']).split('-')[0];
+    worker.servedBy.push(by);
+    const failing = worker.failing || by === worker.failFor;
     setTimeout(() => {
       res.statusCode = failing ? 500 : 200;
       res.end(failing ? 'failing' : worker.url);
@@ -47,6 +50,7 @@ export async function startFleetWorker(): Promise<FleetWorker> {
     vias: [],
     servedBy: [],
     failing: false,
+    failFor: undefined,
     probeFailing: false,
     delayMs: 0,
     close: () =>

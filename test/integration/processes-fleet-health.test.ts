@@ -54,6 +54,33 @@ describe('PROCESSES=2: health verdicts reach every serving process', () => {
     expect(bad.servedBy.length).toBeLessThanOrEqual(6);
   });
 
+  it("a worker failing in one serving process only is ejected by the primary, and out of the other's rotation within a second", async () => {
+    await register({ HEALTH_CHECK_INTERVAL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '4', OUTLIER_BASE_EJECTION_MS: '60000' });
+    for (let i = 0; i < 8; i++) expect((await send(balancer.url, '/')).status).toBe(200);
+    const processes = [...new Set([...bad.servedBy, ...good.servedBy])];
+    expect(processes).toHaveLength(2);
+    // The worker fails only what one process sends it: the other sees nothing but successes from it.
+    bad.failFor = processes[0];
+    const line = await waitFor(
+      async () => {
+        await send(balancer.url, '/');
+        return balancer
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"msg":"worker ejected after consecutive failures"'));
+      },
+      'the primary ejecting the worker',
+      10_000,
+    );
+    const ejectedAt = Date.parse((JSON.parse(line) as { time: string }).time);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, ejectedAt + 1_000 - Date.now())));
+    const [badSeen, goodSeen] = [bad.servedBy.length, good.servedBy.length];
+    for (let i = 0; i < 10; i++) expect((await send(balancer.url, '/')).status).toBe(200);
+    // Neither process sent it anything a second after the ejection; both kept serving (the good worker saw both).
+    expect(bad.servedBy.length).toBe(badSeen);
+    expect(new Set(good.servedBy.slice(goodSeen))).toEqual(new Set(processes));
+  });
+
   it('a worker failing its active checks leaves every rotation, and comes back to every one', async () => {
     await register({ HEALTH_CHECK_INTERVAL_MS: '100', UNHEALTHY_THRESHOLD: '2', HEALTHY_THRESHOLD: '2', OUTLIER_CONSECUTIVE_FAILURES: '0' });
     bad.probeFailing = true;

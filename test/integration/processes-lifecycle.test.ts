@@ -69,4 +69,11 @@ describe('PROCESSES=2: serving processes die, are replaced, and drain', () => {
     expect(balancer.output().match(/"msg":"shutting down"/g)).toHaveLength(3);
     expect(balancer.output()).not.toContain('forking a replacement');
   });
+
+  it('a primary killed (SIGKILL) leaves no serving process behind', async () => {
+    const pids = await waitFor(() => (servingPids(balancer).length === 2 ? servingPids(balancer) : undefined), 'two serving processes');
+    await balancer.stop('SIGKILL');
+    // node:cluster ends a worker at once when its channel to the primary closes (PORT's socket went with the primary).
+    await waitFor(() => pids.every((pid) => !alive(pid)) || undefined, 'both serving processes gone');
+  });
 });
