@@ -1,5 +1,6 @@
 import { optionsOrExit, parseArgs, USAGE } from './bench/args';
 import { installCleanup, stopAll } from './bench/processes';
+import { runCoresSuite } from './bench/suites/cores';
 import { runFaultsSuite } from './bench/suites/faults';
 import { runPeersSuite } from './bench/suites/peers';
 import { runPickSuite } from './bench/suites/pick';
@@ -10,8 +11,9 @@ import { runTargetSuite } from './bench/suites/target';
 /**
  * `npm run benchmark [-- options]`: the seed comparison by default, `--suite peers` for the data-plane
  * comparison with nginx, HAProxy and Node proxies, `--suite pick` for the strategies alone,
- * `--suite faults` for what a dying worker costs clients, `--suite replicas` for how fast a
- * registration reaches another replica through Redis, `--target <url>` for load
+ * `--suite faults` for what a dying worker costs clients, `--suite cores` for what PROCESSES=2 costs
+ * against PROCESSES=1, `--suite replicas` for how fast a registration reaches another replica
+ * through Redis, `--target <url>` for load
  * against a balancer already running here (to watch on its dashboard). Every
  * server runs on 127.0.0.1 and every process started here is killed when this one exits.
  */
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
   if (opts.suite === 'peers') await runPeersSuite(opts);
   else if (opts.suite === 'pick') runPickSuite(opts);
   else if (opts.suite === 'faults') await runFaultsSuite(opts);
+  else if (opts.suite === 'cores') await runCoresSuite(opts);
   else if (opts.suite === 'replicas') await runReplicasSuite(opts);
   else if (opts.suite === 'target') await runTargetSuite(opts);
   else await runSeedSuite(opts);

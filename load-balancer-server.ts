@@ -2,6 +2,7 @@ import 'dotenv/config';
 import cluster from 'node:cluster';
 import { createBalancer, type BalancerOptions } from './balancer';
 import { startPrimary } from './balancer/cluster/primary';
+import { RollingReplacer } from './balancer/cluster/rolling-replace';
 import { startServing } from './balancer/cluster/serving';
 import { balancerSettings, loadBalancerConfig, processCount } from './balancer/config';
 import { createLogger, type Logger } from './balancer/logger';
@@ -45,11 +46,18 @@ async function main(): Promise<void> {
   const options: BalancerOptions = { ...config, REGISTRATION_SECRET: secret };
   // POST /admin/drain ends as SIGTERM does: through stop(), which owns the exit code.
   let close: Close = () => Promise.resolve();
+  // PROCESSES > 1: after the hooks, SIGHUP replaces the serving processes one at a time.
+  let afterReload: () => Promise<unknown> = () => Promise.resolve();
   // The primary waits for its serving processes' own drains (ServingFleet kills one after 12 s), so it gets longer.
   const stop = onStopSignals(log, () => close(), processes > 1 ? 15_000 : 10_000);
   if (processes > 1) {
     const primary = await startPrimary(options, log, { processes, stateDir, requestDrain: stop });
-    close = () => primary.close();
+    const replacer = new RollingReplacer(primary.fleet, log);
+    afterReload = () => replacer.replace();
+    close = () => {
+      replacer.stop();
+      return primary.close();
+    };
     log.info({ host: config.HOST, port: primary.port, processes, strategy: config.STRATEGY, fastPath: config.FAST_PATH }, 'balancer listening');
     logAdmin(log, options, primary.adminPort);
   } else {
@@ -61,7 +69,10 @@ async function main(): Promise<void> {
     logAdmin(log, options, adminPort);
     warnAboutClientCap(log, maxClientConnections, descriptorLimit);
   }
-  process.on('SIGHUP', reloader(log));
+  process.on(
+    'SIGHUP',
+    reloader(log, () => afterReload()),
+  );
 }
 
 /** A serving process: drains on SIGTERM/SIGINT; SIGHUP is the primary's to act on. */
@@ -117,10 +128,11 @@ function onStopSignals(log: Logger, close: Close, forceExitMs: number): (by: str
 }
 
 /**
- * Node's default for SIGHUP is to exit; a reload must never cost the process. Signals that arrive
- * during a reload are folded into one more run after it.
+ * Node's default for SIGHUP is to exit; a reload must never cost the process. Runs the reload hooks,
+ * then `after` (the primary's rolling replacement). Signals that arrive during a reload are folded
+ * into one more run after it.
  */
-function reloader(log: Logger): () => void {
+function reloader(log: Logger, after: () => Promise<unknown>): () => void {
   let reloading: Promise<unknown> | undefined;
   let reloadAgain = false;
   const reload = (): void => {
@@ -128,13 +140,16 @@ function reloader(log: Logger): () => void {
       reloadAgain = true;
       return;
     }
-    reloading = reloadAll(RELOAD_HOOKS, log).finally(() => {
-      reloading = undefined;
-      if (reloadAgain) {
-        reloadAgain = false;
-        reload();
-      }
-    });
+    reloading = reloadAll(RELOAD_HOOKS, log)
+      .then(after)
+      .catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'SIGHUP: the reload failed; still serving'))
+      .finally(() => {
+        reloading = undefined;
+        if (reloadAgain) {
+          reloadAgain = false;
+          reload();
+        }
+      });
   };
   return reload;
 }

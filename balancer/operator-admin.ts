@@ -1,5 +1,7 @@
 import type { BalancerOptions } from './index';
 import { createAdminServer, type AdminServer } from './admin';
+import { fleetScrape } from './cluster/fleet-metrics';
+import type { FleetStatsGatherer } from './cluster/stats-gather';
 import type { Logger } from './logger';
 import { packageVersion } from './package-files';
 import type { WorkerRegistry } from './registry';
@@ -19,6 +21,12 @@ export interface OperatorAdminDeps {
   isReady: () => boolean;
   /** POST /admin/drain; must end in the process's exit, as SIGTERM does. */
   drain: (by: string) => void;
+  /**
+   * The primary of PROCESSES > 1: gathers the serving processes' counters into `registry` and its own
+   * `gateway` (cluster/stats-gather.ts) at each scrape; the primary also runs its once-a-second gather,
+   * which /status's windows read.
+   */
+  fleetStats?: FleetStatsGatherer;
 }
 
 /** The admin listener with its /status sampler; undefined parts with ADMIN_PORT=off. */
@@ -32,7 +40,7 @@ export interface OperatorAdmin {
 
 /** Called by createBalancer (PROCESSES=1) and by the primary: one admin listener per balancer. */
 export function createOperatorAdmin(config: BalancerOptions, log: Logger, deps: OperatorAdminDeps): OperatorAdmin {
-  const { registry, gatewayStats, now } = deps;
+  const { registry, gatewayStats, now, fleetStats: fleet } = deps;
   // The windows of GET /status: sampled once a second while the admin listener is open.
   const sampler = new StatusSampler(registry, now);
   const status: StatusInputs = {
@@ -56,7 +64,13 @@ export function createOperatorAdmin(config: BalancerOptions, log: Logger, deps: 
             drain: deps.drain,
             status: { document: () => buildStatus(status, now()), maxStreams: config.ADMIN_MAX_STREAMS },
             registry,
-            metrics: { registry, gateway: gatewayStats, slowStartMs: config.SLOW_START_MS, clientConnectionsOpen: deps.clientConnectionsOpen },
+            metrics: {
+              registry,
+              gateway: fleet?.gateway ?? gatewayStats,
+              slowStartMs: config.SLOW_START_MS,
+              clientConnectionsOpen: deps.clientConnectionsOpen,
+              gatherFleet: fleet === undefined ? undefined : fleetScrape(fleet),
+            },
           },
         });
   return {

@@ -6,7 +6,7 @@ import { ReplayGuard } from '../utils/auth';
 import type { BalancerOptions } from './index';
 import { createControlPlane, isControlPath } from './control-plane';
 import { controlForbidden } from './errors';
-import { createListener } from './listener';
+import { createListener, SHUTDOWN_IDLE_GRACE_MS } from './listener';
 import { createClientErrorHandler } from './listener/client-error';
 import { defaultClientCap, FALLBACK_DESCRIPTOR_LIMIT, softDescriptorLimit } from './listener/descriptor-budget';
 import type { Logger } from './logger';
@@ -170,13 +170,19 @@ export function createServingPlane(config: BalancerOptions, log: Logger, deps: S
       }),
     drain: () =>
       (drained ??= (async () => {
-        // close() waits for every connection; keep-alive ones that go idle after their last response
-        // would hold it open until their timeout, so they are closed as they appear.
-        const reaper = setInterval(() => fallback.closeIdleConnections(), 100);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         listener.shutdown();
-        fallback.closeIdleConnections();
+        // node:http's connections (FAST_PATH=off) as the listener's: each ends after its next response
+        // (a listener added only now, so it costs nothing per request before), and those still idle
+        // after the grace are closed, then as they appear, since close() waits for every connection.
+        fallback.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => (res.shouldKeepAlive = false));
+        let reaper: NodeJS.Timeout | undefined;
+        const grace = setTimeout(() => {
+          fallback.closeIdleConnections();
+          reaper = setInterval(() => fallback.closeIdleConnections(), 100);
+        }, SHUTDOWN_IDLE_GRACE_MS);
         await closed;
+        clearTimeout(grace);
         clearInterval(reaper);
         fallback.close(() => {}); // stops node:http's connection checker; it never listened, so no error matters
       })()),

@@ -1,6 +1,6 @@
 import type { GeneratorName } from './load';
 
-export type SuiteName = 'seed' | 'peers' | 'pick' | 'faults' | 'replicas' | 'target';
+export type SuiteName = 'seed' | 'peers' | 'pick' | 'faults' | 'cores' | 'replicas' | 'target';
 
 export interface BenchOptions {
   suite: SuiteName;
@@ -37,6 +37,10 @@ Suites
   --suite faults          what SIGKILL, SIGSTOP, SIGTERM of a worker, all workers dying, a balancer
                           restart and SIGHUP cost clients (failed and slowed requests, how long
                           they failed; 6 faults x --duration, default 10 s)
+  --suite cores           PROCESSES=2 against PROCESSES=1: CPU per request (alternating rounds,
+                          --rounds default 3, --duration default 3 s, --connections default 32),
+                          connections per serving process, and a registration's time to reach
+                          every serving process (p50/p99 over 100; about 1 minute)
   --suite replicas        two replicas sharing a registry through a redis-server (REDIS_URL): p50/p99
                           from a registration through one until the other routes to it (100 registrations)
 
@@ -52,6 +56,7 @@ Options
   --warmup <s>            warm-up before each measured target (2)
   --generator wrk|autocannon   peers suite load generator (default: wrk when installed)
   --only a,b,c            peers suite: only these peers (ours, nginx, haproxy, fastify, http-proxy, express-axios, direct)
+                          faults suite: only the faults whose names hold one of these, e.g. --only PROCESSES=2
   --no-extras             peers suite: skip the extra measurements
   --json [path]           write results as JSON (seed: benchmark-results/results.json;
                           peers always writes benchmark-results/peers.json + peers.svg)
@@ -63,6 +68,7 @@ const DEFAULT_JSON: Record<SuiteName, string> = {
   peers: 'benchmark-results/peers.json',
   pick: 'benchmark-results/pick.json',
   faults: 'benchmark-results/faults.json',
+  cores: 'benchmark-results/cores.json',
   replicas: 'benchmark-results/replicas.json',
   target: 'benchmark-results/target.json',
 };
@@ -85,8 +91,8 @@ export function parseArgs(argv: string[]): BenchOptions {
     switch (flag) {
       case '--suite': {
         const s = value();
-        if (s !== 'seed' && s !== 'peers' && s !== 'pick' && s !== 'faults' && s !== 'replicas')
-          throw new Error(`--suite expects seed, peers, pick, faults or replicas, got ${s ?? '(nothing)'}`);
+        if (s !== 'seed' && s !== 'peers' && s !== 'pick' && s !== 'faults' && s !== 'cores' && s !== 'replicas')
+          throw new Error(`--suite expects seed, peers, pick, faults, cores or replicas, got ${s ?? '(nothing)'}`);
         opts.suite = s;
         break;
       }

@@ -10,7 +10,10 @@ function sendText(res: ServerResponse, text: string): void {
   res.end(res.req.method === 'HEAD' ? undefined : text);
 }
 
-/** GET /metrics: the balancer's lb_* series, then Node's process metrics, for Prometheus to scrape. Read-only, no token. */
+/**
+ * GET /metrics: the balancer's lb_* series, then Node's process metrics, for Prometheus to scrape. With
+ * PROCESSES > 1 (in the primary) the counters of every serving process are gathered first. Read-only, no token.
+ */
 export function metricsRoutes(source: MetricsSource, log: Logger): AdminRoute[] {
   return [
     {
@@ -18,9 +21,9 @@ export function metricsRoutes(source: MetricsSource, log: Logger): AdminRoute[] 
       path: '/metrics',
       changes: false,
       handle: (_req, res) => {
-        const ours = writeBalancerMetrics(source, Date.now());
-        processMetrics().then(
-          (proc) => sendText(res, ours + proc),
+        const fleet = source.gatherFleet?.() ?? processMetrics().then((proc) => ({ extra: '', processMetrics: proc }));
+        fleet.then(
+          ({ extra, processMetrics: proc }) => sendText(res, writeBalancerMetrics(source, Date.now()) + extra + proc),
           (err: unknown) => {
             log.warn({ err: err instanceof Error ? err.message : String(err) }, 'process metrics failed');
             sendError(res, 500, 'metrics_failed', 'the process metrics could not be collected');

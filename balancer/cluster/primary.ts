@@ -11,6 +11,7 @@ import { viaToken } from '../serving-plane';
 import { GatewayStats } from '../stats/gateway-stats';
 import { WorkerAddressPolicy } from '../worker-address';
 import { PrimaryControl } from './primary-control';
+import { FleetStatsGatherer } from './stats-gather';
 import { RegistryBroadcaster } from './registry-broadcaster';
 import { ServingFleet } from './serving-fleet';
 import { SERVING_VIA_ENV } from './serving';
@@ -53,6 +54,8 @@ export async function startPrimary(config: BalancerOptions, log: Logger, options
   const owner = createRegistryOwner(config, log, { strategy, addresses, gatewayStats, now, stateDir: options.stateDir });
   const broadcaster = new RegistryBroadcaster(owner.registry, log);
   const control = new PrimaryControl(owner.backend, owner.registry, log);
+  // /metrics and /status show the whole balancer: the serving processes' counters summed into the primary's records.
+  const fleetStats = new FleetStatsGatherer(owner.registry, gatewayStats, log);
   const descriptorLimit = softDescriptorLimit() ?? FALLBACK_DESCRIPTOR_LIMIT;
   let draining = false;
   const operator = createOperatorAdmin(config, log, {
@@ -60,8 +63,8 @@ export async function startPrimary(config: BalancerOptions, log: Logger, options
     gatewayStats,
     now,
     maxClientConnections: config.MAX_CLIENT_CONNECTIONS === 'auto' ? defaultClientCap(descriptorLimit) : config.MAX_CLIENT_CONNECTIONS,
-    // Per serving process; the fleet's sum is the metrics aggregation's (not here yet).
-    clientConnectionsOpen: () => 0,
+    clientConnectionsOpen: () => fleetStats.clientConnectionsOpen,
+    fleetStats,
     isReady: () => !draining,
     drain: (by) => options.requestDrain(by),
   });
@@ -76,6 +79,7 @@ export async function startPrimary(config: BalancerOptions, log: Logger, options
       // channel is the worker's ChildProcess (node:cluster's own messages never reach its 'message').
       broadcaster.attach(worker.process);
       control.attach(worker.process);
+      fleetStats.attach(worker.process, `serving-${worker.process.pid}`);
     },
   });
 
@@ -90,6 +94,9 @@ export async function startPrimary(config: BalancerOptions, log: Logger, options
     await owner.close();
     throw err;
   }
+  // Once a second, admin listener or not: /status's windows read it, and so do the health checks,
+  // which skip a worker that answered traffic since its last probe (HEALTH_CHECK_SKIP_BUSY).
+  fleetStats.start();
   const adminPort = await operator.listen();
   return {
     port,
@@ -98,6 +105,7 @@ export async function startPrimary(config: BalancerOptions, log: Logger, options
     fleet,
     close: async () => {
       draining = true;
+      fleetStats.stop();
       await fleet.stop();
       broadcaster.close();
       await owner.close();

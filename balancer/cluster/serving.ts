@@ -9,6 +9,7 @@ import { GatewayStats } from '../stats/gateway-stats';
 import { WorkerAddressPolicy } from '../worker-address';
 import { ClusterBackend, type PrimaryLink } from './cluster-backend';
 import { OutcomeReporter } from './passive-outcomes';
+import { answerStatsRequests } from './stats-answer';
 
 /** Set by the primary in each serving process's environment (not an operator's setting): the balancer's Via token. */
 export const SERVING_VIA_ENV = 'LB_SERVING_VIA';
@@ -58,6 +59,7 @@ export async function startServing(config: BalancerOptions, log: Logger, link: P
       outcomes.note(worker.url, failed);
     },
   });
+  answerStatsRequests(link, { registry, gateway: gatewayStats, clientConnectionsOpen: () => plane.openConnections }, log);
   await backend.start();
   const port = await plane.listen();
   return {

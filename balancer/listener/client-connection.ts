@@ -79,7 +79,12 @@ export class ClientConnection implements ResponseOwner, Watched, ClientSlot {
     deps.watch.add(this);
   }
 
-  /** At shutdown: closes now when idle, otherwise after the response in flight. */
+  /** At shutdown, first: the next response is the connection's last (Connection: close); an idle connection stays open for it. */
+  closeAfterNextResponse(): void {
+    this.closingDown = true;
+  }
+
+  /** At shutdown, after the idle grace: closes now when idle, otherwise after the response in flight. */
   shutdown(): void {
     this.closingDown = true;
     if (this.response === null && this.bodyRemaining === 0) {

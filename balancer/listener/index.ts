@@ -11,7 +11,10 @@ import { FallbackConnection, type RequestHandler, type UpgradeHandler } from './
 export interface Listener {
   /** The listening socket; every connection starts here. */
   readonly server: NetServer;
-  /** Stops accepting, closes idle connections now and busy ones after their response. */
+  /**
+   * Stops accepting; every connection ends after its next response, and one still idle after
+   * SHUTDOWN_IDLE_GRACE_MS is closed then.
+   */
   shutdown(): void;
   /**
    * Gives node:http back a socket it had detached at 'upgrade', with `bytes` as the first it reads:
@@ -38,6 +41,9 @@ export interface ListenerOptions extends Omit<ConnectionDeps, 'released' | 'keep
 }
 
 const SILENT = { warn: () => {} } as unknown as Logger;
+
+/** How long a connection idle at shutdown may still send one request (see shutdown() below). */
+export const SHUTDOWN_IDLE_GRACE_MS = 1_000;
 
 /**
  * The balancer's front door. It reads plain HTTP/1.1 requests for the data plane itself, which spares
@@ -105,7 +111,15 @@ export function createListener(options: ListenerOptions): Listener {
       return slots.size;
     },
     shutdown() {
-      for (const conn of [...connections]) conn.shutdown();
+      // Every connection ends after its next response (Connection: close). One idle now (between
+      // requests, or accepted with no request yet) may be writing a request at this very moment:
+      // ending it at once fails that request unanswered (a reset, Node's "socket hang up"). So it gets
+      // SHUTDOWN_IDLE_GRACE_MS to send one, answered with Connection: close; the client's next
+      // request opens a new connection, to a process that accepts (a SIGHUP's replacement).
+      for (const conn of connections) conn.closeAfterNextResponse();
+      setTimeout(() => {
+        for (const conn of [...connections]) conn.shutdown();
+      }, SHUTDOWN_IDLE_GRACE_MS).unref();
     },
     adopt(socket, bytes) {
       // node:http's upgrades come on the net.Socket it was given (a TLSSocket is one too).

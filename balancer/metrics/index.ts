@@ -11,6 +11,12 @@ export interface MetricsSource {
   /** SLOW_START_MS, for the slow_starting state and the effective weight. */
   readonly slowStartMs: number;
   clientConnectionsOpen(): number;
+  /**
+   * PROCESSES > 1, in the primary (cluster/fleet-metrics.ts): gathers the serving processes' counters
+   * into `registry` and `gateway` before the scrape is written; gives the families it adds and the
+   * process metrics of every process. Absent in a single process, whose own process metrics are used.
+   */
+  gatherFleet?(): Promise<{ readonly extra: string; readonly processMetrics: string }>;
 }
 
 /**

@@ -12,10 +12,19 @@ let registry: Registry | undefined;
  * describe the process, not one balancer; made at the first scrape, which starts prom-client's GC
  * observer and event-loop delay monitor, so a balancer nobody scrapes runs neither.
  */
-export function processMetrics(): Promise<string> {
+function processRegistry(): Registry {
   if (registry === undefined) {
     registry = new Registry();
     collectDefaultMetrics({ register: registry });
   }
-  return registry.metrics();
+  return registry;
+}
+
+export function processMetrics(): Promise<string> {
+  return processRegistry().metrics();
+}
+
+/** The same metrics as plain data, for a serving process to send to the primary (PROCESSES > 1). */
+export function processMetricsJson(): ReturnType<Registry['getMetricsAsJSON']> {
+  return processRegistry().getMetricsAsJSON();
 }

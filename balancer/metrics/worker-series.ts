@@ -1,6 +1,7 @@
 import { EXCHANGE_ERROR_REASONS } from '../exchange-errors';
 import type { WorkerRecord } from '../registry';
 import { noteState } from '../stats/state-changes';
+import { connectionsOf, inflightOf } from '../stats/worker-gauges';
 import { HEADER_TIME_BUCKETS_MS, STATUS_CLASSES } from '../stats/worker-stats';
 import { effectiveWeight, WORKER_STATES, type WorkerStateName } from '../worker-state';
 import { label, type ExpositionWriter, type MetricType } from './exposition';
@@ -33,14 +34,14 @@ interface Scalar {
 
 /** The families with one sample per worker. */
 const SCALARS: readonly Scalar[] = [
-  { name: 'lb_worker_in_flight', type: 'gauge', help: 'Requests (and open WebSockets) on the worker now.', value: (r) => r.w.inflight },
-  { name: 'lb_worker_connections_open', type: 'gauge', help: 'Upstream connections open to the worker, busy or idle.', value: (r) => r.w.pool.stats.open },
-  { name: 'lb_worker_connections_idle', type: 'gauge', help: 'Upstream connections to the worker kept idle for reuse.', value: (r) => r.w.pool.stats.idle },
+  { name: 'lb_worker_in_flight', type: 'gauge', help: 'Requests (and open WebSockets) on the worker now.', value: (r) => inflightOf(r.w) },
+  { name: 'lb_worker_connections_open', type: 'gauge', help: 'Upstream connections open to the worker, busy or idle.', value: (r) => connectionsOf(r.w).open },
+  { name: 'lb_worker_connections_idle', type: 'gauge', help: 'Upstream connections to the worker kept idle for reuse.', value: (r) => connectionsOf(r.w).idle },
   {
     name: 'lb_worker_requests_queued',
     type: 'gauge',
     help: 'Requests waiting for a connection to the worker (WORKER_MAX_CONNECTIONS reached).',
-    value: (r) => r.w.pool.stats.queued,
+    value: (r) => connectionsOf(r.w).queued,
   },
   {
     name: 'lb_worker_retries_total',

@@ -2,6 +2,7 @@ import { WORKER_STATES } from '../worker-state';
 import { listWorkers, type StatusSampler, type WorkerSource } from './sampler';
 import type { ReasonContext } from './state-reason';
 import type { StatusDocument, StatusWorkerState } from './status-document';
+import { inflightOf } from './worker-gauges';
 import { trafficSettings, type TrafficConfig } from './traffic-settings';
 import { round3, workerStatus } from './worker-status';
 import { errorsOf, requestsOf, type WindowReading } from './worker-windows';
@@ -57,7 +58,7 @@ export function buildStatus(src: StatusInputs, now: number): StatusDocument {
     totals: {
       requests: departed.requests + records.reduce((total, w) => total + requestsOf(w.stats), 0),
       errors: departed.errors + records.reduce((total, w) => total + errorsOf(w.stats), 0),
-      inflight: records.reduce((total, w) => total + w.inflight, 0),
+      inflight: records.reduce((total, w) => total + inflightOf(w), 0),
       requestsPerSecond: { last10s: round3(sum((r) => r.requestsPerSecond10s)), last1m: round3(sum((r) => r.requestsPerSecond1m)) },
       errorRate1m: requests1m > 0 ? round3(sum((r) => r.errors1m) / requests1m) : 0,
     },

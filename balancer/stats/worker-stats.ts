@@ -48,6 +48,12 @@ export class WorkerStats {
   lastState: WorkerStateName | undefined = undefined;
   /** Passive ejections since it registered: the record's `ejections` restarts once a worker stays well, this does not. */
   ejectionsTotal = 0;
+  /**
+   * PROCESSES > 1, in the primary only: the worker's requests in flight and upstream connections summed
+   * over the serving processes at the last gather (cluster/stats-gather.ts). Undefined in a process that
+   * proxies, whose record and pool hold its own (read both through worker-gauges.ts).
+   */
+  gathered: { inflight: number; open: number; idle: number; queued: number } | undefined = undefined;
 
   /** Called by the proxy once per response head relayed from this worker. */
   recordResponse(status: number, headerTimeMs: number): void {

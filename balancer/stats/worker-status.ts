@@ -5,6 +5,7 @@ import { stateReason, type ReasonContext } from './state-reason';
 import type { StatusWorkerState, WorkerStatus } from './status-document';
 import type { WindowReading } from './worker-windows';
 import { errorsOf, requestsOf } from './worker-windows';
+import { connectionsOf, inflightOf } from './worker-gauges';
 import { STATUS_CLASSES } from './worker-stats';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -55,8 +56,8 @@ export function workerStatus(w: WorkerRecord, reading: WindowReading, fleetReque
     slowStart: ramp,
     drain: w.drain === undefined ? null : { since: iso(w.drain.since), by: w.drain.by },
     leaving: ctx.leaving === true,
-    inflight: w.inflight,
-    connections: w.pool.stats,
+    inflight: inflightOf(w),
+    connections: connectionsOf(w),
     requestsPerSecond: { last10s: round3(reading.requestsPerSecond10s), last1m: round3(reading.requestsPerSecond1m) },
     errorRate1m: reading.requests1m > 0 ? round3(reading.errors1m / reading.requests1m) : 0,
     headerTimeMs: { p50: roundOrNull(reading.headerTimeP50Ms), p99: roundOrNull(reading.headerTimeP99Ms) },

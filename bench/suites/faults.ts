@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchOptions } from '../args';
+import { childPids } from '../proc-sockets';
 import { startOurBalancer, startWorker, waitForRegistered, type BalancerProcess, type Started } from '../fleet';
 import { runMetadata, writeJson } from '../json';
 import { progress } from '../progress';
@@ -26,7 +27,10 @@ interface Fault {
   readonly name: string;
   /** Run the balancer with a STATE_DIR of its own (a temp directory), as its default ./state would be. */
   readonly stateDir?: boolean;
-  apply(scene: Scene): void | Promise<void>;
+  /** PROCESSES for the balancer (1 unless named). */
+  readonly processes?: number;
+  /** Applies the fault; a promise it returns is awaited (a restart resolves once the new balancer listens). */
+  apply(scene: Scene): unknown;
 }
 
 /**
@@ -52,6 +56,8 @@ const FAULTS: Fault[] = [
   { name: 'balancer restarted, STATE_DIR off', apply: restartBalancer },
   { name: 'balancer restarted, with STATE_DIR', stateDir: true, apply: restartBalancer },
   { name: 'SIGHUP under load', apply: ({ balancer }) => balancer.proc.child.kill('SIGHUP') },
+  { name: 'PROCESSES=2: SIGHUP under load', processes: 2, apply: ({ balancer }) => balancer.proc.child.kill('SIGHUP') },
+  { name: 'PROCESSES=2: a serving process SIGKILLed', processes: 2, apply: ({ balancer }) => process.kill(childPids(balancer.proc.pid)[0], 'SIGKILL') },
 ];
 
 const CLIENTS = 8;
@@ -95,7 +101,7 @@ async function clientLoop(url: string, deadline: number, outcomes: Outcome[]): P
 
 async function measureFault(fault: Fault, durationMs: number): Promise<FaultRow> {
   const stateDir = fault.stateDir === true ? mkdtempSync(join(tmpdir(), 'lb-faults-state-')) : 'off';
-  const balancer = await startOurBalancer(`balancer (${fault.name})`, { STATE_DIR: stateDir });
+  const balancer = await startOurBalancer(`balancer (${fault.name})`, { STATE_DIR: stateDir, PROCESSES: String(fault.processes ?? 1) });
   const workers: Started[] = [];
   for (const name of ['a', 'b', 'c']) workers.push(await startWorker(name, WORKER_DELAY_MS, balancer));
   await waitForRegistered(
@@ -139,7 +145,9 @@ async function measureFault(fault: Fault, durationMs: number): Promise<FaultRow>
 export async function runFaultsSuite(opts: BenchOptions): Promise<FaultRow[]> {
   const durationMs = (opts.durationS ?? 10) * 1000;
   const rows: FaultRow[] = [];
-  for (const fault of FAULTS) rows.push(await measureFault(fault, durationMs));
+  // --only names a part of each fault to run, e.g. --only PROCESSES=2.
+  const chosen = opts.only === undefined ? FAULTS : FAULTS.filter((f) => opts.only!.some((part) => f.name.includes(part)));
+  for (const fault of chosen) rows.push(await measureFault(fault, durationMs));
   const body = rows.map((r) => [
     r.fault,
     r.afterFault,
@@ -153,7 +161,7 @@ export async function runFaultsSuite(opts: BenchOptions): Promise<FaultRow[]> {
       .join(', '),
   ]);
   process.stdout.write(
-    `\nFaults: one balancer (one process), three ${WORKER_DELAY_MS} ms workers (default heartbeat), ${CLIENTS} clients looping GETs, the fault at ${FAULT_AFTER_MS / 1000} s; default health, retry and outlier settings.\n\n` +
+    `\nFaults: one balancer (one process unless the fault names PROCESSES), three ${WORKER_DELAY_MS} ms workers (default heartbeat), ${CLIENTS} clients looping GETs, the fault at ${FAULT_AFTER_MS / 1000} s; default health, retry and outlier settings.\n\n` +
       `${table(['fault', 'requests during/after', 'failed', 'failing for', 'slowed', 'p99 before', 'worst after', 'statuses after'], body)}\n` +
       `slowed = answered 200 but slower than max(3 x the p99 before the fault, 100 ms); failing for = from the fault to the end of the last failed request.\n`,
   );
