@@ -5,8 +5,8 @@ import type { Logger } from '../logger';
 export interface ReplaceableFleet {
   /** The serving processes in service now. */
   readonly members: readonly Worker[];
-  /** Forks one more; resolves once it listens on PORT, which it does only with its first snapshot applied. */
-  forkOne(): Promise<{ worker: Worker; port: number }>;
+  /** Forks one more; resolves once it listens on PORT, which it does only with its first snapshot applied; 'report': a failure only rejects. */
+  forkOne(onEarlyExit: 'report'): Promise<{ worker: Worker; port: number }>;
   /** SIGTERM to one (it stops accepting, finishes its in-flight requests, exits), no replacement forked. */
   retire(worker: Worker): Promise<void>;
 }
@@ -77,7 +77,7 @@ export class RollingReplacer {
       if (old.isDead()) continue;
       let fresh: Worker;
       try {
-        fresh = (await this.fleet.forkOne()).worker;
+        fresh = (await this.fleet.forkOne('report')).worker;
       } catch (err) {
         const failed = err instanceof Error ? err.message : String(err);
         this.log.error({ failed, replaced: replaced.length, of: olds.length }, 'SIGHUP: a new serving process did not start; the old ones keep serving');

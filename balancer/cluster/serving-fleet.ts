@@ -26,6 +26,8 @@ export class ServingFleet {
   private readonly running = new Set<Worker>();
   /** Leaving on purpose (retire(), stop()): their exit is not a death to repair. */
   private readonly leaving = new Set<Worker>();
+  /** Forked as replacements (forkOne('report')) and not listening yet: a failure is the caller's to handle, not a death to repair. */
+  private readonly trial = new Set<Worker>();
   private stopping = false;
   /** Set once start() has seen every process listen: before that, a death fails the start instead. */
   private started = false;
@@ -44,15 +46,22 @@ export class ServingFleet {
     return listening[0].port;
   }
 
-  /** Forks one serving process; resolves once it listens on PORT (its view is loaded by then), rejects if it exits first. */
-  forkOne(): Promise<{ worker: Worker; port: number }> {
+  /**
+   * Forks one serving process; resolves once it listens on PORT (its view is loaded by then), rejects if
+   * it exits first. `onEarlyExit`: 'repair' (a member of the fleet: forked again, after a pause) or
+   * 'report' (one more process, as a SIGHUP replacement forks: only the rejection says it failed, so a
+   * build that cannot start is not forked again and again while the old processes keep serving).
+   */
+  forkOne(onEarlyExit: 'repair' | 'report' = 'repair'): Promise<{ worker: Worker; port: number }> {
     const worker = cluster.fork(this.options.env);
     this.options.attach(worker);
     this.running.add(worker);
+    if (onEarlyExit === 'report') this.trial.add(worker);
     let listened = false;
     const ready = new Promise<{ worker: Worker; port: number }>((resolve, reject) => {
       worker.once('listening', (address: Address) => {
         listened = true;
+        this.trial.delete(worker);
         resolve({ worker, port: address.port });
       });
       worker.once('exit', (code, signal) => reject(new Error(`serving process ${worker.process.pid} exited (${signal ?? code}) before it listened`)));
@@ -91,7 +100,8 @@ export class ServingFleet {
 
   private exited(worker: Worker, listened: boolean, how: string | number): void {
     this.running.delete(worker);
-    if (this.leaving.delete(worker) || this.stopping || !this.started) return;
+    const trial = this.trial.delete(worker);
+    if (this.leaving.delete(worker) || trial || this.stopping || !this.started) return;
     const { log } = this.options;
     log.warn({ servingPid: worker.process.pid, exit: how, serving: this.running.size }, 'a serving process died; forking a replacement');
     const fork = () => {
