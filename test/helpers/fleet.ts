@@ -1,4 +1,4 @@
-import { createServer, request, type Agent, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpAgent, createServer, request, type Agent, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunningProcess } from './processes';
 
@@ -108,4 +108,44 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Sends GET / on a new connection each until the requests the `workers` saw from this call on came from
+ * `processes` distinct serving processes, and returns the answers, every one of which must be 200.
+ * node:cluster's round robin passes over a process that has not yet acknowledged its last connection,
+ * so on a loaded machine several in a row may go to one: a fixed count cannot promise both.
+ * Bounded by `max` requests.
+ */
+export async function sendUntilEveryProcess(url: string, workers: FleetWorker[], processes: number, max = 100): Promise<Answer[]> {
+  const seen = workers.map((w) => w.servedBy.length);
+  const answers: Answer[] = [];
+  const distinct = () => new Set(workers.flatMap((w, i) => w.servedBy.slice(seen[i]))).size;
+  while (distinct() < processes) {
+    if (answers.length >= max) throw new Error(`${max} requests reached only ${distinct()} of ${processes} serving processes`);
+    const answer = await send(url, '/');
+    if (answer.status !== 200) throw new Error(`GET / answered ${answer.status}: ${answer.body}`);
+    answers.push(answer);
+  }
+  return answers;
+}
+
+/**
+ * One kept-alive connection (an Agent with one socket) to each of `processes` serving processes: opens
+ * connections one by one and keeps each one that landed in a process not held yet, identified by the
+ * X-Request-Id prefix the `workers` recorded. Requests alternated over them then alternate the
+ * processes exactly, whatever the round robin does with new connections. The caller destroys them.
+ */
+export async function pinnedConnections(url: string, workers: FleetWorker[], processes: number, max = 30): Promise<Agent[]> {
+  const pinned = new Map<string, Agent>();
+  for (let i = 0; i < max && pinned.size < processes; i++) {
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    const seen = workers.map((w) => w.servedBy.length);
+    const answer = await send(url, '/', { agent });
+    const by = workers.flatMap((w, j) => w.servedBy.slice(seen[j]))[0];
+    if (answer.status !== 200 || by === undefined || pinned.has(by)) agent.destroy();
+    else pinned.set(by, agent);
+  }
+  if (pinned.size < processes) throw new Error(`${max} connections reached only ${pinned.size} of ${processes} serving processes`);
+  return [...pinned.values()];
 }

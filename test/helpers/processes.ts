@@ -78,12 +78,17 @@ export async function startProcess(script: string, env: Record<string, string>, 
     },
   };
   try {
-    await waitFor(async () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`${script} exited early (${child.exitCode ?? child.signalCode})`);
-      const res = await fetch(url + readyPath);
-      await res.arrayBuffer();
-      return true;
-    }, `${script} on ${url}`);
+    // Generous: a bound on a failure only. PROCESSES=2 starts three node processes, which took over 10 s on a loaded machine.
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`${script} exited early (${child.exitCode ?? child.signalCode})`);
+        const res = await fetch(url + readyPath);
+        await res.arrayBuffer();
+        return true;
+      },
+      `${script} on ${url}`,
+      30_000,
+    );
   } catch (err) {
     await proc.stop('SIGKILL');
     throw new Error(`${(err as Error).message}\n${output}`);

@@ -1,4 +1,4 @@
-import { send, startFleetWorker, type FleetWorker } from '../helpers/fleet';
+import { pinnedConnections, send, sendUntilEveryProcess, startFleetWorker, type FleetWorker } from '../helpers/fleet';
 import { startBalancer, waitFor, type RunningProcess } from '../helpers/processes';
 import { signedPost } from '../helpers/registration';
 
@@ -31,13 +31,16 @@ describe('PROCESSES=2: health verdicts reach every serving process', () => {
 
   it('a worker failing in both serving processes is ejected by the primary and out of every rotation within a second', async () => {
     await register({ HEALTH_CHECK_INTERVAL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '4', OUTLIER_BASE_EJECTION_MS: '60000' });
+    // One connection held in each serving process, used in turn: the worker's failures come from both.
+    const connections = await pinnedConnections(balancer.url, [bad, good], 2);
     bad.failing = true;
     const ejected = () =>
       balancer
         .output()
         .split('\n')
         .find((line) => line.includes('"msg":"worker ejected after consecutive failures"'));
-    for (let i = 0; i < 40 && ejected() === undefined; i++) await send(balancer.url, '/');
+    for (let i = 0; i < 40 && ejected() === undefined; i++) await send(balancer.url, '/', { agent: connections[i % 2] });
+    for (const agent of connections) agent.destroy();
     const line = await waitFor(ejected, 'the primary ejecting the failing worker');
     const { time, worker, name } = JSON.parse(line) as { time: string; worker: string; name: string };
     expect([worker, name]).toEqual([bad.url, 'balancer']);
@@ -56,7 +59,7 @@ describe('PROCESSES=2: health verdicts reach every serving process', () => {
 
   it("a worker failing in one serving process only is ejected by the primary, and out of the other's rotation within a second", async () => {
     await register({ HEALTH_CHECK_INTERVAL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '4', OUTLIER_BASE_EJECTION_MS: '60000' });
-    for (let i = 0; i < 8; i++) expect((await send(balancer.url, '/')).status).toBe(200);
+    await sendUntilEveryProcess(balancer.url, [bad, good], 2);
     const processes = [...new Set([...bad.servedBy, ...good.servedBy])];
     expect(processes).toHaveLength(2);
     // The worker fails only what one process sends it: the other sees nothing but successes from it.
@@ -75,7 +78,7 @@ describe('PROCESSES=2: health verdicts reach every serving process', () => {
     const ejectedAt = Date.parse((JSON.parse(line) as { time: string }).time);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, ejectedAt + 1_000 - Date.now())));
     const [badSeen, goodSeen] = [bad.servedBy.length, good.servedBy.length];
-    for (let i = 0; i < 10; i++) expect((await send(balancer.url, '/')).status).toBe(200);
+    await sendUntilEveryProcess(balancer.url, [good], 2);
     // Neither process sent it anything a second after the ejection; both kept serving (the good worker saw both).
     expect(bad.servedBy.length).toBe(badSeen);
     expect(new Set(good.servedBy.slice(goodSeen))).toEqual(new Set(processes));

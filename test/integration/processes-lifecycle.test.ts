@@ -1,4 +1,4 @@
-import { alive, send, servingPids, startFleetWorker, type FleetWorker } from '../helpers/fleet';
+import { alive, send, sendUntilEveryProcess, servingPids, startFleetWorker, type FleetWorker } from '../helpers/fleet';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SNAPSHOT_FILE } from '../../balancer/state/state-dir';
@@ -28,6 +28,8 @@ describe('PROCESSES=2: serving processes die, are replaced, and drain', () => {
 
   it('a serving process killed under load is forked again at once; only its own in-flight requests fail', async () => {
     const [victim, survivor] = await waitFor(() => (servingPids(balancer).length === 2 ? servingPids(balancer) : undefined), 'two serving processes');
+    // Both processes' X-Request-Id prefixes, so the replacement's is the one new prefix afterwards.
+    await sendUntilEveryProcess(balancer.url, [worker], 2);
     const servedBefore = new Set(worker.servedBy);
     let failed = 0;
     let served = 0;
@@ -53,7 +55,7 @@ describe('PROCESSES=2: serving processes die, are replaced, and drain', () => {
 
     // The replacement serves the worker registered before it was forked: its view came from a fresh snapshot.
     const seen = worker.servedBy.length;
-    for (let i = 0; i < 10; i++) expect((await send(balancer.url, '/')).status).toBe(200);
+    await sendUntilEveryProcess(balancer.url, [worker], 2);
     const servedAfter = new Set(worker.servedBy.slice(seen));
     expect(servedAfter.size).toBe(2);
     expect([...servedAfter].filter((by) => !servedBefore.has(by))).toHaveLength(1);
@@ -91,7 +93,7 @@ describe('PROCESSES=2: serving processes die, are replaced, and drain', () => {
       // The test's worker never sends a heartbeat: only the snapshot can bring it back.
       balancer = await startBalancer({ PROCESSES: '2', LOG_LEVEL: 'info', HEALTH_CHECK_INTERVAL_MS: '0', STATE_DIR: stateDir, PORT: String(balancer.port) });
       const seen = worker.servedBy.length;
-      for (let i = 0; i < 6; i++) expect((await send(balancer.url, '/')).status).toBe(200);
+      await sendUntilEveryProcess(balancer.url, [worker], 2);
       expect(new Set(worker.servedBy.slice(seen)).size).toBe(2);
     } finally {
       await balancer.stop();
