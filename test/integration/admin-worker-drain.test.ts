@@ -45,10 +45,14 @@ const get = (proc: { url: string }) => fetch(`${proc.url}/`).then(async (r) => [
 describe('POST /admin/workers/:worker/drain and /ready', () => {
   it('sends a drained worker no new request while the one in flight finishes with 200, and sends it traffic again on ready', async () => {
     const { proc, admin, slow } = await fleet();
-    const inFlight = get(proc);
-    await waitFor(async () => (await details(proc)).some((w) => w.inflight > 0), 'a request in flight at the slow worker');
+    // The fast worker starts drained, so the request held in flight is the slow one's; starting a worker
+    // after it could outlast SLOW_MS on a loaded machine.
     const fast = await addFast(proc);
     await waitForWorkers(proc, [slow.url, fast.url]);
+    expect((await adminCall(admin, 'POST', workerPath(fast.url, '/drain'))).status).toBe(200);
+    const inFlight = get(proc);
+    await waitFor(async () => (await details(proc)).some((w) => w.inflight > 0), 'a request in flight at the slow worker');
+    expect((await adminCall(admin, 'POST', workerPath(fast.url, '/ready'))).status).toBe(200);
 
     const drained = await adminCall(admin, 'POST', workerPath(slow.url, '/drain'));
     expect(drained.status).toBe(200);
@@ -66,6 +70,9 @@ describe('POST /admin/workers/:worker/drain and /ready', () => {
     expect(both.map(([, t]) => /^Server: (\w+)/.exec(t)?.[1]).sort()).toEqual(['fast', 'slow']);
 
     expect(auditLines(proc).map((l) => [l.action, (l.before as { drain: unknown }).drain, (l.after as { drain: unknown }).drain])).toEqual([
+      // The fast worker's, around the request held in flight; then the slow worker's.
+      ['drain worker', null, 'admin'],
+      ['ready worker', 'admin', null],
       ['drain worker', null, 'admin'],
       ['ready worker', 'admin', null],
     ]);
