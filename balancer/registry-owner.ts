@@ -86,7 +86,7 @@ export function createRegistryOwner(config: BalancerOptions, log: Logger, deps: 
   const snapshots =
     snapshotPath === undefined ? undefined : new SnapshotWriter(snapshotPath, registry, log, now, lastSeenResolutionMs(config.REGISTRATION_TTL_MS));
   // The one place a backend is chosen: Redis with REDIS_URL, else this process (balancer/registry-backend/choose.ts).
-  const backend = createRegistryBackend(config, registry, log, now);
+  const backend = createRegistryBackend(config, registry, log, now, addresses);
   return {
     registry,
     backend,

@@ -1,4 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { checkWorkerUrl } from './registration';
 import { isIP, type LookupFunction } from 'node:net';
 import { TrustPolicy } from './proxy/forwarding';
 import { forbiddenReason, unmapped } from './forbidden-addresses';
@@ -53,6 +54,17 @@ export class WorkerAddressPolicy {
       };
     }
     return this.judge(hostname, addresses);
+  }
+
+  /**
+   * For a worker URL that did not come through this balancer's control plane (another replica's, read
+   * from the shared registry): its syntax, and its host when that is an IP literal, which no connect
+   * would judge again. A name is judged at each connect (lookup). Returns why it is refused.
+   */
+  judgeUrl(url: string): string | undefined {
+    const checked = checkWorkerUrl(url);
+    if ('problem' in checked) return checked.problem;
+    return isIP(checked.hostname) ? this.judge(checked.hostname, [checked.hostname])?.message : undefined;
   }
 
   /** The first refusal among `addresses`: one bad address refuses the name, since a connection may go to any of them. */

@@ -1,6 +1,7 @@
 import type { BalancerConfig } from '../config';
 import type { Logger } from '../logger';
 import type { WorkerRegistry } from '../registry';
+import type { WorkerAddressPolicy } from '../worker-address';
 import { RedisBackend } from '../shared-registry/redis-backend';
 import { MemoryBackend } from './memory';
 import type { RegistryBackend } from './types';
@@ -12,7 +13,13 @@ type BackendSettings = Pick<BalancerConfig, 'REDIS_URL' | 'REDIS_KEY_PREFIX' | '
  * else this process (the embedded default). Called once by createBalancer; with PROCESSES > 1 the
  * primary holds the backend this returns.
  */
-export function createRegistryBackend(config: BackendSettings, registry: WorkerRegistry, log: Logger, now: () => number): RegistryBackend {
+export function createRegistryBackend(
+  config: BackendSettings,
+  registry: WorkerRegistry,
+  log: Logger,
+  now: () => number,
+  addresses: WorkerAddressPolicy,
+): RegistryBackend {
   if (config.REDIS_URL === undefined) return new MemoryBackend(registry, now);
   return new RedisBackend(registry, {
     url: config.REDIS_URL,
@@ -21,5 +28,6 @@ export function createRegistryBackend(config: BackendSettings, registry: WorkerR
     ttlMs: config.REGISTRATION_TTL_MS,
     log,
     now,
+    addresses,
   });
 }

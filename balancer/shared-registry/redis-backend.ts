@@ -4,6 +4,7 @@ import type { RegistryBackend } from '../registry-backend/types';
 import type { RegistryChange } from '../registry-changes';
 import { applySharedOverride, applySharedWorker, sharedOverrideOf, sharedWorkerOf } from './apply-shared';
 import { RedisRegistryView } from './redis-view';
+import { WorkerAddressPolicy } from '../worker-address';
 
 export interface RedisBackendOptions {
   /** REDIS_URL; it may hold a password: only redisAddress() of it is ever logged. */
@@ -17,6 +18,8 @@ export interface RedisBackendOptions {
   log: Logger;
   now?: () => number;
   maxBackoffMs?: number;
+  /** Judges the workers other replicas wrote (WORKER_ALLOW, the forbidden addresses); default: the forbidden set only. */
+  addresses?: WorkerAddressPolicy;
 }
 
 const NO_TTL_MS = 24 * 60 * 60 * 1000;
@@ -46,12 +49,16 @@ export class RedisBackend implements RegistryBackend {
   /** No expiry before this (ms epoch); infinite while Redis is out of sight (see mayExpire()). */
   private graceUntil = 0;
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly addresses: WorkerAddressPolicy;
+  /** Workers in Redis this replica refused to take in, each logged once (they come back with every heartbeat). */
+  private readonly refused = new Set<string>();
 
   constructor(
     readonly registry: WorkerRegistry,
     private readonly options: RedisBackendOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.addresses = options.addresses ?? new WorkerAddressPolicy();
     this.ttlMs = options.ttlMs > 0 ? options.ttlMs : NO_TTL_MS;
     this.view = new RedisRegistryView({
       url: options.url,
@@ -159,6 +166,7 @@ export class RedisBackend implements RegistryBackend {
       // Just after an outage, the registry's own sweep decides, once the grace is over.
       if (!this.mayExpire()) return;
     }
+    if (change.type !== 'drained' && change.type !== 'readied' && change.type !== 'override_changed' && !this.admits(url)) return;
     this.applying = true;
     try {
       if (change.type === 'drained' || change.type === 'readied' || change.type === 'override_changed')
@@ -167,6 +175,21 @@ export class RedisBackend implements RegistryBackend {
     } finally {
       this.applying = false;
     }
+  }
+
+  /**
+   * Whoever can write to Redis can name a worker without the secret, so a worker another replica wrote
+   * is judged here as a registration would be (an IP literal is never judged again at connect).
+   */
+  private admits(url: string): boolean {
+    if (this.registry.get(url) !== undefined) return true;
+    const refusal = this.addresses.judgeUrl(url);
+    if (refusal === undefined) return true;
+    if (!this.refused.has(url)) {
+      this.refused.add(url);
+      this.options.log.warn({ worker: url, reason: refusal }, 'shared registry: a worker in Redis refused here');
+    }
+    return false;
   }
 
   private registeredWeightMoved(url: string): boolean {
