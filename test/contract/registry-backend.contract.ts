@@ -62,6 +62,18 @@ export function registryBackendContract(open: () => Promise<ContractFleet>): voi
     await fleet.close();
   });
 
+  /** A new worker registered through a, once b holds it too. */
+  async function registeredOnBoth(): Promise<string> {
+    const url = workerUrl();
+    await fleet.a.register({ url, name: 'w1', weight: 1 });
+    await eventually(
+      () => fleet.b.view(),
+      (v) => find(v, url) !== undefined,
+      'registration on b',
+    );
+    return url;
+  }
+
   test('a registration is in force in its own handle at once and reaches the other within a second', async () => {
     const url = workerUrl();
     expect(await fleet.a.register({ url, name: 'w1', weight: 2 })).toBe('created');
@@ -85,13 +97,7 @@ export function registryBackendContract(open: () => Promise<ContractFleet>): voi
   });
 
   test('a deregistration through one handle removes the worker from the other', async () => {
-    const url = workerUrl();
-    await fleet.a.register({ url, name: 'w1', weight: 1 });
-    await eventually(
-      () => fleet.b.view(),
-      (v) => find(v, url) !== undefined,
-      'registration on b',
-    );
+    const url = await registeredOnBoth();
     expect(await fleet.b.deregister(url)).toBe(true);
     expect(find(await fleet.b.view(), url)).toBeUndefined();
     await eventually(
@@ -103,13 +109,7 @@ export function registryBackendContract(open: () => Promise<ContractFleet>): voi
   });
 
   test("an operator's drain, ready and weight on one handle reach the other", async () => {
-    const url = workerUrl();
-    await fleet.a.register({ url, name: 'w1', weight: 1 });
-    await eventually(
-      () => fleet.b.view(),
-      (v) => find(v, url) !== undefined,
-      'registration on b',
-    );
+    const url = await registeredOnBoth();
     await fleet.a.operator({ type: 'drain', url });
     await eventually(
       () => fleet.b.view(),
@@ -132,13 +132,7 @@ export function registryBackendContract(open: () => Promise<ContractFleet>): voi
   });
 
   test("an operator's weight outlives a heartbeat with another weight, through either handle", async () => {
-    const url = workerUrl();
-    await fleet.a.register({ url, name: 'w1', weight: 1 });
-    await eventually(
-      () => fleet.b.view(),
-      (v) => find(v, url) !== undefined,
-      'registration on b',
-    );
+    const url = await registeredOnBoth();
     await fleet.a.operator({ type: 'weight', url, weight: 5 });
     await eventually(
       () => fleet.b.view(),
@@ -152,13 +146,7 @@ export function registryBackendContract(open: () => Promise<ContractFleet>): voi
   });
 
   test("an operator's delete on one handle removes the worker from the other", async () => {
-    const url = workerUrl();
-    await fleet.a.register({ url, name: 'w1', weight: 1 });
-    await eventually(
-      () => fleet.b.view(),
-      (v) => find(v, url) !== undefined,
-      'registration on b',
-    );
+    const url = await registeredOnBoth();
     await fleet.a.operator({ type: 'delete', url });
     await eventually(
       () => fleet.b.view(),
