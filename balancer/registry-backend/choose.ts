@@ -2,7 +2,7 @@ import type { BalancerConfig } from '../config';
 import type { Logger } from '../logger';
 import type { WorkerRegistry } from '../registry';
 import type { WorkerAddressPolicy } from '../worker-address';
-import { RedisBackend } from '../shared-registry/redis-backend';
+import type { RedisBackend } from '../shared-registry/redis-backend';
 import { MemoryBackend } from './memory';
 import type { RegistryBackend } from './types';
 
@@ -21,7 +21,7 @@ export function createRegistryBackend(
   addresses: WorkerAddressPolicy,
 ): RegistryBackend {
   if (config.REDIS_URL === undefined) return new MemoryBackend(registry, now);
-  return new RedisBackend(registry, {
+  return new (loadRedisBackend())(registry, {
     url: config.REDIS_URL,
     prefix: config.REDIS_KEY_PREFIX,
     resyncIntervalMs: config.REDIS_RESYNC_INTERVAL_MS,
@@ -30,4 +30,14 @@ export function createRegistryBackend(
     now,
     addresses,
   });
+}
+
+/**
+ * ioredis is loaded only when REDIS_URL is set: loaded at start, it made every proxied request cost
+ * about a third more user-space instructions (docs/performance.md, "Loading ioredis"), although
+ * nothing of it runs per request.
+ */
+function loadRedisBackend(): typeof RedisBackend {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, on purpose (see above)
+  return (require('../shared-registry/redis-backend') as typeof import('../shared-registry/redis-backend')).RedisBackend;
 }
