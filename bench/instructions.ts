@@ -14,7 +14,7 @@ import { writeJson } from './json';
 async function main(): Promise<void> {
   const opts = optionsOrExit(parseInstructionArgs, USAGE);
   if (opts === undefined) return;
-  const scratch: Scratch = {};
+  const scratch: Scratch = { pids: [] };
   installCleanup(() => {
     if (!opts.keep) removeScratch(scratch);
   });
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
 
   const summary = summarize(rounds);
   process.stdout.write(
-    `\nuser-space instructions per request, ${opts.dist} (commit ${commit}), ${opts.requestsPerRound.toLocaleString('en-US')} requests per round after ${opts.warmupRequests.toLocaleString('en-US')} warm-up\n`,
+    `\nuser-space instructions per request${opts.processes > 1 ? ` of the serving process holding the connection (PROCESSES=${opts.processes})` : ''}, ${opts.dist} (commit ${commit}), ${opts.requestsPerRound.toLocaleString('en-US')} requests per round after ${opts.warmupRequests.toLocaleString('en-US')} warm-up\n`,
   );
   process.stdout.write(`${roundsTable(rounds, opts.requestsPerRound)}\n\n${summaryLines(summary, rounds.length, baseline, node, valgrind).join('\n')}\n`);
 
@@ -51,7 +51,18 @@ async function main(): Promise<void> {
   if (opts.updateBaseline) process.stdout.write(`baseline written to ${writeBaseline(opts.baselinePath, result)}\n`);
   if (opts.json) {
     const ratio = baseline ? summary.median / baseline.medianPerRequest : undefined;
-    process.stdout.write(`results written to ${writeJson(opts.json, { ...result, dist: opts.dist, baseline, ratio })}\n`);
+    const processes =
+      opts.processes > 1
+        ? {
+            servingPids: rounds.map((r) => r.servingPid),
+            seconds: rounds.map((r) => r.seconds),
+            primary: rounds.map((r) => r.primary),
+            primaryMedianPerRequest: summary.primaryMedian,
+          }
+        : {};
+    process.stdout.write(
+      `results written to ${writeJson(opts.json, { ...result, processes: opts.processes, ...processes, dist: opts.dist, baseline, ratio })}\n`,
+    );
   }
 }
 

@@ -52,6 +52,13 @@ export class SequentialClient {
     }
   }
 
+  /** This end's port: the connection's remote port as the balancer's side sees it (bench/proc-sockets.ts). */
+  get localPort(): number {
+    const port = this.socket.localPort;
+    if (port === undefined) throw new Error('the client connection has no local port: it is closed');
+    return port;
+  }
+
   close(): void {
     this.socket.removeAllListeners('close');
     this.socket.destroy();

@@ -9,11 +9,18 @@ import type { ControlTarget } from './control';
  * the same dist/ (a worker and a balancer of one build always speak the same registration protocol),
  * all on 127.0.0.1 with health checks off, so that nothing but the client's requests reaches the
  * balancer between two dumps.
+ *
+ * With `processes` > 1 the balancer runs with PROCESSES=n and valgrind follows its cluster.fork
+ * children (--trace-children=yes); each serving process inherits node's flags (cluster's execArgv
+ * defaults to the primary's process.execArgv) and writes its own `cg.<pid>` dumps.
  */
 export interface CallgrindFleet {
   readonly balancer: Tracked;
   readonly port: number;
+  /** The process started under valgrind: the one that proxies (PROCESSES=1), or the primary. */
   readonly target: ControlTarget;
+  /** callgrind_control's view of another process of the same valgrind tree (a serving process). */
+  targetOf(pid: number): ControlTarget;
   readonly workers: Tracked[];
 }
 
@@ -23,7 +30,7 @@ const BALANCER_START_MS = 240_000;
 const HEARTBEAT_MS = 3_600_000;
 
 /** `onSpawned` learns the balancer's pid at once, so that its files can be cleaned up even if the start fails. */
-export async function startCallgrindFleet(dist: string, outDir: string, onSpawned: (pid: number) => void): Promise<CallgrindFleet> {
+export async function startCallgrindFleet(dist: string, processes: number, outDir: string, onSpawned: (pid: number) => void): Promise<CallgrindFleet> {
   const port = await freePort();
   const secret = generateSecret();
   const env = {
@@ -39,15 +46,16 @@ export async function startCallgrindFleet(dist: string, outDir: string, onSpawne
     ADMIN_PORT: '0',
     // Each run starts from an empty registry: a snapshot of an earlier run would bring back its dead workers.
     STATE_DIR: 'off',
+    PROCESSES: String(processes),
   };
-  const outBase = 'cg';
   const balancer = spawnTracked(
     'balancer under callgrind',
     'valgrind',
     [
       '--tool=callgrind',
       '--smc-check=all-non-file', // V8 writes and patches code in anonymous memory
-      `--callgrind-out-file=${join(outDir, outBase)}`,
+      ...(processes > 1 ? ['--trace-children=yes'] : []),
+      `--callgrind-out-file=${join(outDir, 'cg.%p')}`, // %p: one file per process
       process.execPath,
       '--single-threaded', // TurboFan and GC on the main thread, so they are counted and can be taken out
       '--perf-basic-prof', // /tmp/perf-<pid>.map names the ???:0x... JIT entries of a dump
@@ -56,7 +64,8 @@ export async function startCallgrindFleet(dist: string, outDir: string, onSpawne
     env,
   );
   onSpawned(balancer.pid);
-  const target: ControlTarget = { pid: balancer.pid, env: { HOST: env.HOST }, outDir, outBase };
+  const targetOf = (pid: number): ControlTarget => ({ pid, env: { HOST: env.HOST }, outDir, outBase: `cg.${pid}` });
+  const target = targetOf(balancer.pid);
   const workers: Tracked[] = [];
   try {
     await startWorkers(dist, `http://127.0.0.1:${port}`, balancer, secret, workers);
@@ -64,7 +73,7 @@ export async function startCallgrindFleet(dist: string, outDir: string, onSpawne
     await Promise.all([balancer.stop(30_000), ...workers.map((w) => w.stop())]);
     throw err;
   }
-  return { balancer, port, target, workers };
+  return { balancer, port, target, targetOf, workers };
 }
 
 /** Waits for the balancer, then starts the workers one by one into `workers` (so that a failure can stop those started). */

@@ -5,16 +5,25 @@ import { which } from '../processes';
 import { progress } from '../progress';
 import { annotate, parseAnnotate, steadyPerRequest, type DumpCost } from './annotate';
 import { SequentialClient } from './client';
+import { childPids, connectionOwners } from '../proc-sockets';
 import { dumpCounters, zeroCounters } from './control';
 import { startCallgrindFleet, type CallgrindFleet } from './fleet';
 
 export interface Round extends DumpCost {
   /** Instructions per request, compile and GC taken out. */
   readonly steady: number;
+  /** PROCESSES > 1: the serving process that held the round's connection (the one counted above). */
+  readonly servingPid?: number;
+  /** PROCESSES > 1: the primary's counts over the same round, and its steady instructions per request. */
+  readonly primary?: DumpCost & { readonly steady: number };
+  /** Wall time from the zeroing to the dump: work done on a timer (the primary's gather) grows with it, not with requests. */
+  readonly seconds: number;
 }
 
 export interface MeasureSettings {
   readonly dist: string;
+  /** PROCESSES of the measured balancer. */
+  readonly processes: number;
   readonly rounds: number;
   readonly requestsPerRound: number;
   readonly warmupRequests: number;
@@ -26,18 +35,19 @@ export interface MeasureSettings {
 /** Files this run leaves in /tmp; removed at the end (also from the exit hook) unless kept. */
 export interface Scratch {
   dir?: string;
-  /** The balancer's pid: V8 writes /tmp/perf-<pid>.map, valgrind its vgdb FIFOs (left behind on SIGKILL). */
-  pid?: number;
+  /** The balancer's pids (the primary's first): V8 writes /tmp/perf-<pid>.map, valgrind its vgdb FIFOs (left behind on SIGKILL). */
+  pids: number[];
 }
 
 export const perfMapOf = (pid: number) => `/tmp/perf-${pid}.map`;
 
 export function removeScratch(scratch: Scratch): void {
   if (scratch.dir) rmSync(scratch.dir, { recursive: true, force: true });
-  if (scratch.pid === undefined) return;
-  rmSync(perfMapOf(scratch.pid), { force: true });
-  const fifo = `-${scratch.pid}-by-`;
-  for (const name of readdirSync('/tmp')) if (name.startsWith('vgdb-pipe-') && name.includes(fifo)) rmSync(join('/tmp', name), { force: true });
+  for (const pid of scratch.pids) {
+    rmSync(perfMapOf(pid), { force: true });
+    const fifo = `-${pid}-by-`;
+    for (const name of readdirSync('/tmp')) if (name.startsWith('vgdb-pipe-') && name.includes(fifo)) rmSync(join('/tmp', name), { force: true });
+  }
 }
 
 function checkPrerequisites(dist: string): void {
@@ -68,7 +78,8 @@ export async function measure(settings: MeasureSettings, scratch: Scratch): Prom
   let client: SequentialClient | undefined;
   try {
     progress(`starting the balancer of ${settings.dist} under callgrind (tens of seconds)`);
-    fleet = await startCallgrindFleet(settings.dist, scratch.dir, (pid) => (scratch.pid = pid));
+    fleet = await startCallgrindFleet(settings.dist, settings.processes, scratch.dir, (pid) => scratch.pids.push(pid));
+    if (settings.processes > 1) scratch.pids.push(...childPids(fleet.target.pid));
     client = await SequentialClient.open(fleet.port);
     for (let sent = 0; sent < settings.warmupRequests;) {
       const step = Math.min(WARMUP_STEP, settings.warmupRequests - sent);
@@ -89,21 +100,52 @@ export async function measure(settings: MeasureSettings, scratch: Scratch): Prom
       client.close();
       client = await SequentialClient.open(fleet.port);
       await client.send(ROUND_LEAD_IN, settings.deadline);
-      await zeroCounters(fleet.target);
+      const primary = settings.processes > 1 ? fleet.target : undefined;
+      const serving = primary ? fleet.targetOf(servingPidOf(fleet.port, primary.pid, client)) : fleet.target;
+      const zeroed = Date.now();
+      await zeroCounters(serving);
+      if (primary) await zeroCounters(primary);
       await client.send(settings.requestsPerRound, settings.deadline);
-      const dump = await dumpCounters(fleet.target);
-      const cost = parseAnnotate(await annotate(dump));
-      if (!settings.keep) unlinkSync(dump);
-      const round = { ...cost, steady: steadyPerRequest(cost, settings.requestsPerRound) };
+      // Both dumped before either is annotated (which takes seconds), so both count the same interval.
+      const servingDump = await dumpCounters(serving);
+      const primaryDump = primary ? await dumpCounters(primary) : undefined;
+      const seconds = (Date.now() - zeroed) / 1000;
+      const cost = await readDump(servingDump, settings.keep);
+      const primaryCost = primaryDump === undefined ? undefined : await readDump(primaryDump, settings.keep);
+      const steady = (c: DumpCost) => steadyPerRequest(c, settings.requestsPerRound);
+      const round: Round = {
+        ...cost,
+        steady: steady(cost),
+        seconds,
+        ...(primary && primaryCost ? { servingPid: serving.pid, primary: { ...primaryCost, steady: steady(primaryCost) } } : {}),
+      };
       rounds.push(round);
-      progress(`round ${i} of ${settings.rounds}: ${Math.round(round.steady).toLocaleString('en-US')} instructions per request`);
+      const where = round.primary ? ` in serving process ${round.servingPid} (primary: ${Math.round(round.primary.steady).toLocaleString('en-US')})` : '';
+      progress(`round ${i} of ${settings.rounds}: ${Math.round(round.steady).toLocaleString('en-US')} instructions per request${where}`);
     }
     return rounds;
   } finally {
     client?.close();
     // valgrind writes its last dump on exit (a few seconds); SIGKILL only if it takes far longer.
     await Promise.all([fleet?.balancer.stop(30_000), ...(fleet?.workers ?? []).map((w) => w.stop(3_000))]);
-    if (settings.keep) progress(`kept the dumps in ${scratch.dir} and the perf map ${scratch.pid === undefined ? '(none)' : perfMapOf(scratch.pid)}`);
+    if (settings.keep) progress(`kept the dumps in ${scratch.dir} and the perf maps ${scratch.pids.map(perfMapOf).join(' ') || '(none)'}`);
     else removeScratch(scratch);
   }
+}
+
+async function readDump(dump: string, keep: boolean): Promise<DumpCost> {
+  const cost = parseAnnotate(await annotate(dump));
+  if (!keep) unlinkSync(dump);
+  return cost;
+}
+
+/**
+ * The serving process that holds the client's connection: the primary handed it (SCHED_RR) to one of
+ * its children, and the socket is in that child's descriptor table (read from /proc). Called after the
+ * round's lead-in requests, so the connection has been accepted and served by then.
+ */
+function servingPidOf(port: number, primaryPid: number, client: SequentialClient): number {
+  const owner = connectionOwners(port, childPids(primaryPid)).get(client.localPort);
+  if (owner === undefined) throw new Error(`no serving process of ${primaryPid} holds the client connection from port ${client.localPort}`);
+  return owner;
 }

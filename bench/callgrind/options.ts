@@ -4,6 +4,8 @@ import { DIST } from '../processes';
 export interface InstructionOptions {
   /** The compiled build to measure: its load-balancer-server.js and workers/worker-server.js. */
   dist: string;
+  /** PROCESSES of the measured balancer; > 1 counts the serving process that holds the connection, and the primary. */
+  processes: number;
   rounds: number;
   requestsPerRound: number;
   warmupRequests: number;
@@ -46,6 +48,10 @@ Options
   --rounds <n>            measured rounds (7)
   --requests <n>          requests per round (3000)
   --warmup <n>            warm-up requests before the first round (20000)
+  --processes <n>         run the balancer with PROCESSES=n (1); with n > 1 valgrind follows the
+                          serving processes (--trace-children=yes), each round counts the one
+                          that holds its connection, and the primary is reported per request
+                          alongside (the baseline is a single process's: not with --update-baseline)
   --dist <path>           measure another build's compiled dist/ directory (default: this build's);
                           its own workers/worker-server.js is used with it
   --commit <id>           what to record as the measured build's commit (default: git in the
@@ -60,6 +66,7 @@ Options
 Examples
   npm run bench:instructions                                  this build against the baseline
   npm run bench:instructions -- --rounds 3                    about 40 s shorter
+  npm run bench:instructions -- --processes 2 --rounds 5      a serving process of PROCESSES=2
   npm run bench:instructions -- --dist ../other/dist --json other.json
 `;
 
@@ -78,6 +85,7 @@ function text(flag: string, value: string | undefined): string {
 export function parseInstructionArgs(argv: string[]): InstructionOptions {
   const opts: InstructionOptions = {
     dist: DIST,
+    processes: 1,
     rounds: 7,
     requestsPerRound: 3_000,
     warmupRequests: 20_000,
@@ -91,6 +99,9 @@ export function parseInstructionArgs(argv: string[]): InstructionOptions {
     const flag = argv[i];
     const value = () => argv[++i];
     switch (flag) {
+      case '--processes':
+        opts.processes = positiveInt(flag, value());
+        break;
       case '--rounds':
         opts.rounds = positiveInt(flag, value());
         break;
@@ -132,5 +143,7 @@ export function parseInstructionArgs(argv: string[]): InstructionOptions {
         throw new Error(`unknown option ${flag}`);
     }
   }
+  // The committed baseline is a single process's count: a serving process's is compared with it, never replaces it.
+  if (opts.updateBaseline && opts.processes > 1) throw new Error("--update-baseline writes a single process's baseline: not with --processes > 1");
   return opts;
 }

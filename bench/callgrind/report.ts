@@ -24,6 +24,8 @@ export interface Summary {
   readonly spread: number;
   /** Rounds more than OUTLIER_ABOVE_FLOOR above the lowest. */
   readonly outliers: number;
+  /** PROCESSES > 1: the median of the primary's steady count per request over the same rounds. */
+  readonly primaryMedian?: number;
 }
 
 const isOutlier = (steady: number, min: number) => steady > min * (1 + OUTLIER_ABOVE_FLOOR);
@@ -33,16 +35,23 @@ export function summarize(rounds: readonly Round[]): Summary {
   const mid = median(steady);
   const min = Math.min(...steady);
   const max = Math.max(...steady);
-  return { median: mid, min, max, spread: (max - min) / mid, outliers: steady.filter((x) => isOutlier(x, min)).length };
+  const primary = rounds.flatMap((r) => (r.primary ? [r.primary.steady] : []));
+  const outliers = steady.filter((x) => isOutlier(x, min)).length;
+  return { median: mid, min, max, spread: (max - min) / mid, outliers, ...(primary.length ? { primaryMedian: median(primary) } : {}) };
 }
 
+/** With PROCESSES > 1, each row also names the serving process counted and the primary's steady count. */
 export function roundsTable(rounds: readonly Round[], requests: number): string {
   const min = Math.min(...rounds.map((r) => r.steady));
-  const lines = ['round   total/req  TurboFan/req   GC/req   steady/req'];
+  const several = rounds.some((r) => r.primary !== undefined);
+  const lines = [`round   total/req  TurboFan/req   GC/req   steady/req${several ? '  serving pid  primary steady/req  seconds' : ''}`];
   rounds.forEach((r, i) => {
     const mark = isOutlier(r.steady, min) ? `  * ${(((r.steady - min) / min) * 100).toFixed(0)} % above the lowest` : '';
+    const processes = several
+      ? `  ${String(r.servingPid ?? '-').padStart(11)}  ${(r.primary ? n(r.primary.steady) : '-').padStart(18)}  ${r.seconds.toFixed(1).padStart(7)}`
+      : '';
     lines.push(
-      `${String(i + 1).padStart(5)} ${perRequest(r.total, requests)}  ${perRequest(r.compile, requests)}    ${perRequest(r.gc, requests)} ${n(r.steady).padStart(12)}${mark}`,
+      `${String(i + 1).padStart(5)} ${perRequest(r.total, requests)}  ${perRequest(r.compile, requests)}    ${perRequest(r.gc, requests)} ${n(r.steady).padStart(12)}${processes}${mark}`,
     );
   });
   return lines.join('\n');
@@ -52,6 +61,9 @@ export function summaryLines(summary: Summary, rounds: number, baseline: Baselin
   const lines = [
     `median: ${n(summary.median)} user-space instructions per request (rounds ${n(summary.min)} to ${n(summary.max)}, spread ${(summary.spread * 100).toFixed(1)} %)`,
   ];
+  if (summary.primaryMedian !== undefined) {
+    lines.push(`the primary over the same rounds: median ${n(summary.primaryMedian)} user-space instructions per request (compile and GC taken out)`);
+  }
   if (summary.outliers * 2 >= rounds) {
     lines.push(`warning: ${summary.outliers} of ${rounds} rounds are marked (*): the median may not be the steady count; run again with more --rounds`);
   }
