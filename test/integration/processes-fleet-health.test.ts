@@ -33,6 +33,8 @@ describe('PROCESSES=2: health verdicts reach every serving process', () => {
     await register({ HEALTH_CHECK_INTERVAL_MS: '0', OUTLIER_CONSECUTIVE_FAILURES: '4', OUTLIER_BASE_EJECTION_MS: '60000' });
     // One connection held in each serving process, used in turn: the worker's failures come from both.
     const connections = await pinnedConnections(balancer.url, [bad, good], 2);
+    // What it saw before (finding the connections' processes) was answered, and is not counted below.
+    const before = bad.servedBy.length;
     bad.failing = true;
     const ejected = () =>
       balancer
@@ -45,7 +47,7 @@ describe('PROCESSES=2: health verdicts reach every serving process', () => {
     const { time, worker, name } = JSON.parse(line) as { time: string; worker: string; name: string };
     expect([worker, name]).toEqual([bad.url, 'balancer']);
     // Its failures came through both serving processes, and the primary counted them together.
-    expect(new Set(bad.servedBy).size).toBe(2);
+    expect(new Set(bad.servedBy.slice(before)).size).toBe(2);
     const ejectedAt = Date.parse(time);
 
     const answers: { at: number; status: number }[] = [];
@@ -54,7 +56,7 @@ describe('PROCESSES=2: health verdicts reach every serving process', () => {
     const failedLate = answers.filter((a) => a.status !== 200 && a.at >= ejectedAt + 1_000);
     expect(failedLate).toEqual([]);
     expect(answers.slice(-10).map((a) => a.status)).toEqual(Array(10).fill(200));
-    expect(bad.servedBy.length).toBeLessThanOrEqual(6);
+    expect(bad.servedBy.length - before).toBeLessThanOrEqual(6);
   });
 
   it("a worker failing in one serving process only is ejected by the primary, and out of the other's rotation within a second", async () => {
