@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Registration } from '../../balancer/registry';
 import type { ViewedWorker } from '../contract/registry-backend.contract';
 import { DIST } from './processes';
+import { stopForkedChild } from './registry-view-child';
 
 /** A forked serving process holding a ClusterBackend (bench/extras/cluster-backend-child.ts), driven over IPC. */
 export interface BackendChild {
@@ -64,13 +65,6 @@ export async function forkBackendChild(attach: (child: ChildProcess) => void, en
     deregister: async (url) => (await call('deregister', url)) as boolean,
     claimNonce: async (nonce, ttlMs) => (await call('claimNonce', nonce, ttlMs)) as boolean,
     view: async () => ((await ask({ probe: 'view' }, 'view')).workers ?? []).sort((x, y) => x.url.localeCompare(y.url)),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.disconnect();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopForkedChild(child),
   };
 }

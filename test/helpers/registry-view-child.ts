@@ -61,14 +61,7 @@ export async function forkViewChild(attach: (child: ChildProcess) => void): Prom
         const { workers } = await dump();
         return accept(workers) ? workers : undefined;
       }, what),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.disconnect();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopForkedChild(child),
   };
 }
 
@@ -77,4 +70,14 @@ export function countPicks(picks: (string | null)[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const url of picks) counts[String(url)] = (counts[String(url)] ?? 0) + 1;
   return counts;
+}
+
+/** Disconnects a forked child's IPC channel (it exits once it has nothing left to do); SIGKILL after 3 s. */
+export async function stopForkedChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.disconnect();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+  await exited;
+  clearTimeout(timer);
 }
