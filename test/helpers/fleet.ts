@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, createServer, request, type Agent, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningProcess } from './processes';
 
 /** A worker in the test's own process: counts its health probes, records each proxied request's Via, fails on demand. */
@@ -111,18 +112,28 @@ export function alive(pid: number): boolean {
 }
 
 /**
+ * How long the helpers below keep opening connections for one process to come up. node:cluster's round
+ * robin passes over a process that has not yet acknowledged its last connection, and a process starved of
+ * CPU on a loaded machine (jest runs several suites at once on two cores) may not acknowledge for a long
+ * while: a fixed count of attempts cannot promise every process, a deadline with pauses between misses can.
+ */
+const reachEveryProcessMs = 15_000;
+const pauseAfterMissMs = 20;
+
+/**
  * Sends GET / on a new connection each until the requests the `workers` saw from this call on came from
  * `processes` distinct serving processes, and returns the answers, every one of which must be 200.
- * node:cluster's round robin passes over a process that has not yet acknowledged its last connection,
- * so on a loaded machine several in a row may go to one: a fixed count cannot promise both.
- * Bounded by `max` requests.
+ * Bounded by `max` requests and reachEveryProcessMs.
  */
-export async function sendUntilEveryProcess(url: string, workers: FleetWorker[], processes: number, max = 100): Promise<Answer[]> {
+export async function sendUntilEveryProcess(url: string, workers: FleetWorker[], processes: number, max = 300): Promise<Answer[]> {
   const seen = workers.map((w) => w.servedBy.length);
   const answers: Answer[] = [];
+  const deadline = Date.now() + reachEveryProcessMs;
   const distinct = () => new Set(workers.flatMap((w, i) => w.servedBy.slice(seen[i]))).size;
   while (distinct() < processes) {
-    if (answers.length >= max) throw new Error(`${max} requests reached only ${distinct()} of ${processes} serving processes`);
+    if (answers.length >= max || Date.now() > deadline)
+      throw new Error(`${answers.length} requests in ${reachEveryProcessMs} ms reached only ${distinct()} of ${processes} serving processes`);
+    if (answers.length > 0) await sleep(pauseAfterMissMs);
     const answer = await send(url, '/');
     if (answer.status !== 200) throw new Error(`GET / answered ${answer.status}: ${answer.body}`);
     answers.push(answer);
@@ -135,17 +146,31 @@ export async function sendUntilEveryProcess(url: string, workers: FleetWorker[],
  * connections one by one and keeps each one that landed in a process not held yet, identified by the
  * X-Request-Id prefix the `workers` recorded. Requests alternated over them then alternate the
  * processes exactly, whatever the round robin does with new connections. The caller destroys them.
+ * Bounded by `max` connections and reachEveryProcessMs; the error says what the misses answered.
  */
-export async function pinnedConnections(url: string, workers: FleetWorker[], processes: number, max = 30): Promise<Agent[]> {
+export async function pinnedConnections(url: string, workers: FleetWorker[], processes: number, max = 300): Promise<Agent[]> {
   const pinned = new Map<string, Agent>();
-  for (let i = 0; i < max && pinned.size < processes; i++) {
+  const misses = new Map<string, number>();
+  const deadline = Date.now() + reachEveryProcessMs;
+  let attempts = 0;
+  for (; attempts < max && Date.now() <= deadline && pinned.size < processes; attempts++) {
     const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
     const seen = workers.map((w) => w.servedBy.length);
     const answer = await send(url, '/', { agent });
     const by = workers.flatMap((w, j) => w.servedBy.slice(seen[j]))[0];
-    if (answer.status !== 200 || by === undefined || pinned.has(by)) agent.destroy();
-    else pinned.set(by, agent);
+    if (answer.status === 200 && by !== undefined && !pinned.has(by)) {
+      pinned.set(by, agent);
+      continue;
+    }
+    agent.destroy();
+    const miss = answer.status !== 200 ? `answered ${answer.status}` : by === undefined ? 'reached no worker' : 'a process already held';
+    misses.set(miss, (misses.get(miss) ?? 0) + 1);
+    await sleep(pauseAfterMissMs);
   }
-  if (pinned.size < processes) throw new Error(`${max} connections reached only ${pinned.size} of ${processes} serving processes`);
+  if (pinned.size < processes) {
+    for (const agent of pinned.values()) agent.destroy();
+    const tally = [...misses].map(([miss, count]) => `${count} ${miss}`).join(', ');
+    throw new Error(`${attempts} connections reached only ${pinned.size} of ${processes} serving processes (${tally})`);
+  }
   return [...pinned.values()];
 }
