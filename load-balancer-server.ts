@@ -4,6 +4,7 @@ import { createBalancer, type BalancerOptions } from './balancer';
 import { startPrimary } from './balancer/cluster/primary';
 import { RollingReplacer } from './balancer/cluster/rolling-replace';
 import { startServing } from './balancer/cluster/serving';
+import { reportStartFailure } from './balancer/cluster/start-failure';
 import { balancerSettings, loadBalancerConfig, processCount } from './balancer/config';
 import { createLogger, type Logger } from './balancer/logger';
 import { reloadAll, type ReloadHook } from './balancer/reload';
@@ -154,7 +155,9 @@ function reloader(log: Logger, after: () => Promise<unknown>): () => void {
   return reload;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`balancer failed to start: ${listenProblem(err)}\n`);
+main().catch(async (err: unknown) => {
+  const reason = listenProblem(err);
+  // A serving process tells the primary, whose one line then names the cause; the primary prints it.
+  if (!(cluster.isWorker && (await reportStartFailure(reason)))) process.stderr.write(`balancer failed to start: ${reason}\n`);
   process.exit(1);
 });

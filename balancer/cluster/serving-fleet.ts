@@ -1,5 +1,6 @@
 import cluster, { type Address, type Worker } from 'node:cluster';
 import type { Logger } from '../logger';
+import { isStartFailure } from './start-failure';
 
 export interface FleetOptions {
   /** How many serving processes to keep running (PROCESSES). */
@@ -58,13 +59,22 @@ export class ServingFleet {
     this.running.add(worker);
     if (onEarlyExit === 'report') this.trial.add(worker);
     let listened = false;
+    let reason: string | undefined;
+    const noteReason = (message: unknown) => {
+      if (isStartFailure(message)) reason = message.reason;
+    };
+    worker.on('message', noteReason);
     const ready = new Promise<{ worker: Worker; port: number }>((resolve, reject) => {
       worker.once('listening', (address: Address) => {
         listened = true;
+        worker.off('message', noteReason);
         this.trial.delete(worker);
         resolve({ worker, port: address.port });
       });
-      worker.once('exit', (code, signal) => reject(new Error(`serving process ${worker.process.pid} exited (${signal ?? code}) before it listened`)));
+      worker.once('exit', (code, signal) => {
+        const how = `serving process ${worker.process.pid} exited (${signal ?? code}) before it listened`;
+        reject(new Error(reason === undefined ? how : `${how}: ${reason}`));
+      });
     });
     worker.once('exit', (code, signal) => this.exited(worker, listened, signal ?? code));
     return ready;

@@ -11,10 +11,10 @@ const entrypoints = [
 ] as const;
 const version = (JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
 
-function run(script: string, args: string[], port = '0') {
+function run(script: string, args: string[], port = '0', extraEnv: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, [join(DIST, script), ...args], {
     // STATE_DIR=off: a balancer without REGISTRATION_SECRET would keep the one it generates in ./state.
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: port, LOG_LEVEL: 'warn', STATE_DIR: 'off' },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: port, LOG_LEVEL: 'warn', STATE_DIR: 'off', ...extraEnv },
     encoding: 'utf8',
     timeout: 10_000,
   });
@@ -57,6 +57,28 @@ describe.each(entrypoints)('the %s on a busy port', (name, script) => {
       expect(result.status).toBe(1);
       expect(result.stderr).toBe(
         `${name} failed to start: port ${port} on 127.0.0.1 is busy (EADDRINUSE): another process listens there; set PORT to a free port\n`,
+      );
+    } finally {
+      squatter.close();
+    }
+  });
+});
+
+describe('the balancer with PROCESSES=2 on a busy port', () => {
+  it("prints one line, the primary's, naming the serving process and why it could not listen, and exits 1", async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as { port: number }).port;
+    try {
+      const result = await new Promise<ReturnType<typeof run>>((resolve) =>
+        setImmediate(() => resolve(run('load-balancer-server.js', [], String(port), { PROCESSES: '2', ADMIN_PORT: '0' }))),
+      );
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^balancer failed to start: serving process \\d+ exited \\(1\\) before it listened: ` +
+            `port ${port} on 127\\.0\\.0\\.1 is busy \\(EADDRINUSE\\): another process listens there; set PORT to a free port\n$`,
+        ),
       );
     } finally {
       squatter.close();
