@@ -33,9 +33,9 @@ export function createRegistryBackend(
 }
 
 /**
- * ioredis is loaded only when REDIS_URL is set: loaded at start, it made every proxied request cost
- * about a third more user-space instructions (docs/performance.md, "Loading ioredis"), although
- * nothing of it runs per request.
+ * ioredis is loaded only when REDIS_URL is set: a balancer without it has no use for its modules.
+ * Loading it once made every proxied request cost about a third more user-space instructions, through
+ * String.prototype (docs/performance.md, "Loading ioredis"); redis-client.ts undoes that now.
  */
 function loadRedisBackend(): typeof RedisBackend {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, on purpose (see above)

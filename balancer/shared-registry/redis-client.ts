@@ -1,4 +1,8 @@
 import Redis from 'ioredis';
+import { refastenStringPrototype } from './string-prototype';
+
+// Loading ioredis left String.prototype slow for every request (see string-prototype.ts); once, here.
+refastenStringPrototype();
 
 /** Backoff between reconnection attempts: doubling from 100 ms, capped at maxMs. */
 export function reconnectDelay(attempt: number, maxMs: number): number {

@@ -21,3 +21,23 @@ test('the balancer, the primary and a serving process load no ioredis module wit
 test('the Redis backend does load it (the check above can fail)', () => {
   expect(ioredisModulesAfter(['balancer/shared-registry/redis-backend.js'])).toBeGreaterThan(0);
 });
+
+/**
+ * Why ioredis cost so much (balancer/shared-registry/string-prototype.ts): its `class VerbatimString
+ * extends String` leaves String.prototype a dictionary, so the request path's String method loads go
+ * generic. Asked of V8 itself (%HasFastProperties) in a fresh node process.
+ */
+function stringPrototypeFastAfter(modules: string[]): boolean {
+  const script = `${modules.map((m) => `require(${JSON.stringify(m)});`).join('')}
+    process.stdout.write(String(%HasFastProperties(String.prototype)));`;
+  return JSON.parse(execFileSync(process.execPath, ['--allow-natives-syntax', '-e', script], { encoding: 'utf8', cwd: DIST })) as boolean;
+}
+
+test('with REDIS_URL, loading ioredis leaves String.prototype fast, as it is without', () => {
+  expect(stringPrototypeFastAfter([])).toBe(true);
+  expect(stringPrototypeFastAfter([join(DIST, 'balancer/shared-registry/redis-backend.js')])).toBe(true);
+});
+
+test('ioredis alone still makes String.prototype slow (when this fails, string-prototype.ts can go)', () => {
+  expect(stringPrototypeFastAfter([require.resolve('ioredis')])).toBe(false);
+});
