@@ -73,7 +73,8 @@ const DEFAULT_JSON: Record<SuiteName, string> = {
   target: 'benchmark-results/target.json',
 };
 
-function positive(flag: string, value: string | undefined, integer = true): number {
+/** A flag's value as a positive number (an integer unless `integer` is false); throws naming the flag. Both benchmark parsers use it. */
+export function positive(flag: string, value: string | undefined, integer = true): number {
   const n = Number(value);
   if (value === undefined || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
     throw new Error(`${flag} expects a positive ${integer ? 'integer' : 'number'}, got ${value ?? '(nothing)'}`);

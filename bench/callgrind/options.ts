@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { positive } from '../args';
 import { DIST } from '../processes';
 
 export interface InstructionOptions {
@@ -70,12 +71,6 @@ Examples
   npm run bench:instructions -- --dist ../other/dist --json other.json
 `;
 
-function positiveInt(flag: string, value: string | undefined): number {
-  const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n <= 0) throw new Error(`${flag} expects a positive integer, got ${value ?? '(nothing)'}`);
-  return n;
-}
-
 function text(flag: string, value: string | undefined): string {
   if (value === undefined || value === '' || value.startsWith('--')) throw new Error(`${flag} expects a value`);
   return value;
@@ -100,13 +95,13 @@ export function parseInstructionArgs(argv: string[]): InstructionOptions {
     const value = () => argv[++i];
     switch (flag) {
       case '--processes':
-        opts.processes = positiveInt(flag, value());
+        opts.processes = positive(flag, value());
         break;
       case '--rounds':
-        opts.rounds = positiveInt(flag, value());
+        opts.rounds = positive(flag, value());
         break;
       case '--requests':
-        opts.requestsPerRound = positiveInt(flag, value());
+        opts.requestsPerRound = positive(flag, value());
         break;
       case '--warmup': {
         const n = Number(value());
@@ -133,7 +128,7 @@ export function parseInstructionArgs(argv: string[]): InstructionOptions {
         opts.keep = true;
         break;
       case '--time-limit':
-        opts.timeLimitS = positiveInt(flag, value());
+        opts.timeLimitS = positive(flag, value());
         break;
       case '--help':
       case '-h':
