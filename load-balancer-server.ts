@@ -79,14 +79,30 @@ async function main(): Promise<void> {
 /** A serving process: drains on SIGTERM/SIGINT; SIGHUP is the primary's to act on. */
 async function runServing(config: BalancerOptions, log: Logger): Promise<void> {
   let close: Close = () => Promise.resolve();
-  onStopSignals(log, () => close(), 10_000);
-  // When the primary is gone (killed), node:cluster ends this process at once (lib/internal/cluster/child.js):
-  // PORT's listening socket went with the primary, and nothing would feed the view.
+  const stop = onStopSignals(log, () => close(), 10_000);
+  drainWhenThePrimaryIsGone(log, stop);
   // A terminal's hangup reaches the whole process group; the primary decides what SIGHUP means.
   process.on('SIGHUP', () => log.debug('SIGHUP is handled by the primary'));
   const serving = await startServing(config, log);
   close = () => serving.close();
   log.info({ port: serving.port, maxClientConnections: serving.limits.maxClientConnections }, 'serving process listening');
+}
+
+/**
+ * A primary that dies (SIGKILL, a crash) takes PORT's listening socket with it, and nothing feeds the
+ * view any more; node:cluster would then end this process at once (lib/internal/cluster/child.js
+ * exits on an unexpected 'disconnect' unless `exitedAfterDisconnect` is set), cutting every request in
+ * flight. Instead the process drains as on SIGTERM: the requests under way finish, each connection
+ * closes after its next response, then it exits (within the same 10 s bound).
+ */
+function drainWhenThePrimaryIsGone(log: Logger, stop: (by: string) => void): void {
+  const worker = cluster.worker;
+  if (worker === undefined) return;
+  (worker as { exitedAfterDisconnect: boolean }).exitedAfterDisconnect = true;
+  process.once('disconnect', () => {
+    log.warn('the primary is gone: finishing the requests under way, then exiting');
+    stop('the primary leaving');
+  });
 }
 
 /** The port actually bound, so ADMIN_PORT=0 is usable; the token is never part of this line. */

@@ -9,7 +9,8 @@ import { signedPost } from '../helpers/registration';
  * PROCESSES=2, the serving processes' lifecycle with real processes and signals: one killed (SIGKILL)
  * under a bounded loop of requests is forked again at once, the other serves meanwhile, and the
  * replacement starts from a fresh snapshot; SIGTERM to the primary drains every serving process
- * (a request in flight is answered) and the primary exits 0.
+ * (a request in flight is answered) and the primary exits 0; a primary killed outright leaves each
+ * serving process to finish its requests in flight and exit.
  */
 describe('PROCESSES=2: serving processes die, are replaced, and drain', () => {
   let balancer: RunningProcess;
@@ -75,11 +76,17 @@ describe('PROCESSES=2: serving processes die, are replaced, and drain', () => {
     expect(balancer.output()).not.toContain('forking a replacement');
   });
 
-  it('a primary killed (SIGKILL) leaves no serving process behind', async () => {
+  it('a primary killed (SIGKILL): each serving process finishes the request in flight, then exits', async () => {
     const pids = await waitFor(() => (servingPids(balancer).length === 2 ? servingPids(balancer) : undefined), 'two serving processes');
+    worker.delayMs = 1_000;
+    const before = worker.servedBy.length;
+    const inFlight = send(balancer.url, '/slow');
+    await waitFor(() => worker.servedBy.length > before || undefined, 'the slow request at the worker');
     await balancer.stop('SIGKILL');
-    // node:cluster ends a worker at once when its channel to the primary closes (PORT's socket went with the primary).
+    // PORT's socket went with the primary; the connection already accepted is the serving process's own.
+    expect((await inFlight).status).toBe(200);
     await waitFor(() => pids.every((pid) => !alive(pid)) || undefined, 'both serving processes gone');
+    expect(balancer.output().match(/"msg":"the primary is gone: finishing the requests under way, then exiting"/g)).toHaveLength(2);
   });
 
   it("a restart restores STATE_DIR's snapshot in the primary, and both new serving processes serve it at once", async () => {
