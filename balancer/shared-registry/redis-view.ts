@@ -42,6 +42,12 @@ export class RedisRegistryView {
   private readonly localOverrides = new Map<string, SharedOverride>();
   private readonly pendingWorkers = new Map<string, Pending>();
   private readonly pendingOverrides = new Map<string, { override: SharedOverride | undefined; change: RegistryChange }>();
+  /**
+   * Nonces accepted while Redis was unreachable (the local replay guard alone checked them), with
+   * when their window ends: claimed in Redis on reconnect, so a replay against another replica is
+   * refused for what is left of the window. Insertion order is expiry order (one window for all).
+   */
+  private readonly pendingNonces = new Map<string, number>();
   private readonly now: () => number;
   private epoch: string | undefined;
   private reachable = false;
@@ -117,8 +123,17 @@ export class RedisRegistryView {
   }
 
   /** A registration's nonce, claimed in Redis; the caller falls back to its own nonce cache when this fails. */
-  claimNonce(nonce: string, windowMs: number): Promise<StoreResult<boolean>> {
-    return this.store.claimNonce(nonce, windowMs);
+  async claimNonce(nonce: string, windowMs: number): Promise<StoreResult<boolean>> {
+    const claimed = await this.store.claimNonce(nonce, windowMs);
+    if (!claimed.ok) {
+      const now = this.now();
+      for (const [kept, until] of this.pendingNonces) {
+        if (until > now) break;
+        this.pendingNonces.delete(kept);
+      }
+      this.pendingNonces.set(nonce, now + windowMs);
+    }
+    return claimed;
   }
 
   /**
@@ -198,6 +213,27 @@ export class RedisRegistryView {
       if (!result.ok) return result;
       if (this.pendingOverrides.get(url) === pending) this.pendingOverrides.delete(url);
     }
+    return this.claimPendingNonces();
+  }
+
+  /**
+   * Claims in Redis what is left of each nonce accepted during the outage. One another replica also
+   * accepted meanwhile was used twice: a replayed registration, or a worker that resent it. It cannot
+   * be undone by now (both registrations were signed for the same address), so it is logged once.
+   */
+  private async claimPendingNonces(): Promise<StoreResult<void>> {
+    let usedTwice = 0;
+    for (const [nonce, until] of [...this.pendingNonces]) {
+      const left = until - this.now();
+      if (left > 0) {
+        const claimed = await this.store.claimNonce(nonce, left);
+        if (!claimed.ok) return claimed;
+        if (!claimed.value) usedTwice++;
+      }
+      this.pendingNonces.delete(nonce);
+    }
+    if (usedTwice > 0)
+      this.options.log.warn({ nonces: usedTwice }, 'shared registry: a registration nonce accepted during the Redis outage was also used at another replica');
     return { ok: true, value: undefined };
   }
 

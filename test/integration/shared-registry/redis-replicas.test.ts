@@ -180,3 +180,28 @@ test('a replica started while Redis is down serves its own view and shares it on
     await own.stop();
   }
 });
+
+test('nonces accepted while Redis was down are claimed on reconnect: a replay through the other replica is refused', async () => {
+  if (!requireRedisServer('nonces accepted while Redis was down')) return;
+  const [a, b] = await twoReplicas();
+  await redis!.kill();
+  await waitFor(() => !a.view.shared && !b.view.shared, 'both views noticing the outage');
+  const once = 'aa112233445566778899aabbccddeeff';
+  const twice = 'bb112233445566778899aabbccddeeff';
+  // Unreachable: the caller's local replay guard is all there is (RedisBackend accepts on its word).
+  expect((await a.view.claimNonce(once, 30_000)).ok).toBe(false);
+  // The same nonce at both replicas during the outage: neither could tell.
+  expect((await a.view.claimNonce(twice, 30_000)).ok).toBe(false);
+  expect((await b.view.claimNonce(twice, 30_000)).ok).toBe(false);
+
+  await redis!.start();
+  await waitFor(() => a.view.shared && b.view.shared, 'both views reconnected');
+  // A resync asked for now runs after any under way, and writes back first: both write-backs are done after these.
+  expect((await a.view.resync()).ok).toBe(true);
+  expect((await b.view.resync()).ok).toBe(true);
+  expect(await b.view.claimNonce(once, 30_000)).toEqual({ ok: true, value: false });
+  expect(await a.view.claimNonce(twice, 30_000)).toEqual({ ok: true, value: false });
+  // The second replica to write it back found it claimed, and said so once.
+  const usedTwice = 'a registration nonce accepted during the Redis outage was also used at another replica';
+  expect(count(a, usedTwice) + count(b, usedTwice)).toBe(1);
+});
