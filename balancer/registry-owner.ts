@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BalancerOptions } from './index';
 import type { Logger } from './logger';
@@ -91,11 +92,13 @@ export function createRegistryOwner(config: BalancerOptions, log: Logger, deps: 
     registry,
     backend,
     start: async () => {
-      // Redis (REDIS_URL) first: a snapshot restored after it adds only what the shared registry lacks.
+      // Redis (REDIS_URL) first: reachable, it holds the fleet and the snapshot stays unread (it may be older).
       await backend.start();
       if (snapshotPath !== undefined) {
         snapshots?.start();
-        await restoreRegistry(snapshotPath, { registry, addresses, registrationTtlMs: config.REGISTRATION_TTL_MS, now, log });
+        if (backend.restoresFromSnapshot())
+          await restoreRegistry(snapshotPath, { registry, addresses, registrationTtlMs: config.REGISTRATION_TTL_MS, now, log });
+        else if (existsSync(snapshotPath)) log.info({ snapshot: snapshotPath }, 'registry snapshot not restored: the shared registry (Redis) holds the fleet');
       }
     },
     close: async () => {

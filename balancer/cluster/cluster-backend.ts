@@ -85,6 +85,11 @@ export class ClusterBackend implements RegistryBackend {
     return true;
   }
 
+  /** A serving process keeps no STATE_DIR (the primary restores it and sends its view), so this is never asked there. */
+  restoresFromSnapshot(): boolean {
+    return false;
+  }
+
   close(): Promise<void> {
     this.stopFollowing?.();
     this.link.off('message', this.onMessage);

@@ -40,6 +40,11 @@ export class MemoryBackend implements RegistryBackend {
     return true;
   }
 
+  /** This process is the registry: the snapshot is what it knew before the restart. */
+  restoresFromSnapshot(): boolean {
+    return true;
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -39,6 +39,13 @@ export interface RegistryBackend {
    * heartbeats sent to other processes or replicas cannot be seen here (self-preservation).
    */
   mayExpire(): boolean;
+  /**
+   * Asked once at start, after start(), by the registry's owner: whether STATE_DIR's snapshot goes into
+   * the local view. True where this process holds the truth (the snapshot is all there is); false where
+   * a shared store was seen at start and holds the fleet: a snapshot older than it would bring back,
+   * and write back for everyone, workers that left meanwhile.
+   */
+  restoresFromSnapshot(): boolean;
   /** Stops following the backend; the local registry (and its pools) is the caller's to close. */
   close(): Promise<void>;
 }

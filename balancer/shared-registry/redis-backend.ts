@@ -92,6 +92,15 @@ export class RedisBackend implements RegistryBackend {
     return now >= this.graceUntil;
   }
 
+  /**
+   * Redis seen at start holds the fleet, and this replica's snapshot may be older than it (a worker
+   * that left through another replica while this one was down). Only a replica that starts while Redis
+   * is unreachable serves from its snapshot, written back once Redis is there.
+   */
+  restoresFromSnapshot(): boolean {
+    return !this.view.shared;
+  }
+
   /** Connects and applies the first snapshot; resolves (after logging the outage) when Redis is unreachable. */
   async start(): Promise<void> {
     this.unsubscribe.push(this.registry.changes.subscribe((c) => this.local(c)));
