@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import type { Logger } from '../logger';
 import { ChangeFeed, type RegistryChange, type RegistryListener } from '../registry-changes';
 import { createRedisClient, problemOf } from './redis-client';
+import { PendingWrites } from './pending-writes';
 import { RedisRegistryStore } from './redis-store';
 import { overrideChanges, workerChanges } from './snapshot-diff';
 import type { ChangeMessage, SharedOverride, SharedSnapshot, SharedWorker, StoreResult } from './types';
@@ -19,9 +20,6 @@ export interface RedisViewOptions {
   maxBackoffMs?: number;
   now?: () => number;
 }
-
-/** A write made while Redis was unreachable, kept (the latest per URL) to be written back on reconnect. */
-type Pending = { kind: 'put'; worker: SharedWorker; change: RegistryChange } | { kind: 'remove'; change: RegistryChange };
 
 /**
  * One replica's local view of the shared registry in Redis: a map of workers and overrides that the
@@ -40,15 +38,9 @@ export class RedisRegistryView {
   private readonly subscriber: Redis;
   private readonly local = new Map<string, SharedWorker>();
   private readonly localOverrides = new Map<string, SharedOverride>();
-  private readonly pendingWorkers = new Map<string, Pending>();
-  private readonly pendingOverrides = new Map<string, { override: SharedOverride | undefined; change: RegistryChange }>();
-  /**
-   * Nonces accepted while Redis was unreachable (the local replay guard alone checked them), with
-   * when their window ends: claimed in Redis on reconnect, so a replay against another replica is
-   * refused for what is left of the window. Insertion order is expiry order (one window for all).
-   */
-  private readonly pendingNonces = new Map<string, number>();
   private readonly now: () => number;
+  /** Writes to Redis, and what it could not take while unreachable. */
+  private readonly pending: PendingWrites;
   private epoch: string | undefined;
   private reachable = false;
   private outageSince: number | undefined;
@@ -67,6 +59,7 @@ export class RedisRegistryView {
     this.commands = createRedisClient(options.url, options.maxBackoffMs);
     this.subscriber = createRedisClient(options.url, options.maxBackoffMs);
     this.store = new RedisRegistryStore(this.commands, options.prefix);
+    this.pending = new PendingWrites(this.store, options.ttlMs, this.now, options.log);
     this.commands.on('error', (err) => this.lost(err));
     this.commands.on('close', () => this.lost(undefined));
     this.commands.on('ready', () => this.back());
@@ -101,7 +94,7 @@ export class RedisRegistryView {
     this.local.set(worker.url, { ...worker });
     this.wrote(worker.url);
     this.changes.emit(change);
-    await this.writeWorker({ kind: 'put', worker: { ...worker }, change }, worker.url);
+    await this.pending.worker({ kind: 'put', worker: { ...worker }, change });
   }
 
   /** A deregistration or an operator's delete through this replica. */
@@ -109,7 +102,7 @@ export class RedisRegistryView {
     this.local.delete(url);
     this.wrote(url);
     this.changes.emit(change);
-    await this.writeWorker({ kind: 'remove', change }, url);
+    await this.pending.worker({ kind: 'remove', change });
   }
 
   /** An operator's drain or weight through this replica; undefined forgets it. */
@@ -118,22 +111,12 @@ export class RedisRegistryView {
     else this.localOverrides.set(url, { ...override });
     this.wrote(url);
     this.changes.emit(change);
-    const result = await this.store.putOverride(url, override, change);
-    if (!result.ok) this.pendingOverrides.set(url, { override, change });
+    await this.pending.override(url, override, change);
   }
 
   /** A registration's nonce, claimed in Redis; the caller falls back to its own nonce cache when this fails. */
-  async claimNonce(nonce: string, windowMs: number): Promise<StoreResult<boolean>> {
-    const claimed = await this.store.claimNonce(nonce, windowMs);
-    if (!claimed.ok) {
-      const now = this.now();
-      for (const [kept, until] of this.pendingNonces) {
-        if (until > now) break;
-        this.pendingNonces.delete(kept);
-      }
-      this.pendingNonces.set(nonce, now + windowMs);
-    }
-    return claimed;
+  claimNonce(nonce: string, windowMs: number): Promise<StoreResult<boolean>> {
+    return this.pending.nonce(nonce, windowMs);
   }
 
   /**
@@ -179,7 +162,7 @@ export class RedisRegistryView {
   }
 
   private async freshSnapshot(): Promise<StoreResult<SharedSnapshot>> {
-    const written = await this.writeBack();
+    const written = await this.pending.writeBack();
     if (!written.ok) return written;
     const snapshot = await this.store.snapshot();
     if (!snapshot.ok || (snapshot.value.epoch !== undefined && snapshot.value.epoch === this.epoch)) return snapshot;
@@ -190,64 +173,9 @@ export class RedisRegistryView {
     this.epoch = epoch.value;
     if (!lost || (this.local.size === 0 && this.localOverrides.size === 0)) return snapshot;
     this.options.log.warn({ workers: this.local.size }, 'shared registry (Redis) lost its data: writing this replica’s view back');
-    for (const w of this.local.values())
-      this.pendingWorkers.set(w.url, {
-        kind: 'put',
-        worker: { ...w },
-        change: { type: 'refreshed', url: w.url, name: w.name, lastSeenAt: w.lastSeenAt, renamed: false },
-      });
-    for (const [url, o] of this.localOverrides) this.pendingOverrides.set(url, { override: o, change: { type: 'override_changed', url, weight: o.weight } });
-    const rewritten = await this.writeBack();
+    this.pending.rewrite(this.local.values(), this.localOverrides);
+    const rewritten = await this.pending.writeBack();
     return rewritten.ok ? this.store.snapshot() : rewritten;
-  }
-
-  /** Writes the pending writes in order; stops at the first failure (Redis is gone again) and keeps the rest. */
-  private async writeBack(): Promise<StoreResult<void>> {
-    for (const [url, pending] of [...this.pendingWorkers]) {
-      const result = await this.sendWorker(pending);
-      if (!result.ok) return result;
-      if (this.pendingWorkers.get(url) === pending) this.pendingWorkers.delete(url);
-    }
-    for (const [url, pending] of [...this.pendingOverrides]) {
-      const result = await this.store.putOverride(url, pending.override, pending.change);
-      if (!result.ok) return result;
-      if (this.pendingOverrides.get(url) === pending) this.pendingOverrides.delete(url);
-    }
-    return this.claimPendingNonces();
-  }
-
-  /**
-   * Claims in Redis what is left of each nonce accepted during the outage. One another replica also
-   * accepted meanwhile was used twice: a replayed registration, or a worker that resent it. It cannot
-   * be undone by now (both registrations were signed for the same address), so it is logged once.
-   */
-  private async claimPendingNonces(): Promise<StoreResult<void>> {
-    let usedTwice = 0;
-    for (const [nonce, until] of [...this.pendingNonces]) {
-      const left = until - this.now();
-      if (left > 0) {
-        const claimed = await this.store.claimNonce(nonce, left);
-        if (!claimed.ok) return claimed;
-        if (!claimed.value) usedTwice++;
-      }
-      this.pendingNonces.delete(nonce);
-    }
-    if (usedTwice > 0)
-      this.options.log.warn({ nonces: usedTwice }, 'shared registry: a registration nonce accepted during the Redis outage was also used at another replica');
-    return { ok: true, value: undefined };
-  }
-
-  private async writeWorker(pending: Pending, url: string): Promise<void> {
-    const result = await this.sendWorker(pending);
-    if (!result.ok) this.pendingWorkers.set(url, pending);
-  }
-
-  private sendWorker(pending: Pending): Promise<StoreResult<number>> {
-    if (pending.kind === 'remove') return this.store.removeWorker(pending.change.url, pending.change);
-    // The record lives in Redis for what is left of its TTL, counted from its last heartbeat.
-    const left = this.options.ttlMs - (this.now() - pending.worker.lastSeenAt);
-    if (left <= 0) return this.store.removeWorker(pending.worker.url, { type: 'left', url: pending.worker.url, by: 'ttl' });
-    return this.store.putWorker(pending.worker, left, pending.change);
   }
 
   private wrote(url: string): void {
