@@ -272,7 +272,7 @@ export class ClientConnection implements ResponseOwner, Watched, ClientSlot {
     const res = this.response;
     if (res === null || res.headersSent) return void this.socket.destroy();
     res.emit('close');
-    sendProxyError(res, requestTimeout, this.deps.gatewayStats);
+    sendProxyError(res, requestTimeout, this.deps.gatewayStats, res.requestId);
   }
 
   private readonly onClose = (): void => {

@@ -27,6 +27,7 @@ export class ClientResponse extends EventEmitter implements ProxyResponse {
   headersSent = false;
   destroyed = false;
   finished = false;
+  requestId: string | undefined = undefined;
   private head: string | null = null;
   private chunked = false;
   private bodyless: boolean;

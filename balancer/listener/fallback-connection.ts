@@ -30,7 +30,8 @@ export class FallbackConnection implements ClientSlot {
   /** Requests parsed while one was being served, as [req, res] pairs in arrival order. */
   private readonly waiting: (IncomingMessage | ServerResponse)[] = [];
   private head = 0;
-  private activeRes: ServerResponse | null = null;
+  /** requestId: set by the proxy pipeline (ProxyResponse), for the 408 below. */
+  private activeRes: (ServerResponse & { requestId?: string }) | null = null;
   /** An upgrade parsed behind a response still under way: it waits for that response (node ends parsing at one). */
   private upgrade: (() => void) | null = null;
   /** Upgraded: a tunnel, never idle between requests again. */
@@ -90,7 +91,7 @@ export class FallbackConnection implements ClientSlot {
     if (res === null || res.headersSent) return void this.socket.destroy();
     res.shouldKeepAlive = false;
     res.emit('close');
-    sendProxyError(res, requestTimeout, this.gatewayStats);
+    sendProxyError(res, requestTimeout, this.gatewayStats, res.requestId);
   };
 
   /** The body is whole: waiting for the worker is the worker's limits' business. Node's keep-alive timer, set if the answer came first, stays. */

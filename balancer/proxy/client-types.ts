@@ -42,6 +42,11 @@ export function fromIncomingMessage(req: IncomingMessage): ProxyRequest {
 export interface ProxyResponse {
   readonly headersSent: boolean;
   readonly destroyed: boolean;
+  /**
+   * The request's X-Request-Id, set by the proxy pipeline as soon as it has one, so that the
+   * listener's own answer outside the pipeline (the 408 for a stalled upload) carries it too.
+   */
+  requestId?: string;
   writeHead(statusCode: number, headers: OutgoingHttpHeaders | string[]): unknown;
   /**
    * writeHead with `lines` (already serialized header lines) written first: only the listener's own

@@ -244,6 +244,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandler {
     retry.budget.deposit();
     const clientIp = clientAddress(req.socket.remoteAddress);
     const upstream = buildUpstreamRequest(req, clientIp, trust, via);
+    res.requestId = upstream.requestId;
     const x: Exchange = { req, res, ctx: { req, clientIp }, upstream, replayable: false, startedAt: -1, retryReason: undefined };
     const refusal = checkRequest(upstream);
     if (refusal !== undefined) {

@@ -255,11 +255,12 @@ describe.each(FAST_PATH_MODES)('FAST_PATH=%s', (fastPath) => {
       upstream?.close();
     });
 
-    it('gives up on a stalled POST upload (streamed to the worker): 408', async () => {
+    it("gives up on a stalled POST upload (streamed to the worker): 408, with the client's X-Request-Id", async () => {
       const client = await Raw.open(balancer.port);
-      client.socket.write('POST /stalled HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789');
+      client.socket.write('POST /stalled HTTP/1.1\r\nHost: a\r\nX-Request-Id: stalled-upload-1\r\nContent-Length: 100\r\n\r\n0123456789');
       await waitFor(() => client.closed || client.text.includes('\r\n\r\n'), 'an answer or the end of the connection', 15_000);
       expect(client.text).toMatch(/^HTTP\/1\.1 408 /);
+      expect(client.text).toMatch(/\r\nX-Request-Id: stalled-upload-1\r\n/i);
     }, 20_000);
 
     it('also gives up on a stalled PUT upload (kept whole for replay), instead of holding the connection forever', async () => {
@@ -269,6 +270,8 @@ describe.each(FAST_PATH_MODES)('FAST_PATH=%s', (fastPath) => {
       // Bounded at three times the longest timeout the balancer has here (the 5 s keep-alive).
       await waitFor(() => client.closed || client.text.includes('\r\n\r\n'), 'an answer or the end of the connection', 15_000);
       expect(client.text).toMatch(/^HTTP\/1\.1 408 /);
+      // No id from the client: the one the balancer made for the request (balancer/proxy/request-id.ts).
+      expect(client.text).toMatch(/\r\nX-Request-Id: [0-9a-f]{12}-\d+\r\n/i);
     }, 25_000);
 
     it('closes a client connection left idle after a response once the keep-alive timeout it announced has passed, not before', async () => {
