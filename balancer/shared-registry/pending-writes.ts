@@ -20,7 +20,11 @@ interface OverrideWrite {
 export class PendingWrites {
   private readonly workers = new Map<string, WorkerWrite>();
   private readonly overrides = new Map<string, OverrideWrite>();
-  /** Insertion order is expiry order (one window for every nonce). */
+  /**
+   * Nonce to the end of its window. Windows differ a little (each lasts until its timestamp is stale),
+   * so insertion order is only about expiry order: a prune stops at the first live entry, and an
+   * expired one behind it waits for the next prune, or for the write-back, which skips it.
+   */
   private readonly nonces = new Map<string, number>();
 
   constructor(

@@ -11,7 +11,7 @@
  * for V8 to give it feedback (it allocates feedback lazily, after a few calls), is such a load.
  *
  * Contract: called once, right after ioredis is loaded (redis-client.ts). Changes no property and no
- * behaviour, only V8's representation; test/integration/redis-string-prototype.test.ts checks with
+ * behaviour, only V8's representation; test/integration/ioredis-only-with-redis-url.test.ts checks with
  * V8's own %HasFastProperties that it still works on the Node in use.
  */
 export function refastenStringPrototype(): void {
