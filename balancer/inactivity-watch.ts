@@ -17,12 +17,20 @@ export interface Watched {
  * silence outlasted their current limit. The clock only advances at a tick, so a stamp may be up to a
  * tick old: the limit is counted from the stamp plus one tick, and a timeout fires between the limit
  * and the limit plus two ticks after the last activity, never early.
+ *
+ * A tick only suspects; the verdict waits for the I/O already arrived. Node runs timers before it
+ * polls for I/O, so after a stall of the process (CPU starvation, a long GC, SIGSTOP) a tick would
+ * close a connection whose request is already in the kernel's buffer unread: the close then resets
+ * it, and the client loses a request it sent in time. A suspect is judged in the check phase right
+ * after the next poll, and only if nothing stamped it meanwhile.
  */
 export class InactivityWatch {
   /** Monotonic ms at the last tick: what items stamp their activity with. */
   now = performance.now();
   private readonly items = new Set<Watched>();
   private timer: NodeJS.Timeout | undefined;
+  /** Items past their limit at the last check, each with its stamp then. */
+  private suspects: [Watched, number][] = [];
 
   constructor(readonly tickMs: number) {}
 
@@ -50,14 +58,32 @@ export class InactivityWatch {
     }
   }
 
-  /** Advances the clock to `now` and reports the items silent for longer than their limit (a tick does this). */
-  check(now: number): void {
+  /** Advances the clock to `now` and notes the items silent for longer than their limit; true when there are any. */
+  check(now: number): boolean {
     this.now = now;
     for (const item of this.items) {
-      const limit = item.silenceLimitMs();
-      if (limit > 0 && now - item.activeAt >= limit + this.tickMs) item.onInactive();
+      if (this.isPastLimit(item)) this.suspects.push([item, item.activeAt]);
+    }
+    return this.suspects.length > 0;
+  }
+
+  /** Reports each suspect still watched, still silent since the check, and still past its limit (which may have changed). */
+  judgeSuspects(): void {
+    const suspects = this.suspects;
+    this.suspects = [];
+    for (const [item, stamp] of suspects) {
+      if (this.items.has(item) && item.activeAt === stamp && this.isPastLimit(item)) item.onInactive();
     }
   }
 
-  private readonly tick = (): void => this.check(performance.now());
+  private isPastLimit(item: Watched): boolean {
+    const limit = item.silenceLimitMs();
+    return limit > 0 && this.now - item.activeAt >= limit + this.tickMs;
+  }
+
+  private readonly tick = (): void => {
+    if (this.suspects.length === 0 && this.check(performance.now())) setImmediate(this.judge);
+  };
+
+  private readonly judge = (): void => this.judgeSuspects();
 }

@@ -73,6 +73,9 @@ export function createListener(options: ListenerOptions): Listener {
     // handler, which answers what it parsed and then ends the connection (httpAllowHalfOpen).
     if (peerEnded) socket.emit('end');
   };
+  // node:http's keep-alive limit on the connections it serves is a socket timer, and node destroys
+  // the socket from it unless a 'timeout' listener takes the decision; see closeUnlessReadMeanwhile.
+  deps.fallback.on('timeout', closeUnlessReadMeanwhile);
   deps.fallback.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const slot = slots.slotOf(req.socket);
     if (slot instanceof FallbackConnection) slot.accept(req, res);
@@ -131,4 +134,30 @@ export function createListener(options: ListenerOptions): Listener {
       socket.emit('data', bytes);
     },
   };
+}
+
+/** What node:http keeps on a socket it serves: the response under way, and the request being parsed. */
+type ServedSocket = Socket & { _httpMessage?: ServerResponse | null; parser?: { incoming?: IncomingMessage | null } | null };
+
+/**
+ * node:http's 'timeout' for a connection it serves. Without a listener here node destroys the socket
+ * unless the request or response took the timeout; mid-exchange that rule stands. Between requests
+ * it is the keep-alive limit, and timers run before node polls for I/O: after a stall of the process
+ * the limit is reached by the clock while the client's next request, sent in time, waits unread in
+ * the kernel's buffer, and destroying the socket then resets it. So an idle socket is closed once the
+ * poll has run (the check phase), and only if nothing was read meanwhile; a read re-arms node's timer,
+ * and the request it brings clears it. InactivityWatch does the same for the listener's own connections.
+ */
+function closeUnlessReadMeanwhile(socket: ServedSocket): void {
+  const res = socket._httpMessage;
+  if (res != null) {
+    const req = socket.parser?.incoming;
+    const taken = (req != null && !req.complete && req.listenerCount('timeout') > 0) || res.listenerCount('timeout') > 0;
+    if (!taken) socket.destroy();
+    return;
+  }
+  const bytesRead = socket.bytesRead;
+  setImmediate(() => {
+    if (socket.bytesRead === bytesRead) socket.destroy();
+  });
 }

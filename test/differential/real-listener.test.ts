@@ -77,7 +77,8 @@ function servedFor(input: Buffer): Promise<Served[]> {
     });
     socket.setTimeout(10_000, () => socket.destroy(new Error('the server did not close the connection within 10 s')));
     socket.on('data', () => {});
-    socket.on('error', reject);
+    // A reset loses what the client sent: never how the listener ends a connection.
+    socket.on('error', (err) => reject(new Error(`${err.message} on the connection that sent ${JSON.stringify(input.toString('latin1'))}`)));
     socket.on('close', () => resolve(served.get(clientPort) ?? []));
   });
 }

@@ -1,4 +1,5 @@
 import { countBy, runLoad, sleep } from '../helpers/load';
+import { RawSocket } from '../helpers/raw-client';
 import { startBalancer, startWorker, waitFor, waitForWorkers, type RunningProcess } from '../helpers/processes';
 
 interface Details {
@@ -54,4 +55,24 @@ describe('a balancer paused longer than the registration TTL', () => {
     expect(await details()).toEqual(before);
     expect(balancer.output()).not.toMatch(/heartbeat expired/);
   });
+
+  // Its timers run before it reads what arrived while it was stopped: the keep-alive limit, long past
+  // by its clock, must not close a connection whose next request already waits in its socket. Both
+  // the listener's own connections (GET /) and those node:http serves (GET /workers) are asked.
+  it('answers requests sent on kept-alive connections while it was stopped', async () => {
+    const port = Number(new URL(balancer.url).port);
+    const requests = ['GET / HTTP/1.1\r\nHost: lb\r\n\r\n', 'GET /workers HTTP/1.1\r\nHost: lb\r\n\r\n'];
+    const sockets = await Promise.all(requests.map(() => RawSocket.open(port)));
+    sockets.forEach((raw, i) => raw.socket.write(requests[i]));
+    for (const raw of sockets) expect((await raw.answer()).status).toBe(200);
+
+    balancer.child.kill('SIGSTOP');
+    await sleep(100);
+    // Well within the keep-alive limit of the answers before: the listener's 5 s, node's 5 s plus its 1 s of slack.
+    sockets.forEach((raw, i) => raw.socket.write(requests[i]));
+    await sleep(6_600); // past both limits and a tick, by the balancer's clock
+    balancer.child.kill('SIGCONT');
+    for (const raw of sockets) expect((await raw.answer()).status).toBe(200);
+    for (const raw of sockets) raw.socket.destroy();
+  }, 20_000);
 });
